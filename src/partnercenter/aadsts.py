@@ -27,8 +27,17 @@ class AadstsCode:
     suberror: str | None = None
 
     def format(self, **values: object) -> str:
-        """The ``AADSTSnnnn: message`` line with the placeholders filled in."""
-        return f"AADSTS{self.code}: {self.message.format(**values)}"
+        """The ``AADSTSnnnn: message`` line with the placeholders filled in.
+
+        A placeholder with no value is left as ``{name}`` rather than raising: an error
+        message must never itself fail while reporting an error.
+        """
+        return f"AADSTS{self.code}: {self.message.format_map(_Leave(values))}"
+
+
+class _Leave(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
 
 
 def _entry(
@@ -48,25 +57,33 @@ INTERACTION_REQUIRED: Final = "interaction_required"
 TEMPORARILY_UNAVAILABLE: Final = "temporarily_unavailable"
 
 TENANT_NOT_FOUND: Final = _entry(
-    90002, INVALID_REQUEST, 400,
+    90002,
+    INVALID_REQUEST,
+    400,
     "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are "
     "signing into the correct cloud.",
     "Check the tenant id or domain, and that the credential's cloud matches the tenant's cloud.",
 )
 TENANT_INVALID: Final = _entry(
-    900023, INVALID_REQUEST, 400,
+    900023,
+    INVALID_REQUEST,
+    400,
     "Specified tenant identifier '{tenant}' is neither a valid DNS name, nor a valid external "
     "domain.",
     "Pass the tenant as its GUID or a verified domain such as contoso.onmicrosoft.com.",
 )
 TENANT_MULTI_FOR_APP_ONLY: Final = _entry(
-    50059, INVALID_REQUEST, 400,
+    50059,
+    INVALID_REQUEST,
+    400,
     "No tenant-identifying information found in either the request or implied by any provided "
     "credentials.",
     "App-only tokens are issued by one tenant: use its GUID or domain, not common/organizations.",
 )
 APP_NOT_FOUND: Final = _entry(
-    700016, UNAUTHORIZED_CLIENT, 400,
+    700016,
+    UNAUTHORIZED_CLIENT,
+    400,
     "Application with identifier '{client_id}' was not found in the directory '{tenant}'. This "
     "can happen if the application has not been installed by the administrator of the tenant or "
     "consented to by any user in the tenant. You may have sent your authentication request to "
@@ -74,129 +91,171 @@ APP_NOT_FOUND: Final = _entry(
     "Check the client id, and that the app is registered in (or consented to by) this tenant.",
 )
 CLIENT_ID_INVALID: Final = _entry(
-    700038, UNAUTHORIZED_CLIENT, 400,
+    700038,
+    UNAUTHORIZED_CLIENT,
+    400,
     "{client_id} is not a valid application identifier.",
     "The client id is the application (client) id GUID from the app registration.",
 )
 INVALID_SECRET: Final = _entry(
-    7000215, INVALID_CLIENT, 401,
+    7000215,
+    INVALID_CLIENT,
+    401,
     "Invalid client secret provided. Ensure the secret being sent in the request is the client "
     "secret value, not the client secret ID, for a secret added to app '{client_id}'.",
     "Use the secret's Value (not its Secret ID) from Certificates & secrets, or create a new one.",
 )
 EXPIRED_SECRET: Final = _entry(
-    7000222, INVALID_CLIENT, 401,
+    7000222,
+    INVALID_CLIENT,
+    401,
     "The provided client secret keys for app '{client_id}' are expired. Visit the Azure portal "
     "to create new keys for your app or consider using certificate credentials for added "
     "security.",
     "The client secret has expired: create a new secret (or switch to a certificate).",
 )
 CREDENTIAL_MISSING: Final = _entry(
-    7000218, INVALID_CLIENT, 401,
-    "The request body must contain the following parameter: 'client_assertion' or "
-    "'client_secret'.",
+    7000218,
+    INVALID_CLIENT,
+    401,
+    "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
     "Confidential apps must authenticate: pass a client secret or a certificate.",
 )
 PUBLIC_CLIENT_WITH_CREDENTIAL: Final = _entry(
-    700025, INVALID_CLIENT, 401,
+    700025,
+    INVALID_CLIENT,
+    401,
     "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.",
     "This app is registered as a public client: drop the secret/certificate, or make the app "
     "confidential.",
 )
 ASSERTION_MALFORMED: Final = _entry(
-    50027, INVALID_REQUEST, 400,
+    50027,
+    INVALID_REQUEST,
+    400,
     "JWT token is invalid or malformed. {detail}",
     "The client assertion must be a signed JWT (header.payload.signature).",
 )
 ASSERTION_ALGORITHM: Final = _entry(
-    5002738, INVALID_CLIENT, 401,
+    5002738,
+    INVALID_CLIENT,
+    401,
     "Invalid JWT token. '{alg}' is not a supported signature algorithm.",
     "Sign client assertions with PS256 (or RS256) using the certificate's private key.",
 )
 ASSERTION_TYPE_INVALID: Final = _entry(
-    7000211, INVALID_CLIENT, 401,
+    7000211,
+    INVALID_CLIENT,
+    401,
     "The client_assertion_type '{assertion_type}' is not supported; use "
     "'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'.",
     "Set client_assertion_type to urn:ietf:params:oauth:client-assertion-type:jwt-bearer.",
 )
 ASSERTION_BAD_SIGNATURE: Final = _entry(
-    700027, INVALID_CLIENT, 401,
+    700027,
+    INVALID_CLIENT,
+    401,
     "Client assertion failed signature validation. {detail}",
     "Upload the certificate's public part to the app registration and sign with its key; the "
     "x5t/x5t#S256 header must be the certificate's thumbprint.",
 )
 ASSERTION_CLIENT_MISMATCH: Final = _entry(
-    700021, INVALID_CLIENT, 401,
+    700021,
+    INVALID_CLIENT,
+    401,
     "Client assertion application identifier doesn't match 'client_id' parameter. Review the "
-    "documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .",
+    "documentation at "
+    "https://learn.microsoft.com/entra/identity-platform/certificate-credentials .",
     "The assertion's iss and sub must both be the client id.",
 )
 ASSERTION_AUDIENCE: Final = _entry(
-    700023, INVALID_CLIENT, 401,
+    700023,
+    INVALID_CLIENT,
+    401,
     "Client assertion audience claim does not match Realm issuer. Review the documentation at "
     "https://learn.microsoft.com/entra/identity-platform/certificate-credentials .",
     "The assertion's aud must be the token endpoint URL it is sent to.",
 )
 ASSERTION_TIME_RANGE: Final = _entry(
-    700024, INVALID_CLIENT, 401,
+    700024,
+    INVALID_CLIENT,
+    401,
     "Client assertion is not within its valid time range. Current time: {now}, assertion valid "
     "from {nbf}, expiry time of assertion {exp}. Review the documentation at "
     "https://learn.microsoft.com/entra/identity-platform/certificate-credentials .",
     "Create a fresh assertion for each request and check the machine's clock.",
 )
 ASSERTION_REPLAYED: Final = _entry(
-    7000229, INVALID_CLIENT, 401,
+    7000229,
+    INVALID_CLIENT,
+    401,
     "The client assertion with jti '{jti}' has already been used. Create a new assertion with a "
     "unique jti for each token request.",
     "Give every client assertion a fresh jti (a new GUID) instead of reusing one.",
 )
 MISSING_PARAMETER: Final = _entry(
-    900144, INVALID_REQUEST, 400,
+    900144,
+    INVALID_REQUEST,
+    400,
     "The request body must contain the following parameter: '{name}'.",
     "A required parameter is missing from the token request.",
 )
 POST_ONLY: Final = _entry(
-    900561, INVALID_REQUEST, 400,
+    900561,
+    INVALID_REQUEST,
+    400,
     "The endpoint only accepts POST requests. Received a {method} request.",
     "Token requests are POSTs with a form-encoded body.",
 )
 MALFORMED_REQUEST: Final = _entry(
-    90023, INVALID_REQUEST, 400,
+    90023,
+    INVALID_REQUEST,
+    400,
     "The authentication service request is not valid: {detail}",
     "Send a form-encoded POST with the documented parameters.",
 )
 UNSUPPORTED_GRANT: Final = _entry(
-    70003, UNSUPPORTED_GRANT_TYPE, 400,
+    70003,
+    UNSUPPORTED_GRANT_TYPE,
+    400,
     "The app requested an unsupported grant type '{grant_type}'.",
     "Use one of client_credentials, refresh_token, authorization_code or device_code.",
 )
 INVALID_SCOPE_GENERIC: Final = _entry(
-    70011, INVALID_SCOPE, 400,
+    70011,
+    INVALID_SCOPE,
+    400,
     "The provided request must include a 'scope' input parameter. The provided value for the "
     "input parameter 'scope' is not valid. The scope {scope} is not valid.",
     "Ask for https://api.partnercenter.microsoft.com/.default (app-only) or "
     "https://api.partnercenter.microsoft.com/user_impersonation (app + user).",
 )
 CLIENT_CREDENTIALS_SCOPE: Final = _entry(
-    1002012, INVALID_SCOPE, 400,
+    1002012,
+    INVALID_SCOPE,
+    400,
     "The provided value for scope {scope} is not valid. Client credential flows must have a "
     "scope value with /.default suffixed to the resource identifier (application ID URI).",
     "App-only tokens take exactly one scope of the form <resource>/.default.",
 )
 RESOURCE_MISSING: Final = _entry(
-    50001, INVALID_RESOURCE, 400,
-    "The resource principal named {resource} was not found in the tenant named {tenant}. "
-    "This can happen if the application has not been installed by the administrator of the "
-    "tenant or consented to by any user in the tenant.",
+    50001,
+    INVALID_RESOURCE,
+    400,
+    "Resource identifier is not provided.",
     "On the v1 endpoint pass resource=https://api.partnercenter.microsoft.com.",
 )
 RESOURCE_ON_V2: Final = _entry(
-    901002, INVALID_REQUEST, 400,
+    901002,
+    INVALID_REQUEST,
+    400,
     "The 'resource' request parameter is not supported.",
     "The v2.0 endpoint takes scope=<resource>/.default instead of resource=<resource>.",
 )
 RESOURCE_NOT_FOUND: Final = _entry(
-    500011, INVALID_RESOURCE, 400,
+    500011,
+    INVALID_RESOURCE,
+    400,
     "The resource principal named {resource} was not found in the tenant named {tenant}. This "
     "can happen if the application has not been installed by the administrator of the tenant or "
     "consented to by any user in the tenant. You might have sent your authentication request to "
@@ -204,7 +263,9 @@ RESOURCE_NOT_FOUND: Final = _entry(
     "Check the resource URI (Partner Center: https://api.partnercenter.microsoft.com).",
 )
 MFA_REQUIRED: Final = _entry(
-    50076, INTERACTION_REQUIRED, 400,
+    50076,
+    INTERACTION_REQUIRED,
+    400,
     "Due to a configuration change made by your administrator, or because you moved to a new "
     "location, you must use multi-factor authentication to access '{resource}'.",
     "Partner Center app + user calls need MFA: sign in interactively (browser or device code) "
@@ -212,48 +273,64 @@ MFA_REQUIRED: Final = _entry(
     suberror="basic_action",
 )
 MFA_ENROLL: Final = _entry(
-    50079, INTERACTION_REQUIRED, 400,
+    50079,
+    INTERACTION_REQUIRED,
+    400,
     "Due to a configuration change made by your administrator, or because you moved to a new "
     "location, you must enroll in multi-factor authentication to access '{resource}'.",
     "Register an MFA method for the user, then sign in again.",
 )
 INVALID_PASSWORD: Final = _entry(
-    50126, INVALID_GRANT, 400,
+    50126,
+    INVALID_GRANT,
+    400,
     "Error validating credentials due to invalid username or password.",
     "Check the user name and password.",
 )
 USER_NOT_FOUND: Final = _entry(
-    50034, INVALID_GRANT, 400,
+    50034,
+    INVALID_GRANT,
+    400,
     "The user account {upn} does not exist in the {tenant} directory. To sign into this "
     "application, the account must be added to the directory.",
     "Check the user name (UPN) and the tenant.",
 )
 CONSENT_REQUIRED: Final = _entry(
-    65001, INVALID_GRANT, 400,
+    65001,
+    INVALID_GRANT,
+    400,
     "The user or administrator has not consented to use the application with ID '{client_id}' "
     "named '{app_name}'. Send an interactive authorization request for this user and resource.",
     "Run the one-time consent (partnercenter consent) so the user grants the app's permissions.",
     suberror="consent_required",
 )
 CODE_REDEEMED: Final = _entry(
-    54005, INVALID_GRANT, 400,
+    54005,
+    INVALID_GRANT,
+    400,
     "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use "
     "an existing refresh token.",
     "Authorization codes are single-use: start a new sign-in.",
 )
 CODE_VERIFIER_MISMATCH: Final = _entry(
-    501481, INVALID_GRANT, 400,
+    501481,
+    INVALID_GRANT,
+    400,
     "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
     "Send the code_verifier that produced the code_challenge of this sign-in.",
 )
 REDIRECT_URI_MISMATCH: Final = _entry(
-    50011, INVALID_REQUEST, 400,
+    50011,
+    INVALID_REQUEST,
+    400,
     "The redirect URI '{redirect_uri}' specified in the request does not match the redirect "
     "URIs configured for the application '{client_id}'.",
     "Register the exact redirect URI on the app (Authentication blade), or use a registered one.",
 )
 REFRESH_TOKEN_INACTIVE: Final = _entry(
-    700082, INVALID_GRANT, 400,
+    700082,
+    INVALID_GRANT,
+    400,
     "The refresh token has expired due to inactivity. The token was issued on {issued} and was "
     "inactive for {days} days.",
     "Refresh tokens expire after 90 days unused: run the consent sign-in again, and redeem the "
@@ -261,7 +338,9 @@ REFRESH_TOKEN_INACTIVE: Final = _entry(
     suberror="bad_token",
 )
 GRANT_REVOKED: Final = _entry(
-    50173, INVALID_GRANT, 400,
+    50173,
+    INVALID_GRANT,
+    400,
     "The provided grant has expired due to it being revoked, a fresh auth token is needed. The "
     "user might have changed or reset their password.",
     "The user's grants were revoked (password change or admin action): run the consent sign-in "
@@ -269,42 +348,59 @@ GRANT_REVOKED: Final = _entry(
     suberror="bad_token",
 )
 GRANT_EXPIRED: Final = _entry(
-    70008, INVALID_GRANT, 400,
+    70008,
+    INVALID_GRANT,
+    400,
     "The provided authorization code or refresh token has expired due to inactivity. Send a new "
     "interactive authorization request for this user and resource.",
     "Start a new sign-in.",
     suberror="bad_token",
 )
 REFRESH_TOKEN_MALFORMED: Final = _entry(
-    9002313, INVALID_GRANT, 400,
+    9002313,
+    INVALID_GRANT,
+    400,
     "Invalid request. Request is malformed or invalid. - [{detail}]",
     "The refresh token is not one this authority issued: check it was stored whole.",
 )
 DEVICE_PENDING: Final = _entry(
-    70016, "authorization_pending", 400,
+    70016,
+    "authorization_pending",
+    400,
     "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
 )
 DEVICE_BAD_CODE: Final = _entry(
-    70018, "bad_verification_code", 400,
+    70018,
+    "bad_verification_code",
+    400,
     "Invalid verification code entered.",
     "Start a new device-code sign-in.",
 )
 DEVICE_EXPIRED: Final = _entry(
-    70019, "expired_token", 400,
+    70019,
+    "expired_token",
+    400,
     "Verification code expired.",
     "The device code expired before the user signed in: start again.",
 )
+INVALID_INSTANCE: Final = _entry(
+    50049,
+    "invalid_instance",
+    400,
+    "Unknown or invalid instance.",
+    "The authority host is not one this service answers for.",
+)
 SERVICE_UNAVAILABLE: Final = _entry(
-    90033, TEMPORARILY_UNAVAILABLE, 503,
+    90033,
+    TEMPORARILY_UNAVAILABLE,
+    503,
     "A transient error has occurred. Please try again. {detail}",
     "Azure AD is busy: retry with back-off.",
 )
 
 #: Every entry, by code.
 BY_CODE: Final[dict[int, AadstsCode]] = {
-    entry.code: entry
-    for entry in list(globals().values())
-    if isinstance(entry, AadstsCode)
+    entry.code: entry for entry in list(globals().values()) if isinstance(entry, AadstsCode)
 }
 
 

@@ -1,0 +1,132 @@
+"""``/_emulator/``: the admin API for tests and tools (stats, time travel, key rotation).
+
+Every call needs the admin key from ``emulator.json``, as ``Authorization: Bearer <key>`` or
+``X-Emulator-Key: <key>``. Errors are JSON ``{"error": ..., "message": ...}``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .identity.errors import JSON_UTF8
+from .jose import dumps
+from .state import EmulatorState
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+MAX_ADMIN_BODY = 64 * 1024
+
+
+class AdminError(Exception):
+    def __init__(self, status: int, error: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error, self.message = status, error, message
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(
+        dumps(body), status_code=status, media_type=JSON_UTF8, headers={"Cache-Control": "no-store"}
+    )
+
+
+def _authorized(state: EmulatorState, request: Request) -> bool:
+    presented = request.headers.get("x-emulator-key", "")
+    authorization = request.headers.get("authorization", "")
+    if authorization[:7].lower() == "bearer ":
+        presented = authorization[7:].strip()
+    return bool(presented) and hmac.compare_digest(presented.encode(), state.admin_key.encode())
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > MAX_ADMIN_BODY:
+        raise AdminError(413, "too_large", "the request body is too large")
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise AdminError(400, "invalid_json", "the body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise AdminError(400, "invalid_json", "the body must be a JSON object")
+    return body
+
+
+def _number(body: dict[str, Any], key: str) -> float | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise AdminError(400, "invalid_value", f"'{key}' must be a number of seconds")
+    if abs(value) > 1e11:
+        raise AdminError(400, "invalid_value", f"'{key}' is out of range")
+    return float(value)
+
+
+def _guard(state: EmulatorState, handler: Callable[[Request], Awaitable[Any]]) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        if not _authorized(state, request):
+            return _json(
+                {
+                    "error": "unauthorized",
+                    "message": "send the admin key from emulator.json as 'Authorization: Bearer "
+                    "<admin_key>'",
+                },
+                401,
+            )
+        try:
+            return _json(await handler(request))
+        except AdminError as error:
+            return _json({"error": error.error, "message": error.message}, error.status)
+
+    return endpoint
+
+
+def routes(state: EmulatorState, info: Callable[[Request], dict[str, Any]]) -> list[Route]:
+    async def stats(request: Request) -> Any:
+        return state.stats.snapshot()
+
+    async def reset_stats(request: Request) -> Any:
+        state.stats.reset()
+        return state.stats.snapshot()
+
+    async def clock(request: Request) -> Any:
+        if request.method == "POST":
+            body = await _body(request)
+            advance, at = _number(body, "advance"), _number(body, "now")
+            if body.get("reset") is True:
+                state.clock.reset()
+            elif advance is not None and at is not None:
+                raise AdminError(400, "invalid_value", "send either 'advance' or 'now', not both")
+            elif advance is not None:
+                state.clock.advance(advance)
+            elif at is not None:
+                state.clock.set(at)
+            else:
+                raise AdminError(
+                    400,
+                    "invalid_value",
+                    "send {'advance': seconds}, {'now': epoch} or {'reset': true}",
+                )
+        return {"now": state.clock.now(), "offset": state.clock.offset}
+
+    async def rotate_keys(request: Request) -> Any:
+        key = state.keys.rotate()
+        return {"active_kid": key.kid, "kids": [k.kid for k in state.keys.keys]}
+
+    async def describe(request: Request) -> Any:
+        return info(request)
+
+    return [
+        Route("/_emulator/stats", _guard(state, stats), methods=["GET"]),
+        Route("/_emulator/stats/reset", _guard(state, reset_stats), methods=["POST"]),
+        Route("/_emulator/clock", _guard(state, clock), methods=["GET", "POST"]),
+        Route("/_emulator/keys/rotate", _guard(state, rotate_keys), methods=["POST"]),
+        Route("/_emulator/info", _guard(state, describe), methods=["GET"]),
+    ]

@@ -1,0 +1,60 @@
+"""The emulator's ASGI application: routes of the token service and the admin API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from .admin import routes as admin_routes
+from .identity.discovery import (
+    instance_discovery,
+    jwks,
+    openid_configuration_v1,
+    openid_configuration_v2,
+)
+from .identity.errors import JSON_UTF8
+from .identity.token_endpoint import token_endpoint
+from .jose import dumps
+from .state import EmulatorState
+
+#: The token endpoint answers every method so that a GET gets Azure AD's AADSTS900561.
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def create_app(state: EmulatorState, info: Callable[[Request], dict[str, Any]]) -> Starlette:
+    async def home(request: Request) -> Response:
+        body = {
+            "service": "partnercenter emulator",
+            "partner_tenant": state.directory.partner_tenant.id,
+            "openid_configuration": f"{request.url.scheme}://{request.url.netloc}/"
+            f"{state.directory.partner_tenant.id}/v2.0/.well-known/openid-configuration",
+        }
+        return Response(dumps(body), media_type=JSON_UTF8)
+
+    routes: list[BaseRoute] = [
+        Route("/", home, methods=["GET"]),
+        Route("/{tenant}/oauth2/token", token_endpoint(state, 1), methods=ALL_METHODS),
+        Route("/{tenant}/oauth2/v2.0/token", token_endpoint(state, 2), methods=ALL_METHODS),
+        Route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            openid_configuration_v2(state),
+            methods=["GET"],
+        ),
+        Route(
+            "/{tenant}/.well-known/openid-configuration",
+            openid_configuration_v1(state),
+            methods=["GET"],
+        ),
+        Route("/{tenant}/discovery/keys", jwks(state), methods=["GET"]),
+        Route("/{tenant}/discovery/v2.0/keys", jwks(state), methods=["GET"]),
+        Route("/discovery/keys", jwks(state), methods=["GET"]),
+        Route("/discovery/v2.0/keys", jwks(state), methods=["GET"]),
+        Route("/{tenant}/discovery/instance", instance_discovery(state), methods=["GET"]),
+        *admin_routes(state, info),
+    ]
+    return Starlette(routes=routes)

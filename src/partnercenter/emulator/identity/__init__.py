@@ -1,0 +1,1 @@
+"""The emulator's Azure AD token service: token endpoints, discovery, keys and its errors."""

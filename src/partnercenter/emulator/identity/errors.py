@@ -1,0 +1,88 @@
+"""Azure AD wire errors as objects that render themselves.
+
+Raise ``AadError(aadsts.INVALID_SECRET, client_id=...)`` anywhere in the token service; the
+endpoint turns it into exactly the body, status and headers Azure AD sends (see
+``shared/reference/azure-ad.md``, "Error body"). The message templates come from the shared
+catalog in :mod:`partnercenter.aadsts`, which the library reads back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from starlette.responses import Response
+
+from ...aadsts import AadstsCode
+from ..jose import dumps
+
+#: Longest piece of caller input echoed in an error description.
+MAX_ECHO = 200
+
+NO_CACHE_HEADERS = {
+    "Cache-Control": "no-store, no-cache",
+    "Pragma": "no-cache",
+    "Expires": "-1",
+}
+JSON_UTF8 = "application/json; charset=utf-8"
+
+
+def echo(value: object) -> str:
+    """Caller input made safe to quote in a description: bounded, one line."""
+    text = str(value).replace("\r", " ").replace("\n", " ")
+    return text if len(text) <= MAX_ECHO else text[:MAX_ECHO] + "..."
+
+
+def aad_timestamp(epoch: float) -> str:
+    """Azure AD's timestamp format: ``2026-01-09 02:02:12Z``."""
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+class AadError(Exception):
+    """One AADSTS error, with the values for its message template."""
+
+    def __init__(self, entry: AadstsCode, **values: object) -> None:
+        self.entry = entry
+        self.values = {key: echo(value) for key, value in values.items()}
+        super().__init__(entry.format(**self.values))
+
+    def body(
+        self, *, trace_id: str, correlation_id: str, now: float, error_host: str
+    ) -> dict[str, Any]:
+        stamp = aad_timestamp(now)
+        description = (
+            f"{self.entry.format(**self.values)}\r\nTrace ID: {trace_id}\r\n"
+            f"Correlation ID: {correlation_id}\r\nTimestamp: {stamp}"
+        )
+        body: dict[str, Any] = {
+            "error": self.entry.error,
+            "error_description": description,
+            "error_codes": [self.entry.code],
+            "timestamp": stamp,
+            "trace_id": trace_id,
+            "correlation_id": correlation_id,
+            "error_uri": f"{error_host}/error?code={self.entry.code}",
+        }
+        if self.entry.suberror:
+            body["suberror"] = self.entry.suberror
+        return body
+
+    def response(
+        self,
+        *,
+        trace_id: str,
+        correlation_id: str,
+        now: float,
+        error_host: str,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        body = self.body(
+            trace_id=trace_id, correlation_id=correlation_id, now=now, error_host=error_host
+        )
+        all_headers = {**NO_CACHE_HEADERS, **(headers or {})}
+        if self.entry.status == 401:
+            # RFC 6749 5.2: a 401 for failed client authentication names the scheme.
+            all_headers.setdefault("WWW-Authenticate", 'Basic realm="token endpoint"')
+        return Response(
+            dumps(body), status_code=self.entry.status, headers=all_headers, media_type=JSON_UTF8
+        )

@@ -1,0 +1,338 @@
+"""``POST /{tenant}/oauth2/token`` (v1) and ``POST /{tenant}/oauth2/v2.0/token`` (v2).
+
+Validation runs in Azure AD's order and every refusal is an ``AadError`` rendered in Azure
+AD's shape; nothing a caller sends can produce a 500. Grants beyond ``client_credentials``
+(refresh token, authorization code, device code, password) arrive with the sign-in work and
+are answered ``unsupported_grant_type`` until then.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ... import aadsts
+from ...wire import (
+    CLIENT_ASSERTION_TYPE_JWT,
+    DEFAULT_SCOPE_SUFFIX,
+    GRANT_CLIENT_CREDENTIALS,
+    MULTI_TENANT_SEGMENTS,
+)
+from ..directory import Application, Resource, Tenant
+from ..jose import dumps
+from ..state import EmulatorState
+from .assertion import verify_assertion
+from .claims import ACR_CERTIFICATE, ACR_PUBLIC, ACR_SECRET, app_only_claims
+from .errors import JSON_UTF8, NO_CACHE_HEADERS, AadError
+
+#: Largest token request body accepted (client assertions with an x5c chain stay far below).
+MAX_BODY_BYTES = 256 * 1024
+MAX_FIELDS = 100
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_TENANT_DOMAIN = re.compile(r"^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """Per-request values every response (success or error) needs."""
+
+    trace_id: str
+    correlation_id: str
+    origin: str
+    echo_client_request_id: bool
+
+
+def request_context(request: Request) -> RequestContext:
+    client_request_id = request.headers.get("client-request-id", "")
+    correlation = client_request_id if _GUID.match(client_request_id) else str(uuid.uuid4())
+    return RequestContext(
+        trace_id=str(uuid.uuid4()),
+        correlation_id=correlation,
+        origin=f"{request.url.scheme}://{request.url.netloc}",
+        echo_client_request_id=request.headers.get("return-client-request-id", "").lower()
+        == "true",
+    )
+
+
+def _headers(ctx: RequestContext) -> dict[str, str]:
+    headers = {"x-ms-request-id": ctx.trace_id}
+    if ctx.echo_client_request_id:
+        headers["client-request-id"] = ctx.correlation_id
+    return headers
+
+
+def is_tenant_segment(segment: str) -> bool:
+    return bool(
+        _GUID.match(segment)
+        or _TENANT_DOMAIN.match(segment)
+        or segment.lower() in MULTI_TENANT_SEGMENTS
+    )
+
+
+def token_endpoint(state: EmulatorState, version: int) -> Callable[[Request], Awaitable[Response]]:
+    """The Starlette endpoint for one token endpoint version."""
+
+    async def endpoint(request: Request) -> Response:
+        ctx = request_context(request)
+        try:
+            if request.method != "POST":
+                raise AadError(aadsts.POST_ONLY, method=request.method)
+            form = await read_form(request)
+            grant_type = form.get("grant_type")
+            state.stats.token_request(grant_type)
+            segment = request.path_params["tenant"]
+            if not is_tenant_segment(segment):
+                raise AadError(aadsts.TENANT_INVALID, tenant=segment)
+            if not grant_type:
+                raise AadError(aadsts.MISSING_PARAMETER, name="grant_type")
+            if grant_type != GRANT_CLIENT_CREDENTIALS:
+                raise AadError(aadsts.UNSUPPORTED_GRANT, grant_type=grant_type)
+            body = await client_credentials(state, ctx, version, segment, form, request)
+            state.stats.issued(grant_type)
+        except AadError as error:
+            state.stats.error(error.entry.code)
+            return error.response(
+                trace_id=ctx.trace_id,
+                correlation_id=ctx.correlation_id,
+                now=state.clock.now(),
+                error_host=ctx.origin,
+                headers=_headers(ctx),
+            )
+        return Response(
+            dumps(body),
+            status_code=200,
+            headers={**NO_CACHE_HEADERS, **_headers(ctx)},
+            media_type=JSON_UTF8,
+        )
+
+    return endpoint
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The form body as a dict; blank values dropped, duplicates refused, size bounded."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
+        raise AadError(
+            aadsts.MALFORMED_REQUEST,
+            detail="the body must be application/x-www-form-urlencoded "
+            f"(received '{content_type or 'no content type'}').",
+        )
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise AadError(aadsts.MALFORMED_REQUEST, detail="the request body is too large.")
+        chunks.append(chunk)
+    try:
+        text = b"".join(chunks).decode("utf-8")
+        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise AadError(
+            aadsts.MALFORMED_REQUEST, detail="the body is not valid form-encoded UTF-8."
+        ) from None
+    form: dict[str, str] = {}
+    for key, value in pairs:
+        if key in form:
+            raise AadError(aadsts.MALFORMED_REQUEST, detail=f"parameter '{key}' appears twice.")
+        if value.strip():
+            form[key] = value
+    return form
+
+
+def resolve_tenant(state: EmulatorState, segment: str, grant_type: str) -> Tenant:
+    if segment.lower() in MULTI_TENANT_SEGMENTS:
+        # App-only tokens come from exactly one tenant.
+        raise AadError(aadsts.TENANT_MULTI_FOR_APP_ONLY, tenant=segment, grant_type=grant_type)
+    tenant = state.directory.tenant(segment)
+    if tenant is None:
+        raise AadError(aadsts.TENANT_NOT_FOUND, tenant=segment)
+    return tenant
+
+
+@dataclass(frozen=True, slots=True)
+class ClientAuth:
+    client_id: str | None
+    secret: str | None
+    assertion: str | None
+    assertion_type: str | None
+
+
+def read_client_auth(form: dict[str, str], request: Request) -> ClientAuth:
+    """Client id and credential from the body or an HTTP Basic header (RFC 6749 2.3.1)."""
+    client_id = form.get("client_id")
+    secret = form.get("client_secret")
+    authorization = request.headers.get("authorization", "")
+    if authorization[:6].lower() == "basic ":
+        try:
+            decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
+            basic_id, basic_secret = decoded.split(":", 1)
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            raise AadError(
+                aadsts.MALFORMED_REQUEST, detail="the Basic authorization header is malformed."
+            ) from None
+        basic_id, basic_secret = unquote(basic_id), unquote(basic_secret)
+        if client_id is not None and client_id != basic_id:
+            raise AadError(
+                aadsts.MALFORMED_REQUEST,
+                detail="client_id in the body differs from the one in the Authorization header.",
+            )
+        if secret is not None:
+            raise AadError(
+                aadsts.MALFORMED_REQUEST,
+                detail="the client secret was sent both in the body and in the Authorization "
+                "header; send it once.",
+            )
+        client_id, secret = basic_id or client_id, basic_secret or None
+    return ClientAuth(
+        client_id=client_id,
+        secret=secret,
+        assertion=form.get("client_assertion"),
+        assertion_type=form.get("client_assertion_type"),
+    )
+
+
+def authenticate_client(
+    state: EmulatorState,
+    ctx: RequestContext,
+    auth: ClientAuth,
+    tenant: Tenant,
+    segment: str,
+    *,
+    credential_required: bool,
+) -> tuple[Application, str]:
+    """The calling app and its ``appidacr`` (0 public, 1 secret, 2 certificate)."""
+    if auth.client_id is None:
+        raise AadError(aadsts.MISSING_PARAMETER, name="client_id")
+    if not _GUID.match(auth.client_id):
+        raise AadError(aadsts.CLIENT_ID_INVALID, client_id=auth.client_id)
+    app = state.directory.app(auth.client_id)
+    if app is None or not app.installed_in(tenant.id):
+        raise AadError(aadsts.APP_NOT_FOUND, client_id=auth.client_id, tenant=segment)
+    if auth.secret is not None and auth.assertion is not None:
+        raise AadError(
+            aadsts.MALFORMED_REQUEST,
+            detail="both 'client_secret' and 'client_assertion' were presented; send one.",
+        )
+    presented = auth.secret is not None or auth.assertion is not None
+    if app.public_client:
+        if presented:
+            raise AadError(aadsts.PUBLIC_CLIENT_WITH_CREDENTIAL)
+        if credential_required:
+            raise AadError(aadsts.CREDENTIAL_MISSING)
+        return app, ACR_PUBLIC
+    if auth.secret is not None:
+        match = app.match_secret(auth.secret)
+        if match is None:
+            raise AadError(aadsts.INVALID_SECRET, client_id=app.client_id)
+        if match.expires_on is not None and match.expires_on <= state.clock.now():
+            raise AadError(aadsts.EXPIRED_SECRET, client_id=app.client_id)
+        return app, ACR_SECRET
+    if auth.assertion is not None:
+        if auth.assertion_type is None:
+            raise AadError(aadsts.MISSING_PARAMETER, name="client_assertion_type")
+        if auth.assertion_type != CLIENT_ASSERTION_TYPE_JWT:
+            raise AadError(aadsts.ASSERTION_TYPE_INVALID, assertion_type=auth.assertion_type)
+        verify_assertion(
+            auth.assertion,
+            app=app,
+            tenant=tenant,
+            directory=state.directory,
+            request_origin=ctx.origin,
+            now=state.clock.now(),
+            skew=state.settings.assertion_skew,
+            replay=state.replay if state.settings.reject_assertion_replay else None,
+        )
+        return app, ACR_CERTIFICATE
+    raise AadError(aadsts.CREDENTIAL_MISSING)
+
+
+def app_only_resource(
+    state: EmulatorState, version: int, form: dict[str, str], tenant: Tenant
+) -> tuple[Resource, str]:
+    """The resource an app-only request names, and the ``resource`` value to echo (v1)."""
+    if version == 1:
+        requested = form.get("resource")
+        if requested is None:
+            raise AadError(aadsts.RESOURCE_MISSING)
+    else:
+        if "resource" in form:
+            raise AadError(aadsts.RESOURCE_ON_V2)
+        scope = form.get("scope")
+        if scope is None:
+            raise AadError(aadsts.MISSING_PARAMETER, name="scope")
+        scopes = scope.split()
+        if len(scopes) != 1 or not scopes[0].endswith(DEFAULT_SCOPE_SUFFIX):
+            raise AadError(aadsts.CLIENT_CREDENTIALS_SCOPE, scope=scope)
+        requested = scopes[0][: -len(DEFAULT_SCOPE_SUFFIX)]
+        if not requested:
+            raise AadError(aadsts.INVALID_SCOPE_GENERIC, scope=scope)
+    resource = state.directory.resource(requested)
+    if resource is None:
+        raise AadError(aadsts.RESOURCE_NOT_FOUND, resource=requested, tenant=tenant.id)
+    return resource, requested
+
+
+async def client_credentials(
+    state: EmulatorState,
+    ctx: RequestContext,
+    version: int,
+    segment: str,
+    form: dict[str, str],
+    request: Request,
+) -> dict[str, Any]:
+    tenant = resolve_tenant(state, segment, GRANT_CLIENT_CREDENTIALS)
+    auth = read_client_auth(form, request)
+    app, acr = authenticate_client(state, ctx, auth, tenant, segment, credential_required=True)
+    resource, requested = app_only_resource(state, version, form, tenant)
+    now = state.clock.now()
+    lifetime = state.settings.token_lifetime
+    claims = app_only_claims(
+        tenant=tenant,
+        app=app,
+        resource=resource,
+        audience=resource.uri,
+        client_acr=acr,
+        now=now,
+        lifetime=lifetime,
+        base_url=ctx.origin,
+    )
+    # RSA signing is ~1 ms and releases the GIL: run it off the event loop so the loop keeps
+    # parsing requests on one core while the other signs.
+    token = await anyio.to_thread.run_sync(
+        lambda: state.keys.sign(claims, v1_header=resource.token_version == 1)
+    )
+    return token_response(version, token, claims, now, requested)
+
+
+def token_response(
+    version: int, token: str, claims: dict[str, Any], now: float, resource: str
+) -> dict[str, Any]:
+    expires_in = int(claims["exp"] - int(now))
+    if version == 1:
+        # v1 sends every number as a JSON string (the seed's example).
+        return {
+            "token_type": "Bearer",
+            "expires_in": str(expires_in),
+            "ext_expires_in": str(expires_in),
+            "expires_on": str(claims["exp"]),
+            "not_before": str(claims["nbf"]),
+            "resource": resource,
+            "access_token": token,
+        }
+    return {
+        "token_type": "Bearer",
+        "expires_in": expires_in,
+        "ext_expires_in": expires_in,
+        "access_token": token,
+    }

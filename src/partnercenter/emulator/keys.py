@@ -1,0 +1,146 @@
+"""The emulator's token-signing keys: generation, persistence, JWKS and rotation.
+
+Azure AD publishes several keys at once and rolls them; clients must re-fetch the JWKS on an
+unknown ``kid``. The emulator does the same: at least two keys are published, the newest signs,
+and ``rotate()`` adds a fresh signing key while older ones stay published for validation.
+Keys live in the state directory so tokens stay valid across restarts.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from .files import write_private
+from .jose import b64url, encode_segment, sign_rs256
+from .x509util import cert_pem, der, key_pem, new_rsa_key, self_signed, x5t
+
+#: Keys published at once; rotation drops the oldest beyond this.
+MAX_PUBLISHED_KEYS = 3
+MIN_PUBLISHED_KEYS = 2
+
+
+@dataclass(slots=True)
+class SigningKey:
+    private_key: rsa.RSAPrivateKey
+    certificate: x509.Certificate
+    kid: str = field(init=False)
+    public_key: rsa.RSAPublicKey = field(init=False)
+    #: Pre-encoded JWS headers (v1 tokens carry x5t, v2 tokens do not), built once.
+    header_v1: str = field(init=False)
+    header_v2: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Azure AD's kid is the certificate's x5t.
+        self.kid = x5t(self.certificate)
+        self.public_key = self.private_key.public_key()
+        self.header_v1 = encode_segment(
+            {"typ": "JWT", "alg": "RS256", "x5t": self.kid, "kid": self.kid}
+        )
+        self.header_v2 = encode_segment({"typ": "JWT", "alg": "RS256", "kid": self.kid})
+
+    def jwk(self, issuer: str | None = None) -> dict[str, Any]:
+        numbers = self.public_key.public_numbers()
+        jwk: dict[str, Any] = {
+            "kty": "RSA",
+            "use": "sig",
+            "kid": self.kid,
+            "x5t": self.kid,
+            "n": b64url(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
+            "e": b64url(numbers.e.to_bytes((numbers.e.bit_length() + 7) // 8, "big")),
+            # x5c is standard base64 (not url-safe), per RFC 7517.
+            "x5c": [base64.b64encode(der(self.certificate)).decode("ascii")],
+        }
+        if issuer is not None:
+            jwk["issuer"] = issuer
+        return jwk
+
+
+class KeyRing:
+    """The published signing keys, newest first; thread-safe rotation."""
+
+    def __init__(self, keys: list[SigningKey], directory: Path | None = None) -> None:
+        if not keys:
+            raise ValueError("keys: at least one signing key is needed")
+        self._keys = keys
+        self._by_kid = {key.kid: key for key in keys}
+        self._directory = directory
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load_or_create(cls, directory: Path | None) -> KeyRing:
+        """Load the keys saved in ``directory``, or make (and save) ``MIN_PUBLISHED_KEYS``."""
+        keys: list[SigningKey] = []
+        if directory is not None and directory.is_dir():
+            for path in sorted(directory.glob("signing-*.pem"), reverse=True):
+                keys.append(_read_key(path))
+        ring = cls(keys or [_new_key()], directory)
+        while len(ring._keys) < MIN_PUBLISHED_KEYS:
+            ring._append_oldest(_new_key())
+        ring._save()
+        return ring
+
+    @property
+    def active(self) -> SigningKey:
+        return self._keys[0]
+
+    @property
+    def keys(self) -> list[SigningKey]:
+        return list(self._keys)
+
+    def get(self, kid: str) -> SigningKey | None:
+        return self._by_kid.get(kid)
+
+    def sign(self, claims: dict[str, Any], *, v1_header: bool = True) -> str:
+        key = self._keys[0]
+        return sign_rs256(key.private_key, key.header_v1 if v1_header else key.header_v2, claims)
+
+    def rotate(self) -> SigningKey:
+        """Make a new signing key; older keys stay published (up to ``MAX_PUBLISHED_KEYS``)."""
+        new = _new_key()
+        with self._lock:
+            keys = [new, *self._keys][:MAX_PUBLISHED_KEYS]
+            self._keys = keys
+            self._by_kid = {key.kid: key for key in keys}
+            self._save()
+        return new
+
+    def jwks(self, issuer: str | None = None) -> dict[str, Any]:
+        return {"keys": [key.jwk(issuer) for key in self._keys]}
+
+    def _append_oldest(self, key: SigningKey) -> None:
+        self._keys.append(key)
+        self._by_kid[key.kid] = key
+
+    def _save(self) -> None:
+        if self._directory is None:
+            return
+        # Files are named by position so the newest sorts first; stale ones are removed.
+        wanted = set()
+        for index, key in enumerate(self._keys):
+            path = self._directory / f"signing-{len(self._keys) - index:04d}.pem"
+            wanted.add(path)
+            write_private(path, key_pem(key.private_key) + cert_pem(key.certificate))
+        for path in self._directory.glob("signing-*.pem"):
+            if path not in wanted:
+                path.unlink(missing_ok=True)
+
+
+def _new_key() -> SigningKey:
+    key = new_rsa_key()
+    return SigningKey(key, self_signed(key, "partnercenter-emulator token signing"))
+
+
+def _read_key(path: Path) -> SigningKey:
+    data = path.read_bytes()
+    key = serialization.load_pem_private_key(data, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError(f"{path}: not an RSA private key")
+    return SigningKey(key, x509.load_pem_x509_certificate(data))

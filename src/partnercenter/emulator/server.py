@@ -1,0 +1,272 @@
+"""Running the emulator: uvicorn on loopback, TLS by default, and the ``Emulator`` handle.
+
+``Emulator.start()`` binds a socket (port 0 picks a free one), serves in a background thread
+and returns once the server accepts connections; ``emulator.json`` in the state directory then
+describes it (the running contract other tools rely on). The CLI's ``emulator serve`` is the
+same thing in the foreground.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+import uvicorn
+from starlette.requests import Request
+
+from .app import create_app
+from .clock import Clock
+from .config import build, read_config_file
+from .files import write_private
+from .info import describe
+from .keys import KeyRing
+from .state import EmulatorState
+from .tls import ensure_tls
+
+INFO_FILE = "emulator.json"
+START_TIMEOUT_SECONDS = 30.0
+STOP_GRACE_SECONDS = 1.0
+
+
+class Emulator:
+    """A running emulator. Use ``with Emulator.start() as emu:``; fields mirror emulator.json."""
+
+    def __init__(
+        self,
+        state: EmulatorState,
+        server: uvicorn.Server,
+        thread: threading.Thread,
+        info: dict[str, Any],
+        state_dir: Path,
+        temporary: bool,
+    ) -> None:
+        self.state = state
+        self._server = server
+        self._thread = thread
+        self.info = info
+        self.state_dir = state_dir
+        self._temporary = temporary
+        self.info_path = state_dir / INFO_FILE
+
+    # -- the running contract -------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return str(self.info["base_url"])
+
+    @property
+    def ca_cert(self) -> str | None:
+        value = self.info["ca_cert"]
+        return None if value is None else str(value)
+
+    @property
+    def verify(self) -> str | bool:
+        """What to pass as httpx's/MSAL's ``verify=``: the CA file, or True for plain HTTP."""
+        return self.ca_cert or True
+
+    @property
+    def admin_key(self) -> str:
+        return str(self.info["admin_key"])
+
+    @property
+    def partner_tenant(self) -> dict[str, Any]:
+        return dict(self.info["partner_tenant"])
+
+    @property
+    def customer_tenants(self) -> list[dict[str, Any]]:
+        return list(self.info["customer_tenants"])
+
+    @property
+    def apps(self) -> list[dict[str, Any]]:
+        return list(self.info["apps"])
+
+    @property
+    def users(self) -> list[dict[str, Any]]:
+        return list(self.info["users"])
+
+    @property
+    def resources(self) -> list[dict[str, Any]]:
+        return list(self.info["resources"])
+
+    def app(self, name: str) -> dict[str, Any]:
+        """The app named ``name`` from the directory (``KeyError`` if there is none)."""
+        for app in self.info["apps"]:
+            if app["name"] == name:
+                return dict(app)
+        raise KeyError(name)
+
+    def __repr__(self) -> str:
+        return f"Emulator(base_url={self.base_url!r}, state_dir={str(self.state_dir)!r})"
+
+    # -- admin helpers (over the wire, as any tool would) ---------------------------------
+    def admin(self, method: str, path: str, json_body: dict[str, Any] | None = None) -> Any:
+        with httpx.Client(base_url=self.base_url, verify=self.verify, timeout=10) as client:
+            response = client.request(
+                method,
+                f"/_emulator/{path.lstrip('/')}",
+                json=json_body,
+                headers={"Authorization": f"Bearer {self.admin_key}"},
+            )
+        response.raise_for_status()
+        return response.json()
+
+    def stats(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.admin("GET", "stats")
+        return result
+
+    def reset_stats(self) -> None:
+        self.admin("POST", "stats/reset")
+
+    def advance_clock(self, seconds: float) -> float:
+        return float(self.admin("POST", "clock", {"advance": seconds})["now"])
+
+    def reset_clock(self) -> float:
+        return float(self.admin("POST", "clock", {"reset": True})["now"])
+
+    def rotate_keys(self) -> str:
+        return str(self.admin("POST", "keys/rotate")["active_kid"])
+
+    # -- lifecycle -------------------------------------------------------------------------
+    @classmethod
+    def start(
+        cls,
+        *,
+        state_dir: str | Path | None = None,
+        config: str | Path | dict[str, Any] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: bool = True,
+        clock: Clock | None = None,
+        log_level: str = "warning",
+    ) -> Emulator:
+        """Start an emulator in a background thread and return once it accepts connections.
+
+        ``state_dir`` keeps keys, certificates and the CA across restarts; without it a
+        temporary directory is used and removed on ``stop()``. ``config`` is a config file
+        path or an already-parsed dict (see :mod:`partnercenter.emulator.config`).
+        """
+        temporary = state_dir is None
+        folder = (
+            Path(tempfile.mkdtemp(prefix="pc-emulator-"))
+            if state_dir is None
+            else Path(state_dir).expanduser()
+        )
+        try:
+            return cls._start(folder, temporary, config, host, port, tls, clock, log_level)
+        except BaseException:
+            if temporary:
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
+
+    @classmethod
+    def _start(
+        cls,
+        folder: Path,
+        temporary: bool,
+        config: str | Path | dict[str, Any] | None,
+        host: str,
+        port: int,
+        tls: bool,
+        clock: Clock | None,
+        log_level: str,
+    ) -> Emulator:
+        folder.mkdir(parents=True, exist_ok=True)
+        raw: dict[str, Any] | None = config if isinstance(config, dict) else None
+        source = "config"
+        if isinstance(config, (str, Path)):
+            raw, source = read_config_file(Path(config)), str(config)
+        directory, settings = build(raw, source=source, apps_dir=folder / "apps")
+        state = EmulatorState(
+            directory=directory,
+            settings=settings,
+            keys=KeyRing.load_or_create(folder / "keys"),
+            clock=clock or Clock(),
+        )
+        sock = _bind(host, port)
+        bound_port = sock.getsockname()[1]
+        tls_files = ensure_tls(folder / "tls", host) if tls else None
+        url_host = f"[{host}]" if ":" in host else host
+        base_url = f"{'https' if tls else 'http'}://{url_host}:{bound_port}"
+        ca_path = tls_files.ca_cert if tls_files else None
+
+        def info_for(request: Request | None = None) -> dict[str, Any]:
+            return describe(state, base_url=base_url, ca_cert=ca_path, state_dir=folder)
+
+        app = create_app(state, info_for)
+        server_config = uvicorn.Config(
+            app,
+            log_level=log_level,
+            access_log=False,
+            ssl_certfile=str(tls_files.server_cert) if tls_files else None,
+            ssl_keyfile=str(tls_files.server_key) if tls_files else None,
+            timeout_graceful_shutdown=5,
+            server_header=False,
+            lifespan="off",
+        )
+        server = uvicorn.Server(server_config)
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="pc-emulator", daemon=True
+        )
+        thread.start()
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                server.should_exit = True
+                sock.close()
+                raise RuntimeError("the emulator failed to start (see the log above)")
+            time.sleep(0.01)
+        info = info_for()
+        emulator = cls(state, server, thread, info, folder, temporary)
+        write_private(emulator.info_path, json.dumps(info, indent=2).encode("utf-8"))
+        return emulator
+
+    def stop(self) -> None:
+        """Stop serving, wait for the server thread, remove a temporary state directory."""
+        self._server.should_exit = True
+        self._thread.join(timeout=STOP_GRACE_SECONDS)
+        if self._thread.is_alive():
+            # Idle keep-alive TLS connections of clients that are still open would hold a
+            # graceful shutdown for its whole timeout; requests in flight have had their grace.
+            self._server.force_exit = True
+            self._thread.join(timeout=10)
+        with contextlib.suppress(FileNotFoundError):
+            self.info_path.unlink()
+        if self._temporary:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def wait(self) -> None:
+        """Block until the server stops (for foreground use)."""
+        while self._thread.is_alive():
+            self._thread.join(timeout=0.5)
+
+    def __enter__(self) -> Emulator:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
