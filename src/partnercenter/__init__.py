@@ -1,6 +1,7 @@
 """partnercenter: authenticate to the Microsoft Partner Center API.
 
-The library's public names live here in a sorted ``__all__``; the emulator lives in
+The library's public names live here in a sorted ``__all__``; the async credentials (same
+names) in :mod:`partnercenter.aio`; errors in :mod:`partnercenter.errors`; the emulator lives in
 :mod:`partnercenter.emulator` and the command line in :mod:`partnercenter.cli`.
 """
 
@@ -8,4 +9,37 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+# __version__ first: the auth modules read it for the User-Agent.
+from .auth import (  # noqa: E402
+    AccessTokenCredential,
+    AzureCredentialAdapter,
+    CertificateCredential,
+    ClientSecretCredential,
+    MemoryTokenCache,
+    RefreshTokenCredential,
+    RetryPolicy,
+    TokenCache,
+)
+from .clouds import Cloud  # noqa: E402
+from .errors import AuthenticationError, AzureADError, PartnerCenterError  # noqa: E402
+from .stores import MemoryRefreshTokenStore, RefreshTokenStore  # noqa: E402
+from .tokens import AccessToken  # noqa: E402
+
+__all__ = [
+    "AccessToken",
+    "AccessTokenCredential",
+    "AuthenticationError",
+    "AzureADError",
+    "AzureCredentialAdapter",
+    "CertificateCredential",
+    "ClientSecretCredential",
+    "Cloud",
+    "MemoryRefreshTokenStore",
+    "MemoryTokenCache",
+    "PartnerCenterError",
+    "RefreshTokenCredential",
+    "RefreshTokenStore",
+    "RetryPolicy",
+    "TokenCache",
+    "__version__",
+]

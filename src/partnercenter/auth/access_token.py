@@ -1,0 +1,101 @@
+"""A static access token (like ``Connect-PartnerCenter -AccessToken``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..errors import AccessTokenExpiredError, ConfigurationError
+from ..tokens import AccessToken, read_jwt_claims
+from .arguments import check_callable
+
+__all__ = ["AccessTokenCredential", "static_token"]
+
+
+def static_token(token: str | AccessToken, expires_on: float | None) -> AccessToken:
+    """Check and wrap the arguments of a static-token credential (shared with the async twin).
+
+    The expiry comes from ``expires_on``, else from the token's own ``exp`` claim.
+    """
+    if isinstance(token, AccessToken):
+        if expires_on is not None:
+            raise ConfigurationError("expires_on", "an AccessToken already carries its expiry")
+        return token
+    if not isinstance(token, str) or not token.strip():
+        raise ConfigurationError("token", "must be a non-empty access token string")
+    token = token.strip()
+    if token.lower().startswith("bearer "):
+        token = token[7:].strip()
+    if expires_on is None:
+        exp = read_jwt_claims(token).get("exp")
+        if not isinstance(exp, int | float) or isinstance(exp, bool):
+            raise ConfigurationError(
+                "expires_on",
+                "is required: the token is not a JWT with an exp claim, so its expiry is unknown",
+            )
+        expires_on = exp
+    elif isinstance(expires_on, bool) or not isinstance(expires_on, int | float):
+        raise ConfigurationError("expires_on", "must be a Unix time in seconds")
+    return AccessToken(token, int(expires_on))
+
+
+def expired_error(token: AccessToken, now: float) -> AccessTokenExpiredError:
+    """The error for a static token past its expiry."""
+    return AccessTokenExpiredError(
+        f"the access token expired {int(now - token.expires_on)} s ago "
+        f"(expires_on={token.expires_on})",
+        hint="A static access token cannot be refreshed: get a new one, or use a credential "
+        "that can refresh (ClientSecretCredential, CertificateCredential, "
+        "RefreshTokenCredential).",
+    )
+
+
+class AccessTokenCredential:
+    """Hands out one access token you already have, until it expires.
+
+    ``token`` is the bearer value (a leading ``Bearer`` is dropped) or an :class:`AccessToken`;
+    ``expires_on`` defaults to the JWT's ``exp``. ``get_token`` returns the token whatever the
+    scopes and raises :class:`~partnercenter.errors.AccessTokenExpiredError` once it expired.
+    """
+
+    def __init__(
+        self,
+        token: str | AccessToken,
+        *,
+        expires_on: float | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._token = static_token(token, expires_on)
+        self._clock = check_callable("clock", clock)
+
+    def get_token(
+        self,
+        *scopes: str,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        enable_cae: bool = False,
+        **kwargs: Any,
+    ) -> AccessToken:
+        """The token, or :class:`~partnercenter.errors.AccessTokenExpiredError` once expired."""
+        token = self._token
+        now = self._clock()
+        if now >= token.expires_on:
+            raise expired_error(token, now)
+        return token
+
+    def get_token_info(self, *scopes: str, options: Mapping[str, Any] | None = None) -> AccessToken:
+        """azure-core's ``SupportsTokenInfo`` form of :meth:`get_token`."""
+        return self.get_token(*scopes)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def __enter__(self) -> AccessTokenCredential:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"AccessTokenCredential({self._token!r})"

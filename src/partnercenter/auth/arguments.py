@@ -1,0 +1,138 @@
+"""Argument checks shared by the credentials: fail at construction, naming the argument.
+
+Messages may quote identifiers (tenant, client id) but never a secret's value.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import ssl
+from collections.abc import Callable
+from typing import Any, Final
+
+from .. import wire
+from ..clouds import Cloud, EndpointVersion
+from ..errors import ConfigurationError
+
+__all__ = [
+    "Verify",
+    "check_callable",
+    "check_client_id",
+    "check_cloud",
+    "check_endpoint_version",
+    "check_secret",
+    "check_tenant",
+    "check_timeout",
+    "check_verify",
+]
+
+#: What ``verify=`` accepts: like httpx, a CA bundle path, ``True`` (system CAs), ``False``
+#: (no verification; only for throwaway local tests) or an ``ssl.SSLContext``.
+Verify = bool | str | os.PathLike[str] | ssl.SSLContext
+
+_GUID: Final = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_DOMAIN: Final = re.compile(
+    r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}$"
+)
+
+
+def check_tenant(tenant_id: object, *, argument: str = "tenant_id", multi_ok: bool = False) -> str:
+    """A tenant GUID or verified domain; ``common``/``organizations`` only where ``multi_ok``."""
+    if not isinstance(tenant_id, str) or not tenant_id.strip():
+        raise ConfigurationError(
+            argument,
+            "must be the tenant's GUID or a verified domain such as contoso.onmicrosoft.com",
+        )
+    tenant = tenant_id.strip()
+    if tenant.lower() in wire.MULTI_TENANT_SEGMENTS:
+        if multi_ok:
+            return tenant.lower()
+        raise ConfigurationError(
+            argument,
+            f"{tenant!r} names no single tenant; app-only tokens are issued by one tenant",
+            hint="Use the tenant's GUID or a verified domain such as contoso.onmicrosoft.com.",
+        )
+    if _GUID.match(tenant) or _DOMAIN.match(tenant):
+        return tenant
+    raise ConfigurationError(
+        argument, f"{tenant!r} is neither a GUID nor a domain name such as contoso.onmicrosoft.com"
+    )
+
+
+def check_client_id(client_id: object) -> str:
+    """An application (client) id: the GUID from the app registration."""
+    if not isinstance(client_id, str) or not _GUID.match(client_id.strip()):
+        shown = repr(client_id) if isinstance(client_id, str) else type(client_id).__name__
+        raise ConfigurationError(
+            "client_id",
+            f"must be the application (client) id GUID from the app registration, not {shown}",
+        )
+    return client_id.strip()
+
+
+def check_secret(argument: str, value: object) -> str:
+    """A non-empty secret string (its value is never echoed)."""
+    if not isinstance(value, str) or not value:
+        raise ConfigurationError(argument, "must be a non-empty string")
+    return value
+
+
+def check_cloud(cloud: object) -> Cloud:
+    """A :class:`Cloud`, or the name of a well-known one; warns for deprecated clouds."""
+    if isinstance(cloud, str):
+        cloud = Cloud.by_name(cloud)
+    if not isinstance(cloud, Cloud):
+        raise ConfigurationError("cloud", "must be a Cloud (e.g. Cloud.GLOBAL) or a cloud name")
+    # stacklevel: warn_if_deprecated -> check_cloud -> credential __init__ -> the caller.
+    cloud.warn_if_deprecated(stacklevel=4)
+    return cloud
+
+
+def check_endpoint_version(version: object) -> EndpointVersion:
+    """``"v1"`` or ``"v2"``."""
+    if version == "v1":
+        return "v1"
+    if version == "v2":
+        return "v2"
+    raise ConfigurationError("endpoint_version", f"must be 'v2' (default) or 'v1', not {version!r}")
+
+
+def check_verify(verify: object) -> bool | ssl.SSLContext:
+    """``verify=`` as httpx wants it. A path becomes an ``SSLContext`` now, so a missing or bad
+    CA file is reported here (httpx itself deprecates string paths)."""
+    if isinstance(verify, bool | ssl.SSLContext):
+        return verify
+    if isinstance(verify, str | os.PathLike):
+        path = os.fspath(verify)
+        if not os.path.exists(path):
+            raise ConfigurationError("verify", f"no CA file or directory at {path!r}")
+        try:
+            if os.path.isdir(path):
+                return ssl.create_default_context(capath=path)
+            return ssl.create_default_context(cafile=path)
+        except (ssl.SSLError, OSError) as exc:
+            raise ConfigurationError(
+                "verify", f"cannot load CA certificates from {path!r}: {exc}"
+            ) from None
+    raise ConfigurationError("verify", "must be a CA file path, True, False or an ssl.SSLContext")
+
+
+def check_timeout(timeout: object) -> float:
+    """A positive, finite number of seconds."""
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not math.isfinite(timeout)
+        or timeout <= 0
+    ):
+        raise ConfigurationError("timeout", "must be a positive number of seconds")
+    return float(timeout)
+
+
+def check_callable(argument: str, value: Any) -> Callable[..., Any]:
+    """A callable (an injected clock, sleep or random source)."""
+    if not callable(value):
+        raise ConfigurationError(argument, "must be callable")
+    return value  # type: ignore[no-any-return]

@@ -1,0 +1,131 @@
+"""Use any azure-core ``TokenCredential`` (azure-identity's managed identity, workload
+identity, Azure CLI, ...) as a token source, behind this library's cache and single flight.
+
+The other direction needs no adapter: this library's credentials already satisfy azure-core's
+``get_token(*scopes)`` / ``get_token_info`` protocol and can be given to other Azure SDK clients.
+azure-core is not imported here: the wrapped object is used through its protocol.
+"""
+
+from __future__ import annotations
+
+import random as _random
+import time
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
+
+from ..clouds import Cloud
+from ..errors import ConfigurationError, CredentialSourceError
+from ..tokens import AccessToken
+from .base import TokenCredentialBase
+from .cache import TokenCache
+from .policy import default_refresh_on
+
+__all__ = ["AzureCredentialAdapter", "SupportsGetToken", "to_access_token", "source_error"]
+
+
+@runtime_checkable
+class SupportsGetToken(Protocol):
+    """azure-core's ``TokenCredential`` protocol (what azure-identity credentials implement)."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        """Return an object with ``token`` and ``expires_on``."""
+
+
+def to_access_token(result: Any, now: float) -> AccessToken:
+    """Turn azure-core's ``AccessToken`` / ``AccessTokenInfo`` into this library's."""
+    token = getattr(result, "token", None)
+    expires_on = getattr(result, "expires_on", None)
+    if not isinstance(token, str) or not isinstance(expires_on, int | float):
+        raise CredentialSourceError(
+            f"the wrapped credential returned {type(result).__name__}, not an access token"
+        )
+    refresh_on = getattr(result, "refresh_on", None)
+    if not isinstance(refresh_on, int | float) or not refresh_on:
+        refresh_on = default_refresh_on(now, max(0.0, expires_on - now), None)
+    token_type = getattr(result, "token_type", None)
+    return AccessToken(
+        token,
+        int(expires_on),
+        refresh_on=int(refresh_on),
+        token_type=token_type if isinstance(token_type, str) else "Bearer",
+    )
+
+
+def source_error(credential: object, exc: Exception) -> CredentialSourceError:
+    """The error for a wrapped credential's failure (its message's first line, no more)."""
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    name = type(credential).__name__
+    return CredentialSourceError(
+        f"{name} failed: {type(exc).__name__}" + (f": {detail}" if detail else ""),
+        hint=f"See the {name} documentation; the original error is chained as the cause.",
+    )
+
+
+def source_arguments(
+    credential: object, tenant: str, default_tenant: str, claims: str | None
+) -> dict[str, Any]:
+    """The options to pass the wrapped credential (only what the caller asked for)."""
+    options: dict[str, Any] = {}
+    if tenant != default_tenant:
+        options["tenant_id"] = tenant
+    if claims is not None:
+        options["claims"] = claims
+    return options
+
+
+#: The tenant placeholder of an adapter: the wrapped credential decides the tenant.
+SOURCE_TENANT = "source-default"
+
+
+class AzureCredentialAdapter(TokenCredentialBase):
+    """Wrap an azure-core ``TokenCredential`` (e.g. ``azure.identity.ManagedIdentityCredential``)
+    as a :mod:`partnercenter` credential: its tokens are cached with this library's refresh
+    policy and single flight. ``get_token()`` with no scope asks for the cloud's Partner Center
+    ``/.default`` scope.
+    """
+
+    def __init__(
+        self,
+        credential: SupportsGetToken,
+        *,
+        cloud: Cloud | str = Cloud.GLOBAL,
+        cache: TokenCache | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], object] = time.sleep,
+        random: Callable[[], float] = _random.random,
+    ) -> None:
+        if not isinstance(credential, SupportsGetToken):
+            raise ConfigurationError(
+                "credential", "must be an azure-core TokenCredential (with get_token)"
+            )
+        self._source = credential
+        super().__init__(
+            kind="azure",
+            cloud=cloud,
+            tenant_id=SOURCE_TENANT,
+            client_id=f"{type(credential).__name__}@{id(credential):x}",
+            endpoint_version="v2",
+            cache=cache,
+            retry_policy=None,
+            clock=clock,
+            sleep=sleep,
+            random=random,
+        )
+
+    def _fetch(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> AccessToken:
+        source: Any = self._source
+        options = source_arguments(source, tenant, self.tenant_id, claims)
+        try:
+            if hasattr(source, "get_token_info"):
+                result = source.get_token_info(*scopes, options=options or None)
+            else:
+                result = source.get_token(*scopes, **options)
+        except Exception as exc:
+            raise source_error(source, exc) from exc
+        return to_access_token(result, self._clock())
+
+    def close(self) -> None:
+        """Nothing to release: the wrapped credential is yours and stays open."""
+
+    def __repr__(self) -> str:
+        return f"AzureCredentialAdapter({type(self._source).__name__})"

@@ -1,0 +1,282 @@
+"""What every credential shares: the cache hit path, refresh policy and single flight.
+
+:class:`CredentialCore` is the sync/async-neutral part (arguments, cache keys, scope handling).
+:class:`TokenCredentialBase` adds the blocking ``get_token`` with single flight across threads;
+:mod:`partnercenter.aio.base` adds the async twin. A concrete credential only says how to fetch
+one token (``_fetch``).
+
+The hit path is deliberately tiny: build the key, one dict lookup, one clock read, one
+comparison against the precomputed ``refresh_due``. Everything else (scope normalization,
+warnings, policy, locking) happens only on a miss or when a refresh is due.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+import random as _random
+import threading
+import time
+import warnings
+from collections.abc import Callable, Hashable, Mapping
+from concurrent.futures import Future
+from typing import Any
+
+from .. import wire
+from ..clouds import Cloud, EndpointVersion
+from ..errors import ConfigurationError, RetiredAudienceWarning
+from ..tokens import AccessToken
+from .arguments import check_callable, check_cloud, check_endpoint_version, check_tenant
+from .cache import MemoryTokenCache, TokenCache
+from .policy import RefreshStatus, RetryPolicy, refresh_due, refresh_status
+from .protocol import normalize_scopes, resource_of
+
+__all__ = ["CacheKey", "CredentialCore", "TokenCredentialBase"]
+
+logger = logging.getLogger("partnercenter.auth")
+
+#: ``(credential identity, tenant override or None, scopes as asked)``.
+CacheKey = tuple[str, str | None, tuple[str, ...]]
+
+_RETIRED_AUDIENCES = frozenset({wire.AAD_GRAPH_RESOURCE, wire.AAD_GRAPH_APP_ID})
+
+
+class CredentialCore:
+    """State and pure helpers shared by the sync and async credentials."""
+
+    _default_scopes: tuple[str, ...]
+    _identity: str
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        cloud: Cloud | str,
+        tenant_id: str,
+        client_id: str,
+        endpoint_version: EndpointVersion,
+        cache: TokenCache | None,
+        clock: Callable[[], float],
+        random: Callable[[], float],
+        retry_policy: RetryPolicy | None,
+        delegated: bool = False,
+    ) -> None:
+        self.cloud = check_cloud(cloud)
+        self.tenant_id = tenant_id
+        self.client_id = client_id
+        self.endpoint_version = check_endpoint_version(endpoint_version)
+        if cache is not None and not isinstance(cache, TokenCache):
+            raise ConfigurationError("cache", "must implement TokenCache (get, set, remove, clear)")
+        self._cache: TokenCache = cache if cache is not None else MemoryTokenCache()
+        # Bound once: for MemoryTokenCache this is dict.get itself, the cheapest possible lookup.
+        self._cache_get: Callable[[Hashable], tuple[float, AccessToken] | None] = self._cache.get
+        self._clock = check_callable("clock", clock)
+        self._random = check_callable("random", random)
+        if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
+            raise ConfigurationError("retry_policy", "must be a RetryPolicy")
+        self._retry = retry_policy or RetryPolicy()
+        # get_token() with no scope means Partner Center: app-only tokens take "/.default",
+        # app + user tokens the delegated "user_impersonation" permission.
+        default_scope = (
+            self.cloud.user_impersonation_scope if delegated else self.cloud.partner_center_scope
+        )
+        self._default_scopes = (default_scope,)
+        # The identity part of every cache key: two credentials share tokens only when they
+        # would get the same token (same kind, authority, tenant, client, endpoint version).
+        self._identity = "|".join(
+            (kind, self.cloud.authority_host, tenant_id.lower(), client_id, self.endpoint_version)
+        )
+        # Tokens whose recommended refresh failed, and when (policy: MIN_REFRESH_INTERVAL).
+        self._failed_refresh: dict[CacheKey, float] = {}
+
+    @property
+    def cache(self) -> TokenCache:
+        """The token cache this credential uses."""
+        return self._cache
+
+    def _request_scopes(self, scopes: tuple[str, ...]) -> tuple[str, ...]:
+        """The scopes to send, with the retired-audience warning (slow path only)."""
+        normalized = normalize_scopes(scopes, self._default_scopes[0])
+        for scope in normalized:
+            if resource_of(scope).rstrip("/") in _RETIRED_AUDIENCES:
+                warnings.warn(
+                    f"{scope!r} asks for an Azure AD Graph token "
+                    f"({wire.AAD_GRAPH_RESOURCE}). Partner Center stopped accepting that "
+                    "audience in 2025: it answers 401 with code 900420. Ask for "
+                    f"{self.cloud.partner_center_scope!r} (what get_token() asks for by "
+                    "default) or, on the v1 endpoint, resource="
+                    f"{self.cloud.partner_center_resource!r}.",
+                    RetiredAudienceWarning,
+                    stacklevel=4,
+                )
+        return normalized
+
+    #: Whether ``common``/``organizations`` are acceptable tenants (user grants only).
+    _multi_tenant_ok = False
+
+    def _resolve_tenant(self, tenant_id: str | None) -> str:
+        """The tenant to ask: this credential's, or a per-call override (checked)."""
+        if tenant_id is None:
+            return self.tenant_id
+        return check_tenant(tenant_id, argument="tenant_id", multi_ok=self._multi_tenant_ok)
+
+    def _entry(self, token: AccessToken) -> tuple[float, AccessToken]:
+        return (refresh_due(token), token)
+
+    def _status(self, key: CacheKey, now: float) -> tuple[RefreshStatus, AccessToken | None]:
+        entry = self._cache_get(key)
+        token = entry[1] if entry is not None else None
+        return refresh_status(token, now, self._failed_refresh.get(key)), token
+
+    def _identity_repr(self) -> str:
+        return (
+            f"tenant_id={self.tenant_id!r}, client_id={self.client_id!r}, "
+            f"cloud={self.cloud.name!r}, endpoint_version={self.endpoint_version!r}"
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._identity_repr()})"
+
+
+def _tenant_override(options: Mapping[str, Any] | None) -> tuple[str | None, str | None]:
+    if not options:
+        return None, None
+    return options.get("claims"), options.get("tenant_id")
+
+
+class TokenCredentialBase(CredentialCore, abc.ABC):
+    """A blocking credential: ``get_token(*scopes)`` with caching, proactive refresh and single
+    flight. Thread-safe; satisfies azure-core's ``TokenCredential`` and ``SupportsTokenInfo``.
+    """
+
+    def __init__(
+        self,
+        *,
+        sleep: Callable[[float], object] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        random: Callable[[], float] = _random.random,
+        **core: Any,
+    ) -> None:
+        super().__init__(clock=clock, random=random, **core)
+        self._sleep = check_callable("sleep", sleep)
+        self._lock = threading.Lock()
+        self._flights: dict[CacheKey, Future[AccessToken]] = {}
+
+    def get_token(
+        self,
+        *scopes: str,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        enable_cae: bool = False,
+        **kwargs: Any,
+    ) -> AccessToken:
+        """An access token for ``scopes`` (default: the cloud's Partner Center scope).
+
+        Served from the cache while fresh; otherwise fetched once however many threads ask at
+        the same time. ``tenant_id`` asks another tenant's authority (e.g. a customer tenant);
+        ``claims`` (a claims challenge) always fetches a new token. ``enable_cae`` and other
+        keyword arguments of azure-core's protocol are accepted and ignored.
+
+        Raises :class:`~partnercenter.errors.AuthenticationError` (or a subclass).
+        """
+        entry = self._cache_get((self._identity, tenant_id, scopes or self._default_scopes))
+        if entry is not None and claims is None and self._clock() < entry[0]:
+            return entry[1]
+        return self._get_token_slow(scopes or self._default_scopes, claims, tenant_id)
+
+    def get_token_info(self, *scopes: str, options: Mapping[str, Any] | None = None) -> AccessToken:
+        """azure-core's ``SupportsTokenInfo``: ``options`` may carry ``tenant_id`` and
+        ``claims``. The returned :class:`AccessToken` has ``token``, ``expires_on``,
+        ``refresh_on`` and ``token_type``, like azure-core's ``AccessTokenInfo``."""
+        claims, tenant_id = _tenant_override(options)
+        return self.get_token(*scopes, claims=claims, tenant_id=tenant_id)
+
+    def _get_token_slow(
+        self, scopes: tuple[str, ...], claims: str | None, tenant_id: str | None
+    ) -> AccessToken:
+        tenant = self._resolve_tenant(tenant_id)
+        request_scopes = self._request_scopes(scopes)
+        key: CacheKey = (self._identity, tenant_id, scopes)
+        if claims is not None:
+            # A claims challenge means the cached token was refused: fetch, then cache.
+            token = self._fetch(request_scopes, tenant, claims)
+            self._cache.set(key, self._entry(token))
+            return token
+        while True:
+            with self._lock:
+                now = self._clock()
+                status, cached = self._status(key, now)
+                if status is RefreshStatus.NOT_NEEDED and cached is not None:
+                    return cached
+                flight = self._flights.get(key)
+                leader = flight is None
+                if flight is None:
+                    flight = self._flights[key] = Future()
+            if not leader:
+                if status is RefreshStatus.RECOMMENDED and cached is not None:
+                    # Another thread is refreshing; the cached token is still good.
+                    return cached
+                try:
+                    return flight.result()
+                except _LeaderGone:
+                    continue  # the leader was interrupted: elect a new one
+            return self._lead(key, flight, status, cached, now, request_scopes, tenant)
+
+    def _lead(
+        self,
+        key: CacheKey,
+        flight: Future[AccessToken],
+        status: RefreshStatus,
+        cached: AccessToken | None,
+        now: float,
+        scopes: tuple[str, ...],
+        tenant: str,
+    ) -> AccessToken:
+        try:
+            token = self._fetch(scopes, tenant, None)
+        except Exception as exc:
+            with self._lock:
+                del self._flights[key]
+            if status is RefreshStatus.RECOMMENDED and cached is not None:
+                # Policy: a failed early refresh keeps serving the still-valid cached token.
+                self._failed_refresh[key] = now
+                logger.warning(
+                    "proactive token refresh failed (%s); serving the cached token, which "
+                    "expires in %d s",
+                    type(exc).__name__,
+                    int(cached.expires_on - now),
+                )
+                flight.set_result(cached)
+                return cached
+            flight.set_exception(exc)
+            raise
+        except BaseException:
+            # KeyboardInterrupt and the like: let a waiting thread take over.
+            with self._lock:
+                del self._flights[key]
+            flight.set_exception(_LeaderGone())
+            raise
+        # Cache first, then retire the flight: a thread arriving in between finds the cache.
+        self._cache.set(key, self._entry(token))
+        self._failed_refresh.pop(key, None)
+        with self._lock:
+            del self._flights[key]
+        flight.set_result(token)
+        return token
+
+    @abc.abstractmethod
+    def _fetch(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> AccessToken:
+        """Get a new token from the source (no cache involved)."""
+
+    def close(self) -> None:
+        """Release the HTTP client this credential created (not one passed in)."""
+
+    def __enter__(self) -> TokenCredentialBase:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class _LeaderGone(Exception):
+    """The thread fetching a token was interrupted before it finished."""

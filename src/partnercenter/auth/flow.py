@@ -1,0 +1,130 @@
+"""The token-request flow as a generator, and its synchronous driver.
+
+The flow yields what it needs done (an ``httpx.Request`` to send, or a :class:`Sleep`) and
+receives the answers; retries, back-off and error mapping live here once. The sync driver
+(:func:`run_flow`) and the async one (:func:`partnercenter.aio.flow.run_flow`) differ only in
+``send`` vs ``await send``, like ``httpx.Auth.auth_flow``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+
+import httpx
+
+from ..errors import TokenEndpointUnreachableError
+from .policy import RetryPolicy, retry_delay
+from .protocol import (
+    TokenRequest,
+    TokenResponse,
+    build_httpx_request,
+    parse_error_response,
+    parse_token_response,
+)
+
+__all__ = ["FlowStep", "Sleep", "TokenFlow", "run_flow", "token_flow"]
+
+logger = logging.getLogger("partnercenter.auth")
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep:
+    """Ask the driver to wait ``seconds`` before the flow goes on."""
+
+    seconds: float
+
+
+FlowStep = httpx.Request | Sleep
+#: A flow: yields steps, is sent responses (``None`` after a sleep), returns the token response.
+TokenFlow = Generator[FlowStep, httpx.Response | None, TokenResponse]
+
+
+def token_flow(
+    build: Callable[[float], TokenRequest],
+    *,
+    retry: RetryPolicy,
+    clock: Callable[[], float],
+    random: Callable[[], float],
+) -> TokenFlow:
+    """Request a token, retrying 429, 5xx and connection failures as ``retry`` says.
+
+    ``build(now)`` makes the request for one attempt; it is called again for every retry, so a
+    certificate credential signs a fresh assertion (a new ``jti``) each time.
+    """
+    retries = 0
+    while True:
+        sent_at = clock()
+        request = build(sent_at)
+        try:
+            response = yield build_httpx_request(request)
+        except httpx.TransportError as exc:
+            delay = retry_delay(retry, retries, random())
+            if delay is None:
+                raise TokenEndpointUnreachableError(
+                    f"cannot reach the token endpoint {request.url}: "
+                    f"{type(exc).__name__}: {exc}".rstrip(": "),
+                    hint="Check the network, the authority host, and verify= (the CA file).",
+                ) from exc
+            logger.info(
+                "token request to %s failed (%s); retry %d in %.2f s",
+                request.url,
+                type(exc).__name__,
+                retries + 1,
+                delay,
+            )
+        else:
+            assert response is not None
+            status = response.status_code
+            if status == 200:
+                return parse_token_response(
+                    status,
+                    response.headers,
+                    response.content,
+                    sent_at=sent_at,
+                    secrets=request.secrets,
+                )
+            error = parse_error_response(
+                status, response.headers, response.content, now=clock(), secrets=request.secrets
+            )
+            retry_after = getattr(error, "retry_after", None)
+            delay = retry_delay(retry, retries, random(), status=status, retry_after=retry_after)
+            if delay is None:
+                logger.debug("token request to %s failed: HTTP %d", request.url, status)
+                raise error
+            logger.info(
+                "token request to %s answered HTTP %d; retry %d in %.2f s",
+                request.url,
+                status,
+                retries + 1,
+                delay,
+            )
+        retries += 1
+        yield Sleep(delay)
+
+
+def run_flow(
+    flow: TokenFlow,
+    send: Callable[[httpx.Request], httpx.Response],
+    sleep: Callable[[float], object],
+) -> TokenResponse:
+    """Drive ``flow`` with a blocking ``send`` and ``sleep``."""
+    try:
+        step = next(flow)
+        while True:
+            if isinstance(step, Sleep):
+                sleep(step.seconds)
+                step = flow.send(None)
+                continue
+            try:
+                response = send(step)
+            except httpx.TransportError as exc:
+                step = flow.throw(exc)
+                continue
+            step = flow.send(response)
+    except StopIteration as stop:
+        result: TokenResponse = stop.value
+        return result
+    finally:
+        flow.close()

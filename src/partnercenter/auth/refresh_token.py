@@ -1,0 +1,180 @@
+"""App + user tokens from a refresh token (the secure application model's runtime path).
+
+Azure AD returns a new refresh token with every access token; the credential writes it back
+through a :class:`~partnercenter.stores.RefreshTokenStore` so the newest one is always kept.
+The same refresh token can be redeemed against a customer tenant's authority
+(``get_token(..., tenant_id=customer)``).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Unpack
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from ..clouds import Cloud
+from ..errors import ConfigurationError, RefreshTokenMissingError
+from ..stores import AsyncRefreshTokenStore, MemoryRefreshTokenStore, RefreshTokenStore
+from ..tokens import AccessToken
+from .arguments import check_client_id, check_secret, check_tenant
+from .assertion import AssertionAlgorithm
+from .certificate import certificate_auth
+from .client_auth import ClientAuth, NoClientAuth, SecretAuth
+from .token_endpoint import CredentialOptions, TokenEndpointCredential
+
+__all__ = ["RefreshTokenCredential", "refresh_token_setup"]
+
+
+def refresh_token_setup(
+    *,
+    tenant_id: str,
+    client_id: str,
+    refresh_token: str | None,
+    store: RefreshTokenStore | AsyncRefreshTokenStore | None,
+    store_key: str | None,
+    client_secret: str | None,
+    certificate_path: str | os.PathLike[str] | None,
+    certificate_data: bytes | None,
+    password: str | bytes | None,
+    private_key: rsa.RSAPrivateKey | None,
+    certificate: x509.Certificate | None,
+    algorithm: AssertionAlgorithm,
+    cloud: Cloud | str,
+) -> tuple[str, str, ClientAuth, RefreshTokenStore | AsyncRefreshTokenStore, str]:
+    """Check the arguments of a refresh-token credential (shared with the async twin).
+
+    Returns the tenant, client id, client authentication, store and store key.
+    """
+    tenant = check_tenant(tenant_id, multi_ok=True)
+    client = check_client_id(client_id)
+    if (refresh_token is None) == (store is None):
+        raise ConfigurationError(
+            "refresh_token",
+            "pass either refresh_token (kept in memory) or store (which holds it), not "
+            + ("both" if store is not None else "neither"),
+            hint="To persist rotated refresh tokens, save the first one in the store yourself.",
+        )
+    if refresh_token is not None:
+        check_secret("refresh_token", refresh_token)
+    if store is not None and not isinstance(store, RefreshTokenStore | AsyncRefreshTokenStore):
+        raise ConfigurationError("store", "must have load(key), save(key, token), delete(key)")
+    cert_given = any(v is not None for v in (certificate_path, certificate_data, private_key))
+    auth: ClientAuth
+    if client_secret is not None and cert_given:
+        raise ConfigurationError("client_secret", "give a client secret or a certificate, not both")
+    if client_secret is not None:
+        auth = SecretAuth(client, check_secret("client_secret", client_secret))
+    elif cert_given:
+        auth = certificate_auth(
+            client,
+            certificate_path=certificate_path,
+            certificate_data=certificate_data,
+            password=password,
+            private_key=private_key,
+            certificate=certificate,
+            algorithm=algorithm,
+            send_certificate_chain=False,
+        )
+    else:
+        auth = NoClientAuth()  # a public client (e.g. the app used for device-code sign-in)
+    if store_key is None:
+        resolved_cloud = cloud if isinstance(cloud, Cloud) else Cloud.by_name(cloud)
+        authority = resolved_cloud.authority_host
+        store_key = f"{authority}|{client}"
+    elif not isinstance(store_key, str) or not store_key:
+        raise ConfigurationError("store_key", "must be a non-empty string")
+    if store is None:
+        assert refresh_token is not None
+        store = MemoryRefreshTokenStore({store_key: refresh_token})
+    return tenant, client, auth, store, store_key
+
+
+def missing_refresh_token(store_key: str) -> RefreshTokenMissingError:
+    """The error for an empty store."""
+    return RefreshTokenMissingError(
+        f"the refresh-token store holds no refresh token under {store_key!r}",
+        hint="Run the one-time consent sign-in (browser or device code) to get a refresh token, "
+        "and save it in the store under this key.",
+    )
+
+
+class RefreshTokenCredential(TokenEndpointCredential):
+    """App + user tokens redeemed from a refresh token, rotating it on every use.
+
+    Give the refresh token directly (``refresh_token=``, kept in an in-memory store) or a
+    ``store`` that holds it under ``store_key`` (default ``"{authority host}|{client_id}"``).
+    Confidential apps also pass ``client_secret`` or a certificate (as for
+    :class:`CertificateCredential`); public clients pass neither. ``get_token()`` asks for
+    Partner Center's ``user_impersonation`` scope; ``tenant_id=`` on ``get_token`` redeems the
+    same refresh token against a customer tenant. ``tenant_id`` may also be ``organizations``.
+    """
+
+    _multi_tenant_ok = True
+
+    def __init__(
+        self,
+        tenant_id: str,
+        client_id: str,
+        refresh_token: str | None = None,
+        *,
+        store: RefreshTokenStore | None = None,
+        store_key: str | None = None,
+        client_secret: str | None = None,
+        certificate_path: str | os.PathLike[str] | None = None,
+        certificate_data: bytes | None = None,
+        password: str | bytes | None = None,
+        private_key: rsa.RSAPrivateKey | None = None,
+        certificate: x509.Certificate | None = None,
+        algorithm: AssertionAlgorithm = "PS256",
+        **options: Unpack[CredentialOptions],
+    ) -> None:
+        if (
+            store is not None
+            and isinstance(store, AsyncRefreshTokenStore)
+            and not isinstance(store, RefreshTokenStore)
+        ):
+            raise ConfigurationError("store", "is an async store; use partnercenter.aio")
+        tenant, client, auth, resolved, key = refresh_token_setup(
+            tenant_id=tenant_id,
+            client_id=client_id,
+            refresh_token=refresh_token,
+            store=store,
+            store_key=store_key,
+            client_secret=client_secret,
+            certificate_path=certificate_path,
+            certificate_data=certificate_data,
+            password=password,
+            private_key=private_key,
+            certificate=certificate,
+            algorithm=algorithm,
+            cloud=options.get("cloud", Cloud.GLOBAL),
+        )
+        assert isinstance(resolved, RefreshTokenStore)
+        self._store: RefreshTokenStore = resolved
+        self.store_key = key
+        super().__init__(
+            kind="refresh_token",
+            tenant_id=tenant,
+            client_id=client,
+            client_auth=auth,
+            delegated=True,
+            **options,
+        )
+
+    @property
+    def store(self) -> RefreshTokenStore:
+        """The store that holds the (rotating) refresh token."""
+        return self._store
+
+    def _fetch(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> AccessToken:
+        refresh_token = self._store.load(self.store_key)
+        if not refresh_token:
+            raise missing_refresh_token(self.store_key)
+        response = self._request_token(scopes, tenant, claims, refresh_token=refresh_token)
+        if response.refresh_token and response.refresh_token != refresh_token:
+            # Rotation: Azure AD answered with a new refresh token; keep only the newest.
+            # (Concurrent redemptions may each store theirs: every one is valid.)
+            self._store.save(self.store_key, response.refresh_token)
+        return response.access_token

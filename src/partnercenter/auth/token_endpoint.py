@@ -1,0 +1,198 @@
+"""Credentials that talk to an Azure AD token endpoint over HTTP (the blocking ones).
+
+:class:`TokenEndpointCore` builds the request for one attempt (pure, shared with the async
+twins); :class:`TokenEndpointCredential` owns the ``httpx.Client`` and drives the flow.
+"""
+
+from __future__ import annotations
+
+import random as _random
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, TypedDict, Unpack
+
+import httpx
+
+from .. import __version__
+from ..clouds import Cloud, EndpointVersion
+from ..errors import ConfigurationError
+from ..tokens import AccessToken
+from .arguments import Verify, check_timeout, check_verify
+from .base import TokenCredentialBase
+from .cache import TokenCache
+from .client_auth import ClientAuth
+from .flow import run_flow, token_flow
+from .policy import RetryPolicy
+from .protocol import TokenRequest, TokenResponse, client_credentials_form, refresh_token_form
+
+__all__ = ["CredentialOptions", "TokenEndpointCore", "TokenEndpointCredential", "USER_AGENT"]
+
+USER_AGENT = f"partnercenter-python/{__version__}"
+#: Default HTTP timeout in seconds (connect, read, write and pool, each).
+DEFAULT_TIMEOUT = 30.0
+
+
+class CredentialOptions(TypedDict, total=False):
+    """Keyword options every blocking token-endpoint credential takes.
+
+    - ``cloud``: a :class:`~partnercenter.Cloud` or its name (default ``Cloud.GLOBAL``).
+    - ``endpoint_version``: ``"v2"`` (``scope=``, default) or ``"v1"`` (``resource=``).
+    - ``verify``: a CA file path (e.g. the emulator's ``ca_cert``), ``True``, ``False`` or an
+      ``ssl.SSLContext``; used when the credential makes its own HTTP client.
+    - ``http_client``: an ``httpx.Client`` to use (never closed by the credential).
+    - ``transport``: an ``httpx.BaseTransport`` for the credential's own client (tests).
+    - ``timeout``: seconds per HTTP operation (default 30).
+    - ``cache``: a :class:`~partnercenter.auth.cache.TokenCache` to share between credentials.
+    - ``retry_policy``: a :class:`~partnercenter.auth.policy.RetryPolicy`.
+    - ``clock``, ``sleep``, ``random``: injectable ``time.time``, ``time.sleep`` and
+      ``random.random`` (tests drive expiry and back-off with them, never real waiting).
+    """
+
+    cloud: Cloud | str
+    endpoint_version: EndpointVersion
+    verify: Verify
+    http_client: httpx.Client
+    transport: httpx.BaseTransport
+    timeout: float
+    cache: TokenCache
+    retry_policy: RetryPolicy
+    clock: Callable[[], float]
+    sleep: Callable[[float], object]
+    random: Callable[[], float]
+
+
+class TokenEndpointCore:
+    """Builds one attempt's token request: endpoint, grant form, client authentication.
+
+    Mixed into both the blocking and the async credentials; needs ``cloud``,
+    ``endpoint_version`` and ``client_id`` from :class:`~partnercenter.auth.base.CredentialCore`.
+    """
+
+    cloud: Cloud
+    endpoint_version: EndpointVersion
+    client_id: str
+    _client_auth: ClientAuth
+
+    def _build_request(
+        self,
+        scopes: tuple[str, ...],
+        tenant: str,
+        claims: str | None,
+        now: float,
+        refresh_token: str | None = None,
+    ) -> TokenRequest:
+        url = self.cloud.token_url(tenant, self.endpoint_version)
+        auth = self._client_auth.parts(url, now)
+        if refresh_token is None:
+            form = client_credentials_form(self.client_id, scopes, self.endpoint_version)
+            secrets = auth.secrets
+        else:
+            form = refresh_token_form(self.client_id, refresh_token, scopes, self.endpoint_version)
+            secrets = (*auth.secrets, refresh_token)
+        if claims is not None:
+            form["claims"] = claims
+        form.update(auth.form)
+        # Azure AD echoes client-request-id as the correlation id of its answer and logs.
+        headers = {
+            "client-request-id": str(uuid.uuid4()),
+            "return-client-request-id": "true",
+            **auth.headers,
+        }
+        return TokenRequest(url=url, form=form, headers=headers, secrets=secrets)
+
+
+def _check_http_options(
+    http_client: object, transport: object, expected: type[Any], transport_type: type[Any]
+) -> None:
+    if http_client is not None and not isinstance(http_client, expected):
+        raise ConfigurationError(
+            "http_client", f"must be an {expected.__module__}.{expected.__name__}"
+        )
+    if transport is not None and not isinstance(transport, transport_type):
+        raise ConfigurationError(
+            "transport", f"must be an {transport_type.__module__}.{transport_type.__name__}"
+        )
+    if http_client is not None and transport is not None:
+        raise ConfigurationError("transport", "give http_client or transport, not both")
+
+
+class TokenEndpointCredential(TokenEndpointCore, TokenCredentialBase):
+    """Base of the blocking credentials that call the token endpoint."""
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        tenant_id: str,
+        client_id: str,
+        client_auth: ClientAuth,
+        delegated: bool = False,
+        **options: Unpack[CredentialOptions],
+    ) -> None:
+        http_client = options.get("http_client")
+        transport = options.get("transport")
+        _check_http_options(http_client, transport, httpx.Client, httpx.BaseTransport)
+        self._verify = check_verify(options.get("verify", True))
+        self._timeout = check_timeout(options.get("timeout", DEFAULT_TIMEOUT))
+        self._transport = transport
+        self._http_client = http_client
+        self._owns_client = False
+        self._client_lock = threading.Lock()
+        self._client_auth = client_auth
+        super().__init__(
+            kind=kind,
+            cloud=options.get("cloud", Cloud.GLOBAL),
+            tenant_id=tenant_id,
+            client_id=client_id,
+            endpoint_version=options.get("endpoint_version", "v2"),
+            cache=options.get("cache"),
+            retry_policy=options.get("retry_policy"),
+            clock=options.get("clock", time.time),
+            sleep=options.get("sleep", time.sleep),
+            random=options.get("random", _random.random),
+            delegated=delegated,
+        )
+
+    def _client(self) -> httpx.Client:
+        client = self._http_client
+        if client is None:
+            # Made on first use, not in the constructor (constructors stay side-effect free).
+            with self._client_lock:
+                if self._http_client is None:
+                    self._http_client = httpx.Client(
+                        verify=self._verify,
+                        transport=self._transport,
+                        timeout=self._timeout,
+                        headers={"User-Agent": USER_AGENT},
+                    )
+                    self._owns_client = True
+                client = self._http_client
+        return client
+
+    def _request_token(
+        self,
+        scopes: tuple[str, ...],
+        tenant: str,
+        claims: str | None,
+        refresh_token: str | None = None,
+    ) -> TokenResponse:
+        def build(now: float) -> TokenRequest:
+            return self._build_request(scopes, tenant, claims, now, refresh_token)
+
+        flow = token_flow(build, retry=self._retry, clock=self._clock, random=self._random)
+        return run_flow(flow, self._client().send, self._sleep)
+
+    def _fetch(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> AccessToken:
+        return self._request_token(scopes, tenant, claims).access_token
+
+    def close(self) -> None:
+        """Close the HTTP client this credential created (one passed in stays open)."""
+        with self._client_lock:
+            client, self._http_client = self._http_client, None
+            owned, self._owns_client = self._owns_client, False
+        if owned and client is not None:
+            client.close()
+        elif client is not None:
+            self._http_client = client
