@@ -12,6 +12,7 @@ import contextlib
 import json
 import shutil
 import socket
+import ssl
 import tempfile
 import threading
 import time
@@ -56,6 +57,7 @@ class Emulator:
         self.state_dir = state_dir
         self._temporary = temporary
         self.info_path = state_dir / INFO_FILE
+        self._ssl_context: ssl.SSLContext | None = None
 
     # -- the running contract -------------------------------------------------------------
     @property
@@ -68,9 +70,17 @@ class Emulator:
         return None if value is None else str(value)
 
     @property
-    def verify(self) -> str | bool:
-        """What to pass as httpx's/MSAL's ``verify=``: the CA file, or True for plain HTTP."""
-        return self.ca_cert or True
+    def verify(self) -> ssl.SSLContext | bool:
+        """What to pass as httpx's ``verify=``: an SSL context trusting the emulator's CA.
+
+        (httpx 0.28 deprecates a CA path for ``verify``; MSAL, requests and azure-identity
+        take the path itself: ``ca_cert``.)
+        """
+        if self.ca_cert is None:
+            return True
+        if self._ssl_context is None:
+            self._ssl_context = ssl.create_default_context(cafile=self.ca_cert)
+        return self._ssl_context
 
     @property
     def admin_key(self) -> str:
