@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-import warnings
 from dataclasses import dataclass
 from typing import ClassVar, Final, Literal
 from urllib.parse import urlsplit
 
 from . import wire
-from .errors import ConfigurationError, DeprecatedCloudWarning
+from .errors import ConfigurationError, DeprecatedCloudWarning, warn_caller
 
 __all__ = ["Cloud", "EndpointVersion"]
 
@@ -67,14 +66,10 @@ class Cloud:
         path = wire.TOKEN_PATH_V2 if version == "v2" else wire.TOKEN_PATH_V1
         return f"{self.authority_host}/{tenant}/{path}"
 
-    def warn_if_deprecated(self, stacklevel: int = 2) -> None:
+    def warn_if_deprecated(self) -> None:
         """Emit a :class:`DeprecatedCloudWarning` when this cloud is deprecated (Germany)."""
         if self.deprecated:
-            warnings.warn(
-                f"cloud {self.name!r}: {self.deprecated}",
-                DeprecatedCloudWarning,
-                stacklevel=stacklevel + 1,
-            )
+            warn_caller(f"cloud {self.name!r}: {self.deprecated}", DeprecatedCloudWarning)
 
     @classmethod
     def custom(

@@ -28,6 +28,9 @@ Messages never contain a secret, a client assertion, a refresh token or an acces
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
 from collections.abc import Sequence
 
 from . import aadsts
@@ -54,6 +57,7 @@ __all__ = [
     "TokenEndpointUnreachableError",
     "UnauthorizedClientError",
     "azure_ad_error_class",
+    "warn_caller",
 ]
 
 
@@ -235,3 +239,17 @@ class DeprecatedCloudWarning(PartnerCenterWarning):
 class RetiredAudienceWarning(PartnerCenterWarning):
     """A token was asked for an audience Partner Center no longer accepts
     (``https://graph.windows.net``, refused since 2025 with code 900420)."""
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn_caller(message: str, category: type[Warning]) -> None:
+    """Warn, attributing the warning to the first caller outside this package (the line of user
+    code that asked), whatever the depth of the library's own call chain."""
+    frame = sys._getframe(1)
+    level = 2  # stacklevel 2 is our caller, frame 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    warnings.warn(message, category, stacklevel=level)

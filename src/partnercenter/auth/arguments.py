@@ -85,8 +85,7 @@ def check_cloud(cloud: object) -> Cloud:
         cloud = Cloud.by_name(cloud)
     if not isinstance(cloud, Cloud):
         raise ConfigurationError("cloud", "must be a Cloud (e.g. Cloud.GLOBAL) or a cloud name")
-    # stacklevel: warn_if_deprecated -> check_cloud -> credential __init__ -> the caller.
-    cloud.warn_if_deprecated(stacklevel=4)
+    cloud.warn_if_deprecated()
     return cloud
 
 

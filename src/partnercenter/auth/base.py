@@ -17,14 +17,13 @@ import logging
 import random as _random
 import threading
 import time
-import warnings
 from collections.abc import Callable, Hashable, Mapping
-from concurrent.futures import Future
+from types import TracebackType
 from typing import Any
 
 from .. import wire
 from ..clouds import Cloud, EndpointVersion
-from ..errors import ConfigurationError, RetiredAudienceWarning
+from ..errors import ConfigurationError, RetiredAudienceWarning, warn_caller
 from ..tokens import AccessToken
 from .arguments import check_callable, check_cloud, check_endpoint_version, check_tenant
 from .cache import MemoryTokenCache, TokenCache
@@ -99,7 +98,7 @@ class CredentialCore:
         normalized = normalize_scopes(scopes, self._default_scopes[0])
         for scope in normalized:
             if resource_of(scope).rstrip("/") in _RETIRED_AUDIENCES:
-                warnings.warn(
+                warn_caller(
                     f"{scope!r} asks for an Azure AD Graph token "
                     f"({wire.AAD_GRAPH_RESOURCE}). Partner Center stopped accepting that "
                     "audience in 2025: it answers 401 with code 900420. Ask for "
@@ -107,7 +106,6 @@ class CredentialCore:
                     "default) or, on the v1 endpoint, resource="
                     f"{self.cloud.partner_center_resource!r}.",
                     RetiredAudienceWarning,
-                    stacklevel=4,
                 )
         return normalized
 
@@ -119,6 +117,18 @@ class CredentialCore:
         if tenant_id is None:
             return self.tenant_id
         return check_tenant(tenant_id, argument="tenant_id", multi_ok=self._multi_tenant_ok)
+
+    def _refresh_failed(
+        self, key: CacheKey, now: float, cached: AccessToken, exc: Exception
+    ) -> None:
+        # Policy: a failed early refresh keeps serving the still-valid cached token, and is
+        # not retried for MIN_REFRESH_INTERVAL.
+        self._failed_refresh[key] = now
+        logger.warning(
+            "proactive token refresh failed (%s); serving the cached token, which expires in %d s",
+            type(exc).__name__,
+            int(cached.expires_on - now),
+        )
 
     def _entry(self, token: AccessToken) -> tuple[float, AccessToken]:
         return (refresh_due(token), token)
@@ -160,7 +170,7 @@ class TokenCredentialBase(CredentialCore, abc.ABC):
         super().__init__(clock=clock, random=random, **core)
         self._sleep = check_callable("sleep", sleep)
         self._lock = threading.Lock()
-        self._flights: dict[CacheKey, Future[AccessToken]] = {}
+        self._flights: dict[CacheKey, Flight] = {}
 
     def get_token(
         self,
@@ -211,21 +221,24 @@ class TokenCredentialBase(CredentialCore, abc.ABC):
                 flight = self._flights.get(key)
                 leader = flight is None
                 if flight is None:
-                    flight = self._flights[key] = Future()
-            if not leader:
-                if status is RefreshStatus.RECOMMENDED and cached is not None:
-                    # Another thread is refreshing; the cached token is still good.
-                    return cached
-                try:
-                    return flight.result()
-                except _LeaderGone:
-                    continue  # the leader was interrupted: elect a new one
-            return self._lead(key, flight, status, cached, now, request_scopes, tenant)
+                    flight = self._flights[key] = Flight()
+            if leader:
+                return self._lead(key, flight, status, cached, now, request_scopes, tenant)
+            if status is RefreshStatus.RECOMMENDED and cached is not None:
+                # Another thread is refreshing; the cached token is still good.
+                return cached
+            flight.done.wait()
+            if flight.token is not None:
+                return flight.token
+            if flight.error is not None:
+                # The leader's error, with the leader's traceback (not one grown by each waiter).
+                raise flight.error.with_traceback(flight.traceback)
+            # The leader was interrupted (KeyboardInterrupt...): elect a new one.
 
     def _lead(
         self,
         key: CacheKey,
-        flight: Future[AccessToken],
+        flight: Flight,
         status: RefreshStatus,
         cached: AccessToken | None,
         now: float,
@@ -238,30 +251,22 @@ class TokenCredentialBase(CredentialCore, abc.ABC):
             with self._lock:
                 del self._flights[key]
             if status is RefreshStatus.RECOMMENDED and cached is not None:
-                # Policy: a failed early refresh keeps serving the still-valid cached token.
-                self._failed_refresh[key] = now
-                logger.warning(
-                    "proactive token refresh failed (%s); serving the cached token, which "
-                    "expires in %d s",
-                    type(exc).__name__,
-                    int(cached.expires_on - now),
-                )
-                flight.set_result(cached)
+                self._refresh_failed(key, now, cached, exc)
+                flight.finish(token=cached)
                 return cached
-            flight.set_exception(exc)
+            flight.finish(error=exc)
             raise
         except BaseException:
-            # KeyboardInterrupt and the like: let a waiting thread take over.
             with self._lock:
                 del self._flights[key]
-            flight.set_exception(_LeaderGone())
+            flight.finish()
             raise
         # Cache first, then retire the flight: a thread arriving in between finds the cache.
         self._cache.set(key, self._entry(token))
         self._failed_refresh.pop(key, None)
         with self._lock:
             del self._flights[key]
-        flight.set_result(token)
+        flight.finish(token=token)
         return token
 
     @abc.abstractmethod
@@ -278,5 +283,23 @@ class TokenCredentialBase(CredentialCore, abc.ABC):
         self.close()
 
 
-class _LeaderGone(Exception):
-    """The thread fetching a token was interrupted before it finished."""
+class Flight:
+    """One in-progress token request that other threads wait for (single flight).
+
+    Exactly one of ``token`` / ``error`` is set when ``done`` is, unless the leader was
+    interrupted, in which case waiters elect a new leader.
+    """
+
+    __slots__ = ("done", "token", "error", "traceback")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.token: AccessToken | None = None
+        self.error: Exception | None = None
+        self.traceback: TracebackType | None = None
+
+    def finish(self, *, token: AccessToken | None = None, error: Exception | None = None) -> None:
+        self.token = token
+        self.error = error
+        self.traceback = error.__traceback__ if error is not None else None
+        self.done.set()

@@ -22,7 +22,6 @@ from .. import wire
 from ..clouds import EndpointVersion
 from ..errors import (
     AuthenticationError,
-    AzureADError,
     ConfigurationError,
     TokenEndpointError,
     azure_ad_error_class,
@@ -317,4 +316,3 @@ def parse_error_response(
 def _trailer_field(description: str, name: str) -> str | None:
     match = re.search(rf"{name}: *([^\r\n]+)", description)
     return match.group(1).strip() if match else None
-

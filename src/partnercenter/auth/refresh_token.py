@@ -8,6 +8,7 @@ The same refresh token can be redeemed against a customer tenant's authority
 
 from __future__ import annotations
 
+import inspect
 import os
 from typing import Unpack
 
@@ -130,12 +131,10 @@ class RefreshTokenCredential(TokenEndpointCredential):
         algorithm: AssertionAlgorithm = "PS256",
         **options: Unpack[CredentialOptions],
     ) -> None:
-        if (
-            store is not None
-            and isinstance(store, AsyncRefreshTokenStore)
-            and not isinstance(store, RefreshTokenStore)
-        ):
-            raise ConfigurationError("store", "is an async store; use partnercenter.aio")
+        if store is not None and inspect.iscoroutinefunction(getattr(store, "load", None)):
+            raise ConfigurationError(
+                "store", "is an async store: use partnercenter.aio.RefreshTokenCredential"
+            )
         tenant, client, auth, resolved, key = refresh_token_setup(
             tenant_id=tenant_id,
             client_id=client_id,
@@ -151,8 +150,7 @@ class RefreshTokenCredential(TokenEndpointCredential):
             algorithm=algorithm,
             cloud=options.get("cloud", Cloud.GLOBAL),
         )
-        assert isinstance(resolved, RefreshTokenStore)
-        self._store: RefreshTokenStore = resolved
+        self._store: RefreshTokenStore = resolved  # type: ignore[assignment]
         self.store_key = key
         super().__init__(
             kind="refresh_token",

@@ -27,7 +27,13 @@ from .flow import run_flow, token_flow
 from .policy import RetryPolicy
 from .protocol import TokenRequest, TokenResponse, client_credentials_form, refresh_token_form
 
-__all__ = ["CredentialOptions", "TokenEndpointCore", "TokenEndpointCredential", "USER_AGENT"]
+__all__ = [
+    "CredentialOptions",
+    "TokenEndpointCore",
+    "TokenEndpointCredential",
+    "USER_AGENT",
+    "check_http_options",
+]
 
 USER_AGENT = f"partnercenter-python/{__version__}"
 #: Default HTTP timeout in seconds (connect, read, write and pool, each).
@@ -103,7 +109,7 @@ class TokenEndpointCore:
         return TokenRequest(url=url, form=form, headers=headers, secrets=secrets)
 
 
-def _check_http_options(
+def check_http_options(
     http_client: object, transport: object, expected: type[Any], transport_type: type[Any]
 ) -> None:
     if http_client is not None and not isinstance(http_client, expected):
@@ -133,7 +139,7 @@ class TokenEndpointCredential(TokenEndpointCore, TokenCredentialBase):
     ) -> None:
         http_client = options.get("http_client")
         transport = options.get("transport")
-        _check_http_options(http_client, transport, httpx.Client, httpx.BaseTransport)
+        check_http_options(http_client, transport, httpx.Client, httpx.BaseTransport)
         self._verify = check_verify(options.get("verify", True))
         self._timeout = check_timeout(options.get("timeout", DEFAULT_TIMEOUT))
         self._transport = transport
@@ -190,9 +196,9 @@ class TokenEndpointCredential(TokenEndpointCore, TokenCredentialBase):
     def close(self) -> None:
         """Close the HTTP client this credential created (one passed in stays open)."""
         with self._client_lock:
-            client, self._http_client = self._http_client, None
-            owned, self._owns_client = self._owns_client, False
-        if owned and client is not None:
-            client.close()
-        elif client is not None:
-            self._http_client = client
+            client = self._http_client
+            if not self._owns_client or client is None:
+                return
+            self._http_client = None
+            self._owns_client = False
+        client.close()

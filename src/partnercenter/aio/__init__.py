@@ -1,0 +1,22 @@
+"""The async credentials: the same names as :mod:`partnercenter`, with ``await get_token()``.
+
+Caches, clouds, stores and tokens are shared with the blocking side (a
+:class:`~partnercenter.MemoryTokenCache` or :class:`~partnercenter.MemoryRefreshTokenStore`
+works for both).
+"""
+
+from __future__ import annotations
+
+from .access_token import AccessTokenCredential
+from .azure_adapter import AzureCredentialAdapter
+from .certificate import CertificateCredential
+from .client_secret import ClientSecretCredential
+from .refresh_token import RefreshTokenCredential
+
+__all__ = [
+    "AccessTokenCredential",
+    "AzureCredentialAdapter",
+    "CertificateCredential",
+    "ClientSecretCredential",
+    "RefreshTokenCredential",
+]

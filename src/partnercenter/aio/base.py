@@ -1,0 +1,157 @@
+"""The async twin of :class:`partnercenter.auth.base.TokenCredentialBase`.
+
+Same cache hit path (no ``await`` on a hit), same policy; single flight across coroutines with
+an ``anyio.Event`` so it works under asyncio and trio. An async credential belongs to one event
+loop at a time.
+"""
+
+from __future__ import annotations
+
+import abc
+import random as _random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import Any
+
+import anyio
+
+from ..auth.arguments import check_callable
+from ..auth.base import CacheKey, CredentialCore
+from ..auth.policy import RefreshStatus
+from ..tokens import AccessToken
+
+__all__ = ["AsyncTokenCredentialBase"]
+
+
+class AsyncFlight:
+    """One in-progress token request other coroutines wait for."""
+
+    __slots__ = ("done", "token", "error", "traceback")
+
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.token: AccessToken | None = None
+        self.error: Exception | None = None
+        self.traceback: TracebackType | None = None
+
+    def finish(self, *, token: AccessToken | None = None, error: Exception | None = None) -> None:
+        self.token = token
+        self.error = error
+        self.traceback = error.__traceback__ if error is not None else None
+        self.done.set()
+
+
+class AsyncTokenCredentialBase(CredentialCore, abc.ABC):
+    """An async credential: ``await get_token(*scopes)`` with caching, proactive refresh and
+    single flight. Satisfies azure-core's ``AsyncTokenCredential`` and
+    ``AsyncSupportsTokenInfo``."""
+
+    def __init__(
+        self,
+        *,
+        sleep: Callable[[float], Awaitable[object]] = anyio.sleep,
+        clock: Callable[[], float] = time.time,
+        random: Callable[[], float] = _random.random,
+        **core: Any,
+    ) -> None:
+        super().__init__(clock=clock, random=random, **core)
+        self._sleep = check_callable("sleep", sleep)
+        self._flights: dict[CacheKey, AsyncFlight] = {}
+
+    async def get_token(
+        self,
+        *scopes: str,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        enable_cae: bool = False,
+        **kwargs: Any,
+    ) -> AccessToken:
+        """An access token for ``scopes`` (default: the cloud's Partner Center scope); see the
+        blocking twin for the options. A cache hit does not yield to the event loop."""
+        entry = self._cache_get((self._identity, tenant_id, scopes or self._default_scopes))
+        if entry is not None and claims is None and self._clock() < entry[0]:
+            return entry[1]
+        return await self._get_token_slow(scopes or self._default_scopes, claims, tenant_id)
+
+    async def get_token_info(
+        self, *scopes: str, options: Mapping[str, Any] | None = None
+    ) -> AccessToken:
+        """azure-core's ``AsyncSupportsTokenInfo`` (``options``: ``tenant_id``, ``claims``)."""
+        options = options or {}
+        return await self.get_token(
+            *scopes, claims=options.get("claims"), tenant_id=options.get("tenant_id")
+        )
+
+    async def _get_token_slow(
+        self, scopes: tuple[str, ...], claims: str | None, tenant_id: str | None
+    ) -> AccessToken:
+        tenant = self._resolve_tenant(tenant_id)
+        request_scopes = self._request_scopes(scopes)
+        key: CacheKey = (self._identity, tenant_id, scopes)
+        if claims is not None:
+            token = await self._fetch(request_scopes, tenant, claims)
+            self._cache.set(key, self._entry(token))
+            return token
+        while True:
+            # No await between the check and the registration: coroutines cannot interleave.
+            now = self._clock()
+            status, cached = self._status(key, now)
+            if status is RefreshStatus.NOT_NEEDED and cached is not None:
+                return cached
+            flight = self._flights.get(key)
+            if flight is None:
+                flight = self._flights[key] = AsyncFlight()
+                return await self._lead(key, flight, status, cached, now, request_scopes, tenant)
+            if status is RefreshStatus.RECOMMENDED and cached is not None:
+                return cached
+            await flight.done.wait()
+            if flight.token is not None:
+                return flight.token
+            if flight.error is not None:
+                raise flight.error.with_traceback(flight.traceback)
+            # The leader was cancelled: loop, and one of the waiters leads.
+
+    async def _lead(
+        self,
+        key: CacheKey,
+        flight: AsyncFlight,
+        status: RefreshStatus,
+        cached: AccessToken | None,
+        now: float,
+        scopes: tuple[str, ...],
+        tenant: str,
+    ) -> AccessToken:
+        try:
+            token = await self._fetch(scopes, tenant, None)
+        except Exception as exc:
+            del self._flights[key]
+            if status is RefreshStatus.RECOMMENDED and cached is not None:
+                self._refresh_failed(key, now, cached, exc)
+                flight.finish(token=cached)
+                return cached
+            flight.finish(error=exc)
+            raise
+        except BaseException:
+            # Cancelled: the waiters must not hang; one of them takes over.
+            del self._flights[key]
+            flight.finish()
+            raise
+        self._cache.set(key, self._entry(token))
+        self._failed_refresh.pop(key, None)
+        del self._flights[key]
+        flight.finish(token=token)
+        return token
+
+    @abc.abstractmethod
+    async def _fetch(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> AccessToken:
+        """Get a new token from the source (no cache involved)."""
+
+    async def close(self) -> None:
+        """Release the HTTP client this credential created (not one passed in)."""
+
+    async def __aenter__(self) -> AsyncTokenCredentialBase:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()

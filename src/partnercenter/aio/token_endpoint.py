@@ -1,0 +1,123 @@
+"""The async credentials that call an Azure AD token endpoint (twin of
+:mod:`partnercenter.auth.token_endpoint`)."""
+
+from __future__ import annotations
+
+import random as _random
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypedDict, Unpack
+
+import anyio
+import httpx
+
+from ..auth.arguments import Verify, check_timeout, check_verify
+from ..auth.cache import TokenCache
+from ..auth.client_auth import ClientAuth
+from ..auth.flow import token_flow
+from ..auth.policy import RetryPolicy
+from ..auth.protocol import TokenRequest, TokenResponse
+from ..auth.token_endpoint import (
+    DEFAULT_TIMEOUT,
+    USER_AGENT,
+    TokenEndpointCore,
+    check_http_options,
+)
+from ..clouds import Cloud, EndpointVersion
+from ..tokens import AccessToken
+from .base import AsyncTokenCredentialBase
+from .flow import run_flow
+
+__all__ = ["AsyncCredentialOptions", "AsyncTokenEndpointCredential"]
+
+
+class AsyncCredentialOptions(TypedDict, total=False):
+    """Keyword options of the async token-endpoint credentials: as
+    :class:`partnercenter.auth.token_endpoint.CredentialOptions`, with an
+    ``httpx.AsyncClient``, an ``httpx.AsyncBaseTransport`` and an async ``sleep``."""
+
+    cloud: Cloud | str
+    endpoint_version: EndpointVersion
+    verify: Verify
+    http_client: httpx.AsyncClient
+    transport: httpx.AsyncBaseTransport
+    timeout: float
+    cache: TokenCache
+    retry_policy: RetryPolicy
+    clock: Callable[[], float]
+    sleep: Callable[[float], Awaitable[object]]
+    random: Callable[[], float]
+
+
+class AsyncTokenEndpointCredential(TokenEndpointCore, AsyncTokenCredentialBase):
+    """Base of the async credentials that call the token endpoint."""
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        tenant_id: str,
+        client_id: str,
+        client_auth: ClientAuth,
+        delegated: bool = False,
+        **options: Unpack[AsyncCredentialOptions],
+    ) -> None:
+        http_client = options.get("http_client")
+        transport = options.get("transport")
+        check_http_options(http_client, transport, httpx.AsyncClient, httpx.AsyncBaseTransport)
+        self._verify = check_verify(options.get("verify", True))
+        self._timeout = check_timeout(options.get("timeout", DEFAULT_TIMEOUT))
+        self._transport = transport
+        self._http_client = http_client
+        self._owns_client = False
+        self._client_auth = client_auth
+        super().__init__(
+            kind=kind,
+            cloud=options.get("cloud", Cloud.GLOBAL),
+            tenant_id=tenant_id,
+            client_id=client_id,
+            endpoint_version=options.get("endpoint_version", "v2"),
+            cache=options.get("cache"),
+            retry_policy=options.get("retry_policy"),
+            clock=options.get("clock", time.time),
+            sleep=options.get("sleep", anyio.sleep),
+            random=options.get("random", _random.random),
+            delegated=delegated,
+        )
+
+    def _client(self) -> httpx.AsyncClient:
+        client = self._http_client
+        if client is None:
+            # First use, in the credential's event loop (no await: no race between coroutines).
+            client = self._http_client = httpx.AsyncClient(
+                verify=self._verify,
+                transport=self._transport,
+                timeout=self._timeout,
+                headers={"User-Agent": USER_AGENT},
+            )
+            self._owns_client = True
+        return client
+
+    async def _request_token(
+        self,
+        scopes: tuple[str, ...],
+        tenant: str,
+        claims: str | None,
+        refresh_token: str | None = None,
+    ) -> TokenResponse:
+        def build(now: float) -> TokenRequest:
+            return self._build_request(scopes, tenant, claims, now, refresh_token)
+
+        flow = token_flow(build, retry=self._retry, clock=self._clock, random=self._random)
+        return await run_flow(flow, self._client().send, self._sleep)
+
+    async def _fetch(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> AccessToken:
+        return (await self._request_token(scopes, tenant, claims)).access_token
+
+    async def close(self) -> None:
+        """Close the HTTP client this credential created (one passed in stays open)."""
+        client = self._http_client
+        if self._owns_client and client is not None:
+            self._http_client = None
+            self._owns_client = False
+            await client.aclose()

@@ -1,0 +1,232 @@
+"""Shared fixtures of the token-core tests: a running emulator, a scripted token endpoint on
+``httpx.MockTransport``, a fake clock and test certificates."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from partnercenter.emulator import Emulator
+
+TENANT = "contoso.onmicrosoft.com"
+TENANT_GUID = "8e2346b3-225f-5cc1-89c3-5f5cea075940"
+CUSTOMER = "13b70e0a-e2eb-50b4-bf21-2ab72ba7bb5e"
+CLIENT_ID = "cc4afb77-5fa2-5d39-8abd-3d28161e9056"
+SECRET = "s3cret~Value-not-the-id"
+REFRESH_TOKEN = "0.ARwA-refresh-token-secret"
+NOW = 1_000_000.0
+
+
+def jwt(claims: dict[str, Any]) -> str:
+    """An unsigned-looking JWT with ``claims`` (the library reads, never verifies, claims)."""
+
+    def part(obj: dict[str, Any]) -> str:
+        raw = json.dumps(obj).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    return f"{part({'typ': 'JWT', 'alg': 'RS256'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def app_token(tid: str = TENANT_GUID, **extra: Any) -> str:
+    return jwt(
+        {
+            "aud": "https://api.partnercenter.microsoft.com",
+            "tid": tid,
+            "appid": CLIENT_ID,
+            "idtyp": "app",
+            "roles": ["Partner.Read"],
+            **extra,
+        }
+    )
+
+
+def user_token(amr: list[str], tid: str = TENANT_GUID) -> str:
+    return jwt(
+        {
+            "aud": "https://api.partnercenter.microsoft.com",
+            "tid": tid,
+            "appid": CLIENT_ID,
+            "idtyp": "user",
+            "scp": "user_impersonation",
+            "amr": amr,
+            "upn": "admin@contoso.onmicrosoft.com",
+        }
+    )
+
+
+class FakeClock:
+    """``time.time`` and ``time.sleep`` that only move when told (sleep moves the clock)."""
+
+    def __init__(self, now: float = NOW) -> None:
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
+Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
+
+
+@dataclass
+class TokenServer:
+    """A scripted token endpoint: answers from ``replies`` in order (the last one repeats),
+    records every request with its decoded form."""
+
+    replies: list[Reply] = field(default_factory=list)
+    requests: list[httpx.Request] = field(default_factory=list)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if not self.replies:
+            reply: Reply = ok()
+        else:
+            reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+        if isinstance(reply, Exception):
+            raise reply
+        if callable(reply) and not isinstance(reply, httpx.Response):
+            return reply(request)
+        return reply
+
+    async def ahandle(self, request: httpx.Request) -> httpx.Response:
+        return self.handle(request)
+
+    @property
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+    @property
+    def async_transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.ahandle)
+
+    def form(self, index: int = -1) -> dict[str, str]:
+        body = self.requests[index].content.decode()
+        return {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+
+
+def ok(
+    token: str | None = None,
+    expires_in: int | str = 3600,
+    refresh_token: str | None = None,
+    **extra: Any,
+) -> httpx.Response:
+    body: dict[str, Any] = {
+        "token_type": "Bearer",
+        "expires_in": expires_in,
+        "ext_expires_in": expires_in,
+        "access_token": token or app_token(),
+        **extra,
+    }
+    if refresh_token:
+        body["refresh_token"] = refresh_token
+    return httpx.Response(200, json=body)
+
+
+def aad_error(
+    code: int,
+    error: str,
+    message: str,
+    status: int = 400,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    trace, correlation = (
+        "0b5c8d1e-1111-2222-3333-444455556666",
+        "7f3e2a10-aaaa-bbbb-cccc-ddddeeeeffff",
+    )
+    return httpx.Response(
+        status,
+        headers=headers,
+        json={
+            "error": error,
+            "error_description": f"AADSTS{code}: {message}\r\nTrace ID: {trace}\r\n"
+            f"Correlation ID: {correlation}\r\nTimestamp: 2026-01-09 02:02:12Z",
+            "error_codes": [code],
+            "timestamp": "2026-01-09 02:02:12Z",
+            "trace_id": trace,
+            "correlation_id": correlation,
+            "error_uri": f"https://login.microsoftonline.com/error?code={code}",
+        },
+    )
+
+
+@pytest.fixture()
+def server() -> TokenServer:
+    return TokenServer()
+
+
+@pytest.fixture()
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@dataclass(frozen=True)
+class TestCertificate:
+    key: rsa.RSAPrivateKey
+    cert: x509.Certificate
+    pem: bytes  # key + certificate
+    encrypted_pem: bytes  # password "pw"
+
+
+@pytest.fixture(scope="session")
+def test_certificate() -> TestCertificate:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "partnercenter-test")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    plain = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    encrypted = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"pw"),
+    )
+    return TestCertificate(key, cert, plain + cert_pem, encrypted + cert_pem)
+
+
+@pytest.fixture(scope="session")
+def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    """One real emulator (TLS on loopback) for the token-core integration tests."""
+    with Emulator.start(state_dir=tmp_path_factory.mktemp("auth-emulator")) as emulator:
+        yield emulator
+
+
+@pytest.fixture()
+def emu_app(emu: Emulator) -> dict[str, Any]:
+    return emu.app("partner-center-app")
+
+
+@pytest.fixture()
+def anyio_backend() -> str:
+    return "asyncio"
