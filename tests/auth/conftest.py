@@ -179,7 +179,7 @@ def clock() -> FakeClock:
 
 
 @dataclass(frozen=True)
-class TestCertificate:
+class CertificateFixture:
     key: rsa.RSAPrivateKey
     cert: x509.Certificate
     pem: bytes  # key + certificate
@@ -187,7 +187,7 @@ class TestCertificate:
 
 
 @pytest.fixture(scope="session")
-def test_certificate() -> TestCertificate:
+def test_certificate() -> CertificateFixture:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "partnercenter-test")])
     now = datetime.datetime.now(datetime.UTC)
@@ -212,7 +212,7 @@ def test_certificate() -> TestCertificate:
         serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(b"pw"),
     )
-    return TestCertificate(key, cert, plain + cert_pem, encrypted + cert_pem)
+    return CertificateFixture(key, cert, plain + cert_pem, encrypted + cert_pem)
 
 
 @pytest.fixture(scope="session")
