@@ -32,8 +32,11 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+# Each benchmark compares our code with its peer side by side in one run; figures and
+# commands are recorded in docs/benchmarks.md.
+BENCHMARKS := $(sort $(wildcard benchmarks/bench_*.py))
 bench: $(STAMP)
-	$(PY) benchmarks/run_all.py
+	@for script in $(BENCHMARKS); do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
