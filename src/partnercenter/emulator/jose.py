@@ -22,7 +22,12 @@ def b64url(data: bytes) -> str:
 
 
 def b64url_decode(text: str) -> bytes:
-    """Decode unpadded base64url; raises ``ValueError`` on anything else."""
+    """Decode base64url; raises ``ValueError`` on anything else.
+
+    Trailing ``=`` padding is tolerated: azure-identity's async credentials pad every segment
+    of their client assertions (``base64.urlsafe_b64encode``) and Azure AD accepts them.
+    """
+    text = text.rstrip("=")
     if not text or any(c not in _B64URL for c in text):
         raise ValueError("not base64url")
     try:
@@ -60,7 +65,7 @@ def split(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
     try:
         header = json.loads(b64url_decode(parts[0]))
         payload = json.loads(b64url_decode(parts[1]))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # deeply nested JSON
         raise ValueError("the header or payload is not base64url-encoded JSON") from exc
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise ValueError("the header and payload must be JSON objects")

@@ -71,9 +71,11 @@ def verify_assertion(
             aadsts.ASSERTION_BAD_SIGNATURE,
             detail="The client assertion header has neither 'x5t#S256' nor 'x5t'.",
         )
+    # MSAL sends the thumbprints padded (base64.urlsafe_b64encode keeps the '='); Azure AD
+    # accepts them either way.
     cert = app.certificate_by_thumbprint(
-        sha1=sha1 if isinstance(sha1, str) else None,
-        sha256=sha256 if isinstance(sha256, str) else None,
+        sha1=sha1.rstrip("=") if isinstance(sha1, str) else None,
+        sha256=sha256.rstrip("=") if isinstance(sha256, str) else None,
     )
     if cert is None:
         shown = sha256 if isinstance(sha256, str) else sha1
@@ -139,7 +141,10 @@ def _audience_ok(aud: Any, tenant: Tenant, directory: Directory, origin: str) ->
     for candidate in candidates:
         if not isinstance(candidate, str):
             continue
-        parts = urlsplit(candidate)
+        try:
+            parts = urlsplit(candidate)
+        except ValueError:  # e.g. an unclosed '[' in the host
+            continue
         if f"{parts.scheme}://{parts.netloc}".lower() != origin.lower():
             continue
         segments = parts.path.strip("/").split("/", 1)

@@ -199,8 +199,15 @@ def instance_discovery(state: EmulatorState) -> Endpoint:
         tenant = "common"
         endpoint = request.query_params.get("authorization_endpoint")
         if endpoint:
-            parts = urlsplit(endpoint)
-            if parts.netloc.lower() != host.lower():
+            # MSAL sends the authority's host name without its port; urlsplit raises
+            # ValueError on junk such as an unclosed '['.
+            try:
+                parts = urlsplit(endpoint)
+                port_ok = parts.port in (None, request.url.port)
+                same = port_ok and parts.hostname == (request.url.hostname or "").lower()
+            except ValueError:
+                same = False
+            if not same:
                 raise AadError(aadsts.INVALID_INSTANCE)
             first = parts.path.strip("/").split("/", 1)[0]
             if first:

@@ -28,8 +28,10 @@ JSON_UTF8 = "application/json; charset=utf-8"
 
 
 def echo(value: object) -> str:
-    """Caller input made safe to quote in a description: bounded, one line."""
-    text = str(value).replace("\r", " ").replace("\n", " ")
+    """Caller input made safe to quote in a description: bounded, one line, encodable."""
+    # Lone surrogates (a JSON "\ud800" in an assertion) cannot be encoded as UTF-8.
+    text = str(value).encode("utf-8", "backslashreplace").decode("utf-8")
+    text = text.replace("\r", " ").replace("\n", " ")
     return text if len(text) <= MAX_ECHO else text[:MAX_ECHO] + "..."
 
 
