@@ -51,7 +51,7 @@ async def _body(request: Request) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
         raise AdminError(400, "invalid_json", "the body must be a JSON object") from None
     if not isinstance(body, dict):
         raise AdminError(400, "invalid_json", "the body must be a JSON object")
