@@ -153,6 +153,13 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         summary="One subscription",
     ),
     Operation(
+        "update_subscription",
+        "PATCH",
+        "/v1/customers/{customer_id}/subscriptions/{subscription_id}",
+        B,
+        summary="Change a subscription's quantity, status, auto-renewal or name (If-Match)",
+    ),
+    Operation(
         "list_azure_utilization",
         "GET",
         "/v1/customers/{customer_id}/subscriptions/{subscription_id}/utilizations/azure",

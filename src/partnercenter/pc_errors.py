@@ -129,6 +129,14 @@ SERVICE_UNAVAILABLE: Final = PartnerCenterCode(
     "Retry with back-off.",
 )
 
+METHOD_NOT_ALLOWED: Final = PartnerCenterCode(
+    "method_not_allowed",
+    405,
+    405,
+    "The requested resource does not support http method '{method}'.",
+    "Check the operation's HTTP method (see partnercenter.operations).",
+)
+
 #: Throttling has its own body: ``{"statusCode": 429, "message": "..."}`` plus Retry-After.
 THROTTLED_MESSAGE: Final = "Rate limit is exceeded. Try again in {seconds} seconds."
 THROTTLED_HINT: Final = (
@@ -149,6 +157,7 @@ for _entry in (
     SERVER_ERROR,
     SERVICE_UNAVAILABLE,
     INVALID_PROPERTY,
+    METHOD_NOT_ALLOWED,
 ):
     BY_CODE.setdefault(_entry.code, _entry)
 

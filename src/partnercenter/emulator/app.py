@@ -11,6 +11,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from .admin import routes as admin_routes
+from .api.routes import EmulatorApp, api_routes
+from .api.service import PartnerCenterApi
 from .identity.discovery import (
     instance_discovery,
     jwks,
@@ -57,4 +59,7 @@ def create_app(state: EmulatorState, info: Callable[[Request], dict[str, Any]]) 
         Route("/{tenant}/discovery/instance", instance_discovery(state), methods=["GET"]),
         *admin_routes(state, info),
     ]
-    return Starlette(routes=routes)
+    # The Partner Center API shares the origin; its routes go last (they match by prefix).
+    routes.extend(api_routes(state, PartnerCenterApi(state)))
+    # EmulatorApp puts fault injection outside every route, the token endpoint included.
+    return EmulatorApp(state, routes=routes)

@@ -65,12 +65,31 @@ class Settings:
     reject_assertion_replay: bool = True
     #: Clock skew tolerated on client assertion ``nbf``/``exp`` (seconds).
     assertion_skew: int = 300
+    #: Partner Center API throttling: token buckets per partner tenant and per partner tenant
+    #: per customer (requests a second, bucket size). Generous so tests never hit them by
+    #: accident; lower them (or POST /_emulator/throttling) to test 429 handling.
+    api_rate_per_second: float = 10_000.0
+    api_burst: int = 10_000
+    api_customer_rate_per_second: float = 10_000.0
+    api_customer_burst: int = 10_000
+    #: Clock skew tolerated on the API's bearer tokens (``nbf``/``exp``, seconds).
+    api_token_skew: int = 300
+    #: The seeded Partner Center data: random seed and number of made-up customers.
+    api_data_seed: int = 20261101
+    api_generated_customers: int = 300
 
 
 _SETTING_TYPES: dict[str, type] = {
     "token_lifetime": int,
     "reject_assertion_replay": bool,
     "assertion_skew": int,
+    "api_rate_per_second": float,
+    "api_burst": int,
+    "api_customer_rate_per_second": float,
+    "api_customer_burst": int,
+    "api_token_skew": int,
+    "api_data_seed": int,
+    "api_generated_customers": int,
 }
 
 
@@ -244,9 +263,11 @@ def _settings(raw: Any, where: _Where) -> Settings:
             raise where.error(
                 f"settings.{key}", f"unknown setting (expected one of {', '.join(_SETTING_TYPES)})"
             )
+        if expected is float and type(value) is int:
+            value = float(value)  # TOML/YAML write 5 for 5.0
         if type(value) is not expected:
             raise where.error(f"settings.{key}", f"must be {expected.__name__}")
-        if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and not value > 0:
             raise where.error(f"settings.{key}", "must be a positive number of seconds")
         values[key] = value
     return Settings(**values)

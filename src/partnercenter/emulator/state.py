@@ -15,6 +15,7 @@ from ..wire import (
     GRANT_PASSWORD,
     GRANT_REFRESH_TOKEN,
 )
+from .api.faults import Faults
 from .clock import Clock
 from .config import Settings
 from .directory import Directory
@@ -87,3 +88,5 @@ class EmulatorState:
     stats: Stats = field(default_factory=Stats)
     replay: ReplayCache = field(default_factory=ReplayCache)
     admin_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    #: Fault rules (injected errors, latency, dropped connections) for the API and token service.
+    faults: Faults = field(default_factory=Faults)

@@ -1,0 +1,258 @@
+"""Bearer-token validation for the Partner Center API, as Partner Center enforces it.
+
+A token is accepted only if it is a compact RS256 JWS signed by one of the emulator's
+published keys (looked up by ``kid``), issued by ``https://sts.windows.net/{partner}/`` for
+the partner tenant, for the Partner Center audience (its URI or application id), and inside
+its ``nbf``/``exp`` window give or take ``skew`` seconds. Everything else is refused with
+Partner Center's answer: 401 / 400 (generic), or 401 / 900420 for the retired
+``https://graph.windows.net`` audience. ``alg: none``, HS256 "signed" with the public key,
+unknown ``kid``, tampered payloads, other issuers and tenants, oversized and malformed tokens
+all fail one of those checks.
+
+Speed: the hot path is ``cryptography``'s RS256 verify (~37 us) plus a few microseconds of
+C-level base64 and JSON; PyJWT's ``decode`` spends ~200 us, mostly in a pure-Python alphabet
+check, so it is not used here. A validated token is kept in a small LRU keyed by the token
+string; a hit costs a dict look-up, a key-still-published check and the expiry check.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+
+from ... import pc_errors
+from ...wire import AAD_GRAPH_APP_ID, AAD_GRAPH_RESOURCE, V1_ISSUER_TEMPLATE
+from ..clock import Clock
+from ..keys import KeyRing, SigningKey
+from .errors import ApiError
+
+#: Larger tokens are refused before any parsing (Azure AD access tokens stay well below).
+MAX_TOKEN_CHARS = 16 * 1024
+#: Microsoft.IdentityModel's default clock skew for ``nbf``/``exp``.
+DEFAULT_SKEW_SECONDS = 300
+#: Validated tokens remembered; a client holds one token per hour, so this covers thousands
+#: of concurrent callers while bounding memory against token floods.
+DEFAULT_CACHE_SIZE = 4096
+#: Distinct JWS headers remembered (one or two per signing key in practice).
+_HEADER_CACHE_SIZE = 64
+
+_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_URL_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_PKCS1 = padding.PKCS1v15()
+_SHA256 = hashes.SHA256()
+_GRAPH_AUDIENCES = frozenset({AAD_GRAPH_RESOURCE, AAD_GRAPH_RESOURCE + "/", AAD_GRAPH_APP_ID})
+
+#: RFC 6750 3.1: a request without credentials gets the scheme without an error code.
+CHALLENGE_MISSING = 'Bearer realm="api.partnercenter.microsoft.com"'
+CHALLENGE_INVALID = 'Bearer error="invalid_token"'
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a validated token speaks for."""
+
+    tenant_id: str
+    #: The calling application (``appid`` of v1 tokens, ``azp`` of v2).
+    app_id: str
+    object_id: str
+    #: App + user (delegated: ``idtyp`` user or an ``scp`` claim) rather than app-only.
+    user: bool
+    #: ``amr`` contains ``mfa``.
+    mfa: bool
+    upn: str | None
+    scopes: tuple[str, ...]
+    roles: tuple[str, ...]
+    expires: float
+    not_before: float
+
+
+@dataclass(slots=True)
+class _Cached:
+    principal: Principal
+    key: SigningKey
+
+
+def b64url_strict(segment: str) -> bytes:
+    """Decode unpadded base64url at C speed; ``ValueError`` for anything else."""
+    raw = segment.encode("ascii")  # UnicodeEncodeError is a ValueError
+    if raw.translate(None, _ALPHABET):
+        raise ValueError("not base64url")
+    # strict_mode refuses what the alphabet check cannot see, e.g. a length of 4n + 1.
+    return binascii.a2b_base64(
+        raw.translate(_URL_TO_STANDARD) + b"=" * (-len(raw) % 4), strict_mode=True
+    )
+
+
+def refused(detail: str) -> ApiError:
+    """401 / 400 with the invalid-token challenge."""
+    return ApiError(
+        pc_errors.AUTHENTICATION_FAILED,
+        headers={"WWW-Authenticate": CHALLENGE_INVALID},
+        detail=detail,
+    )
+
+
+class TokenValidator:
+    """Validates Partner Center bearer tokens against an emulator's keys and clock."""
+
+    def __init__(
+        self,
+        keys: KeyRing,
+        clock: Clock,
+        partner_tenant_id: str,
+        audiences: Iterable[str],
+        *,
+        skew: float = DEFAULT_SKEW_SECONDS,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+    ) -> None:
+        self._keys = keys
+        self._clock = clock
+        self._tenant = partner_tenant_id.lower()
+        self._issuer = V1_ISSUER_TEMPLATE.format(tenant_id=partner_tenant_id)
+        self._audiences = frozenset(audiences)
+        self._skew = skew
+        self._cache_size = cache_size
+        self._cache: OrderedDict[str, _Cached] = OrderedDict()
+        self._headers: dict[str, str] = {}
+
+    def clear(self) -> None:
+        """Forget every validated token (the next use verifies again)."""
+        self._cache.clear()
+
+    def authenticate(self, authorization: str | None) -> Principal:
+        """The principal of an ``Authorization`` header value, or the documented refusal."""
+        if not authorization:
+            raise ApiError(pc_errors.TOKEN_MISSING, headers={"WWW-Authenticate": CHALLENGE_MISSING})
+        scheme, _, token = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer":
+            raise ApiError(pc_errors.TOKEN_MISSING, headers={"WWW-Authenticate": CHALLENGE_MISSING})
+        token = token.strip()
+        if not token:
+            raise ApiError(pc_errors.TOKEN_MISSING, headers={"WWW-Authenticate": CHALLENGE_MISSING})
+        return self.validate(token)
+
+    def validate(self, token: str) -> Principal:
+        """The principal a token speaks for; ``ApiError`` (401) when it is not acceptable."""
+        cached = self._cache.get(token)
+        if cached is not None and self._keys.get(cached.key.kid) is cached.key:
+            self._check_times(cached.principal.not_before, cached.principal.expires)
+            self._cache.move_to_end(token)
+            return cached.principal
+        principal, key = self._verify(token)
+        self._cache[token] = _Cached(principal, key)
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return principal
+
+    def _check_times(self, not_before: float, expires: float) -> None:
+        now = self._clock.now()
+        if now > expires + self._skew:
+            raise refused("The token is expired.")
+        if now < not_before - self._skew:
+            raise refused("The token is not yet valid.")
+
+    def _key(self, encoded_header: str) -> SigningKey:
+        kid = self._headers.get(encoded_header)
+        if kid is None:
+            try:
+                header = json.loads(b64url_strict(encoded_header))
+            except (ValueError, RecursionError):
+                raise refused("The token is malformed: the header is not JSON.") from None
+            if not isinstance(header, dict):
+                raise refused("The token is malformed: the header is not a JSON object.")
+            alg = header.get("alg")
+            if alg != "RS256":
+                raise refused(f"The token's algorithm '{alg}' is not accepted; RS256 only.")
+            if "crit" in header:
+                # RFC 7515 4.1.11: critical extensions this validator does not know.
+                raise refused("The token's header has critical extensions.")
+            found = header.get("kid")
+            if not isinstance(found, str) or not found:
+                raise refused("The token's header names no signing key (kid).")
+            kid = found
+            if len(self._headers) >= _HEADER_CACHE_SIZE:
+                self._headers.clear()
+            self._headers[encoded_header] = kid
+        key = self._keys.get(kid)
+        if key is None:
+            raise refused("The token's signing key is not one of the issuer's published keys.")
+        return key
+
+    def _verify(self, token: str) -> tuple[Principal, SigningKey]:
+        if len(token) > MAX_TOKEN_CHARS:
+            raise refused("The token is too large.")
+        if token.count(".") != 2:
+            raise refused("The token is malformed: a JWT has three dot-separated parts.")
+        encoded_header, encoded_payload, encoded_signature = token.split(".")
+        key = self._key(encoded_header)
+        try:
+            signature = b64url_strict(encoded_signature)
+            signing_input = token[: len(encoded_header) + len(encoded_payload) + 1].encode("ascii")
+        except ValueError:
+            raise refused("The token is malformed: the signature is not base64url.") from None
+        try:
+            key.public_key.verify(signature, signing_input, _PKCS1, _SHA256)
+        except InvalidSignature:
+            raise refused("The token's signature is invalid.") from None
+        try:
+            claims = json.loads(b64url_strict(encoded_payload))
+        except (ValueError, RecursionError):
+            raise refused("The token is malformed: the payload is not JSON.") from None
+        if not isinstance(claims, dict):
+            raise refused("The token is malformed: the payload is not a JSON object.")
+        return self._principal(claims), key
+
+    def _principal(self, claims: dict[str, Any]) -> Principal:
+        audience = claims.get("aud")
+        if audience in _GRAPH_AUDIENCES:
+            raise ApiError(
+                pc_errors.GRAPH_AUDIENCE, headers={"WWW-Authenticate": CHALLENGE_INVALID}
+            )
+        if not isinstance(audience, str) or audience not in self._audiences:
+            raise refused(f"The token's audience '{audience}' is not Partner Center.")
+        tenant = claims.get("tid")
+        if not isinstance(tenant, str) or tenant.lower() != self._tenant:
+            raise refused("The token was issued for another tenant than the partner's.")
+        if claims.get("iss") != self._issuer:
+            raise refused(f"The token's issuer '{claims.get('iss')}' is not accepted.")
+        expires, not_before = _epoch(claims.get("exp")), _epoch(claims.get("nbf", 0))
+        if expires is None or not_before is None:
+            raise refused("The token's 'exp' and 'nbf' must be numbers.")
+        self._check_times(not_before, expires)
+        scope = claims.get("scp")
+        scopes = tuple(scope.split()) if isinstance(scope, str) else ()
+        amr = claims.get("amr")
+        roles = claims.get("roles")
+        upn = claims.get("upn") or claims.get("unique_name")
+        return Principal(
+            tenant_id=tenant,
+            app_id=str(claims.get("appid") or claims.get("azp") or ""),
+            object_id=str(claims.get("oid") or ""),
+            user=claims.get("idtyp") == "user" or "scp" in claims,
+            mfa=isinstance(amr, list) and "mfa" in amr,
+            upn=upn if isinstance(upn, str) else None,
+            scopes=scopes,
+            roles=tuple(r for r in roles if isinstance(r, str)) if isinstance(roles, list) else (),
+            expires=expires,
+            not_before=not_before,
+        )
+
+
+def _epoch(value: object) -> float | None:
+    """A NumericDate claim as a float, or ``None`` when it is not a plausible number."""
+    # Bounded so float() of a 400-digit JSON integer cannot overflow; NaN fails the range too.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if -_MAX_EPOCH < value < _MAX_EPOCH:
+            return float(value)
+    return None
+
+
+_MAX_EPOCH = 1e12
