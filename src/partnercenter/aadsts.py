@@ -398,6 +398,63 @@ SERVICE_UNAVAILABLE: Final = _entry(
     "Azure AD is busy: retry with back-off.",
 )
 
+CODE_INVALID: Final = _entry(
+    70000,
+    INVALID_GRANT,
+    400,
+    "The provided value for the '{name}' parameter is not valid. {detail}",
+    "Start a new sign-in: the code is unknown, was issued to another client or redirect URI.",
+)
+CONSENT_DECLINED: Final = _entry(
+    65004,
+    "access_denied",
+    400,
+    "User declined to consent to access the app.",
+    "The user declined the consent prompt: run the sign-in again and accept.",
+)
+DEVICE_DECLINED: Final = _entry(
+    65004,
+    "authorization_declined",
+    400,
+    "User declined to consent to access the app.",
+    "The user declined the device-code sign-in: start again and accept.",
+)
+DEVICE_SLOW_DOWN: Final = _entry(
+    70016,
+    "slow_down",
+    400,
+    "OAuth 2.0 device flow error. Polling too fast: wait {interval} more seconds between polls.",
+)
+MFA_FAILED: Final = _entry(
+    500121,
+    INVALID_GRANT,
+    400,
+    "Authentication failed during strong authentication request.",
+    "Enter the current code from the authenticator app (check the device's clock).",
+)
+LOGIN_REQUIRED: Final = _entry(
+    50058,
+    INTERACTION_REQUIRED,
+    400,
+    "A silent sign-in request was sent but no user is signed in.",
+    "Sign in interactively (prompt=none needs an existing session).",
+    suberror="login_required",
+)
+UNSUPPORTED_RESPONSE_TYPE: Final = _entry(
+    700054,
+    "unsupported_response_type",
+    400,
+    "response_type '{response_type}' is not enabled for the application.",
+    "Use response_type=code (the authorization code flow with PKCE).",
+)
+INVALID_CODE_CHALLENGE_METHOD: Final = _entry(
+    50148,
+    INVALID_REQUEST,
+    400,
+    "The code_challenge_method '{method}' is not supported; use S256 (or plain).",
+    "Send code_challenge_method=S256 with a base64url SHA-256 code challenge.",
+)
+
 #: Every entry, by code.
 BY_CODE: Final[dict[int, AadstsCode]] = {
     entry.code: entry for entry in list(globals().values()) if isinstance(entry, AadstsCode)

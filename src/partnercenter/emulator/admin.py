@@ -123,10 +123,17 @@ def routes(state: EmulatorState, info: Callable[[Request], dict[str, Any]]) -> l
     async def describe(request: Request) -> Any:
         return info(request)
 
+    async def revoke_user(request: Request) -> Any:
+        user = state.directory.user(request.path_params["upn"])
+        if user is None:
+            raise AdminError(404, "not_found", "no user with that user principal name")
+        return {"upn": user.upn, "revoked_refresh_tokens": state.signin.revoke_user(user.object_id)}
+
     return [
         Route("/_emulator/stats", _guard(state, stats), methods=["GET"]),
         Route("/_emulator/stats/reset", _guard(state, reset_stats), methods=["POST"]),
         Route("/_emulator/clock", _guard(state, clock), methods=["GET", "POST"]),
         Route("/_emulator/keys/rotate", _guard(state, rotate_keys), methods=["POST"]),
         Route("/_emulator/info", _guard(state, describe), methods=["GET"]),
+        Route("/_emulator/users/{upn}/revoke", _guard(state, revoke_user), methods=["POST"]),
     ]

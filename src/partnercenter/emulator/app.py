@@ -13,6 +13,12 @@ from starlette.routing import BaseRoute, Route
 from .admin import routes as admin_routes
 from .api.routes import EmulatorApp, api_routes
 from .api.service import PartnerCenterApi
+from .identity.authorize import (
+    authorize_endpoint,
+    devicecode_endpoint,
+    devicelogin_endpoint,
+    login_endpoint,
+)
 from .identity.discovery import (
     instance_discovery,
     jwks,
@@ -21,6 +27,7 @@ from .identity.discovery import (
 )
 from .identity.errors import JSON_UTF8
 from .identity.token_endpoint import token_endpoint
+from .identity.user_grants import USER_GRANTS
 from .jose import dumps
 from .state import EmulatorState
 
@@ -40,8 +47,22 @@ def create_app(state: EmulatorState, info: Callable[[Request], dict[str, Any]]) 
 
     routes: list[BaseRoute] = [
         Route("/", home, methods=["GET"]),
-        Route("/{tenant}/oauth2/token", token_endpoint(state, 1), methods=ALL_METHODS),
-        Route("/{tenant}/oauth2/v2.0/token", token_endpoint(state, 2), methods=ALL_METHODS),
+        Route("/{tenant}/oauth2/token", token_endpoint(state, 1, USER_GRANTS), methods=ALL_METHODS),
+        Route(
+            "/{tenant}/oauth2/v2.0/token",
+            token_endpoint(state, 2, USER_GRANTS),
+            methods=ALL_METHODS,
+        ),
+        Route("/{tenant}/oauth2/authorize", authorize_endpoint(state, 1), methods=["GET", "POST"]),
+        Route(
+            "/{tenant}/oauth2/v2.0/authorize", authorize_endpoint(state, 2), methods=["GET", "POST"]
+        ),
+        Route("/{tenant}/login", login_endpoint(state), methods=["POST"]),
+        Route("/{tenant}/oauth2/devicecode", devicecode_endpoint(state, 1), methods=ALL_METHODS),
+        Route(
+            "/{tenant}/oauth2/v2.0/devicecode", devicecode_endpoint(state, 2), methods=ALL_METHODS
+        ),
+        Route("/devicelogin", devicelogin_endpoint(state), methods=["GET", "POST"]),
         Route(
             "/{tenant}/v2.0/.well-known/openid-configuration",
             openid_configuration_v2(state),

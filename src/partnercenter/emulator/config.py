@@ -65,6 +65,14 @@ class Settings:
     reject_assertion_replay: bool = True
     #: Clock skew tolerated on client assertion ``nbf``/``exp`` (seconds).
     assertion_skew: int = 300
+    #: Device-code polling interval announced to clients (seconds); polls faster than this
+    #: get ``slow_down``.
+    device_code_interval: int = 5
+    device_code_lifetime: int = 900
+    #: Authorization codes are short-lived and single-use.
+    auth_code_lifetime: int = 600
+    #: Refresh tokens expire after this many days unused (AADSTS700082).
+    refresh_token_inactivity_days: int = 90
     #: Partner Center API throttling: token buckets per partner tenant and per partner tenant
     #: per customer (requests a second, bucket size). Generous so tests never hit them by
     #: accident; lower them (or POST /_emulator/throttling) to test 429 handling.
@@ -83,6 +91,10 @@ _SETTING_TYPES: dict[str, type] = {
     "token_lifetime": int,
     "reject_assertion_replay": bool,
     "assertion_skew": int,
+    "device_code_interval": int,
+    "device_code_lifetime": int,
+    "auth_code_lifetime": int,
+    "refresh_token_inactivity_days": int,
     "api_rate_per_second": float,
     "api_burst": int,
     "api_customer_rate_per_second": float,
@@ -292,7 +304,7 @@ def _resource(raw: dict[str, Any], at: _Entry) -> Resource:
 
 
 def _tenant(raw: dict[str, Any], at: _Entry) -> Tenant:
-    at.check_keys(raw, {"name", "id", "domains", "kind"})
+    at.check_keys(raw, {"name", "id", "domains", "kind", "mfa"})
     name = at.str_(raw, "name")
     domains = at.str_list(raw, "domains")
     if not domains:
@@ -303,7 +315,15 @@ def _tenant(raw: dict[str, Any], at: _Entry) -> Tenant:
     kind = raw.get("kind", "customer")
     if kind not in ("partner", "customer"):
         raise at.error("kind", f"{kind!r} must be 'partner' or 'customer'")
+    mfa = raw.get("mfa", "per_user")
+    if mfa not in ("per_user", "skip"):
+        raise at.error(
+            "mfa",
+            f"{mfa!r} must be 'per_user' (users with a TOTP secret do MFA) "
+            "or 'skip' (a policy that skips MFA)",
+        )
     return Tenant(
+        mfa=mfa,
         id=at.guid(raw, "id", derived_id("tenant", name)),
         name=name,
         domains=[d.lower() for d in domains],

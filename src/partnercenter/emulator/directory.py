@@ -33,6 +33,9 @@ class Tenant:
     name: str
     domains: list[str]
     kind: Literal["partner", "customer"] = "customer"
+    #: ``per_user``: users with a TOTP secret must pass MFA; ``skip``: a tenant policy that
+    #: skips MFA, so every sign-in yields tokens whose ``amr`` lacks ``mfa``.
+    mfa: Literal["per_user", "skip"] = "per_user"
 
     @property
     def default_domain(self) -> str:

@@ -141,6 +141,10 @@ class Emulator:
     def reset_clock(self) -> float:
         return float(self.admin("POST", "clock", {"reset": True})["now"])
 
+    def revoke_user(self, upn: str) -> int:
+        """Revoke every refresh token of a user (AADSTS50173 on their next redemption)."""
+        return int(self.admin("POST", f"users/{upn}/revoke")["revoked_refresh_tokens"])
+
     def rotate_keys(self) -> str:
         return str(self.admin("POST", "keys/rotate")["active_kid"])
 

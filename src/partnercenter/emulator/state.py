@@ -20,6 +20,7 @@ from .clock import Clock
 from .config import Settings
 from .directory import Directory
 from .identity.assertion import ReplayCache
+from .identity.signin_state import SignInState
 from .keys import KeyRing
 
 KNOWN_GRANTS = frozenset(
@@ -87,6 +88,8 @@ class EmulatorState:
     clock: Clock = field(default_factory=Clock)
     stats: Stats = field(default_factory=Stats)
     replay: ReplayCache = field(default_factory=ReplayCache)
+    #: Sign-in flows, authorization and device codes, refresh tokens and consents.
+    signin: SignInState = field(default_factory=SignInState)
     admin_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     #: Fault rules (injected errors, latency, dropped connections) for the API and token service.
     faults: Faults = field(default_factory=Faults)

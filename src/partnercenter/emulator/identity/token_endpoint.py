@@ -1,9 +1,10 @@
 """``POST /{tenant}/oauth2/token`` (v1) and ``POST /{tenant}/oauth2/v2.0/token`` (v2).
 
 Validation runs in Azure AD's order and every refusal is an ``AadError`` rendered in Azure
-AD's shape; nothing a caller sends can produce a 500. Grants beyond ``client_credentials``
-(refresh token, authorization code, device code, password) arrive with the sign-in work and
-are answered ``unsupported_grant_type`` until then.
+AD's shape; nothing a caller sends can produce a 500. This module handles the app-only grant
+(``client_credentials``) and the checks every grant shares; the user grants (authorization
+code, refresh token, device code, password) live in ``user_grants.py`` and are handed in by
+``app.py`` as a grant-type -> handler mapping.
 """
 
 from __future__ import annotations
@@ -79,8 +80,22 @@ def is_tenant_segment(segment: str) -> bool:
     )
 
 
-def token_endpoint(state: EmulatorState, version: int) -> Callable[[Request], Awaitable[Response]]:
-    """The Starlette endpoint for one token endpoint version."""
+GrantHandler = Callable[
+    [EmulatorState, "RequestContext", int, str, dict[str, str], Request],
+    Awaitable[dict[str, Any]],
+]
+
+
+def token_endpoint(
+    state: EmulatorState, version: int, user_grants: dict[str, GrantHandler] | None = None
+) -> Callable[[Request], Awaitable[Response]]:
+    """The Starlette endpoint for one token endpoint version.
+
+    ``user_grants`` maps the other grant types to their handlers; a grant type in neither
+    place is ``unsupported_grant_type``.
+    """
+    grants: dict[str, GrantHandler] = {GRANT_CLIENT_CREDENTIALS: client_credentials}
+    grants.update(user_grants or {})
 
     async def endpoint(request: Request) -> Response:
         ctx = request_context(request)
@@ -95,9 +110,10 @@ def token_endpoint(state: EmulatorState, version: int) -> Callable[[Request], Aw
                 raise AadError(aadsts.TENANT_INVALID, tenant=segment)
             if not grant_type:
                 raise AadError(aadsts.MISSING_PARAMETER, name="grant_type")
-            if grant_type != GRANT_CLIENT_CREDENTIALS:
+            handler = grants.get(grant_type)
+            if handler is None:
                 raise AadError(aadsts.UNSUPPORTED_GRANT, grant_type=grant_type)
-            body = await client_credentials(state, ctx, version, segment, form, request)
+            body = await handler(state, ctx, version, segment, form, request)
             state.stats.issued(grant_type)
         except AadError as error:
             state.stats.error(error.entry.code)
