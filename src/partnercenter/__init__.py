@@ -1,8 +1,9 @@
 """partnercenter: authenticate to the Microsoft Partner Center API.
 
 The library's public names live here in a sorted ``__all__``; the async credentials (same
-names) in :mod:`partnercenter.aio`; errors in :mod:`partnercenter.errors`; the emulator lives in
-:mod:`partnercenter.emulator` and the command line in :mod:`partnercenter.cli`.
+names) and :class:`~partnercenter.aio.AsyncPartnerClient` in :mod:`partnercenter.aio`; the
+REST client's parts in :mod:`partnercenter.client`; errors in :mod:`partnercenter.errors`; the
+emulator lives in :mod:`partnercenter.emulator` and the command line in :mod:`partnercenter.cli`.
 """
 
 from __future__ import annotations
@@ -20,8 +21,14 @@ from .auth import (  # noqa: E402
     RetryPolicy,
     TokenCache,
 )
+from .client import PartnerClient  # noqa: E402
 from .clouds import Cloud  # noqa: E402
-from .errors import AuthenticationError, AzureADError, PartnerCenterError  # noqa: E402
+from .errors import (  # noqa: E402
+    AuthenticationError,
+    AzureADError,
+    PartnerCenterApiError,
+    PartnerCenterError,
+)
 from .stores import MemoryRefreshTokenStore, RefreshTokenStore  # noqa: E402
 from .tokens import AccessToken  # noqa: E402
 
@@ -36,7 +43,9 @@ __all__ = [
     "Cloud",
     "MemoryRefreshTokenStore",
     "MemoryTokenCache",
+    "PartnerCenterApiError",
     "PartnerCenterError",
+    "PartnerClient",
     "RefreshTokenCredential",
     "RefreshTokenStore",
     "RetryPolicy",

@@ -1,4 +1,5 @@
-"""The async credentials: the same names as :mod:`partnercenter`, with ``await get_token()``.
+"""The async credentials: the same names as :mod:`partnercenter`, with ``await get_token()``,
+and :class:`AsyncPartnerClient`, the async twin of :class:`partnercenter.PartnerClient`.
 
 Caches, clouds, stores and tokens are shared with the blocking side (a
 :class:`~partnercenter.MemoryTokenCache` or :class:`~partnercenter.MemoryRefreshTokenStore`
@@ -10,11 +11,13 @@ from __future__ import annotations
 from .access_token import AccessTokenCredential
 from .azure_adapter import AzureCredentialAdapter
 from .certificate import CertificateCredential
+from .client import AsyncPartnerClient
 from .client_secret import ClientSecretCredential
 from .refresh_token import RefreshTokenCredential
 
 __all__ = [
     "AccessTokenCredential",
+    "AsyncPartnerClient",
     "AzureCredentialAdapter",
     "CertificateCredential",
     "ClientSecretCredential",

@@ -118,6 +118,24 @@ class CredentialCore:
             return self.tenant_id
         return check_tenant(tenant_id, argument="tenant_id", multi_ok=self._multi_tenant_ok)
 
+    def invalidate(self, token: AccessToken, *scopes: str, tenant_id: str | None = None) -> bool:
+        """Drop ``token`` from the cache, so the next :meth:`get_token` for the same scopes and
+        tenant fetches a new one. Call it when an API refused the token (HTTP 401), e.g. after a
+        signing-key rotation; :class:`~partnercenter.PartnerClient` does.
+
+        ``scopes`` and ``tenant_id`` are those given to ``get_token`` (none: the default
+        Partner Center scope). Only the very token given is dropped: if another caller already
+        replaced it with a fresh one, that one stays. No I/O, so the async credentials have the
+        same plain method. Returns whether a token was dropped.
+        """
+        key: CacheKey = (self._identity, tenant_id, scopes or self._default_scopes)
+        entry = self._cache_get(key)
+        if entry is None or entry[1].token != token.token:
+            return False
+        self._cache.remove(key)
+        self._failed_refresh.pop(key, None)
+        return True
+
     def _refresh_failed(
         self, key: CacheKey, now: float, cached: AccessToken, exc: Exception
     ) -> None:

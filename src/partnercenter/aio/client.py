@@ -1,0 +1,360 @@
+"""The async Partner Center client: :class:`AsyncPartnerClient`, the twin of
+:class:`partnercenter.PartnerClient` (same options, same methods, ``await``-ed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import random as _random
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+import anyio
+import httpx
+
+from ..auth.arguments import Verify, check_verify
+from ..auth.policy import RetryPolicy
+from ..auth.token_endpoint import check_http_options
+from ..client import calls
+from ..client.base import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, ClientBase
+from ..client.concurrency import DEFAULT_CONCURRENCY, Outcome
+from ..client.core import ApiCall, MfaCheck, resolve_call
+from ..client.flow import call_flow
+from ..client.responses import ApiResponse, json_object
+from ..clouds import Cloud
+from ..errors import ConfigurationError
+from ..tokens import AccessToken
+from .access_token import AccessTokenCredential
+from .azure_adapter import AzureCredentialAdapter
+from .base import AsyncTokenCredentialBase
+from .client_flow import AsyncPager, map_concurrently, run_call
+
+__all__ = ["AsyncPartnerClient"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def async_credential(credential: object, cloud: Cloud | str | None) -> Any:
+    """The credential to use: this library's async credentials as they are, any other
+    azure-core ``AsyncTokenCredential`` behind the async :class:`AzureCredentialAdapter`."""
+    if isinstance(credential, AsyncTokenCredentialBase | AccessTokenCredential):
+        return credential
+    get_token = getattr(credential, "get_token", None)
+    if inspect.iscoroutinefunction(get_token):
+        return AzureCredentialAdapter(credential, cloud=cloud or Cloud.GLOBAL)  # type: ignore[arg-type]
+    if callable(get_token):
+        raise ConfigurationError(
+            "credential",
+            f"{type(credential).__name__} is blocking; AsyncPartnerClient needs an async "
+            "credential",
+            hint="Use the credentials of partnercenter.aio (same names) with AsyncPartnerClient, "
+            "or PartnerClient with blocking credentials.",
+        )
+    raise ConfigurationError(
+        "credential", "must be a credential with get_token (e.g. aio.ClientSecretCredential)"
+    )
+
+
+class AsyncPartnerClient(ClientBase):
+    """An async client of the Partner Center REST API (asyncio or trio, through anyio).
+
+    Same options and methods as :class:`partnercenter.PartnerClient`, with an async credential
+    (:mod:`partnercenter.aio`), an ``httpx.AsyncClient`` / ``httpx.AsyncBaseTransport`` and an
+    async ``sleep``. Single answers are awaited; ``list_*`` and :meth:`paginate` return an
+    :class:`~partnercenter.aio.client_flow.AsyncPager` for ``async for``.
+
+    For high request rates, one client per connection (sharing one credential) beats one
+    client with a large pool: httpx's pool spends CPU re-assigning connections.
+    Close it (``await client.close()`` or ``async with``) to release its connections.
+    """
+
+    def __init__(
+        self,
+        credential: Any,
+        *,
+        cloud: Cloud | str | None = None,
+        application_name: str | None = None,
+        locale: str = "en-US",
+        correlation_id: str | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        verify: Verify | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        deadline: float | None = DEFAULT_DEADLINE,
+        mfa_check: MfaCheck = "error",
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[object]] = anyio.sleep,
+        random: Callable[[], float] = _random.random,
+    ) -> None:
+        check_http_options(http_client, transport, httpx.AsyncClient, httpx.AsyncBaseTransport)
+        if http_client is not None and verify is not None:
+            raise ConfigurationError("verify", "give verify= or http_client=, not both")
+        self._credential = async_credential(credential, cloud)
+        super().__init__(
+            credential_cloud=getattr(self._credential, "cloud", None),
+            cloud=cloud,
+            application_name=application_name,
+            locale=locale,
+            correlation_id=correlation_id,
+            retry=retry,
+            timeout=timeout,
+            deadline=deadline,
+            mfa_check=mfa_check,
+            clock=clock,
+            random=random,
+        )
+        self._verify = check_verify(True if verify is None else verify)
+        self._sleep = sleep
+        self._transport = transport
+        self._http_client = http_client
+        self._owns_client = False
+
+    @property
+    def credential(self) -> Any:
+        """The credential the tokens come from."""
+        return self._credential
+
+    # -- I/O shell -------------------------------------------------------------------------
+    def _client(self) -> httpx.AsyncClient:
+        client = self._http_client
+        if client is None:
+            # First use, in the client's event loop (no await: no race between coroutines).
+            client = self._http_client = httpx.AsyncClient(
+                verify=self._verify, transport=self._transport
+            )
+            self._owns_client = True
+        return client
+
+    async def _token(self, stale: AccessToken | None) -> AccessToken:
+        credential = self._credential
+        if stale is not None:
+            invalidate = getattr(credential, "invalidate", None)
+            if invalidate is not None:
+                invalidate(stale)
+        token: AccessToken = await credential.get_token()
+        return token
+
+    async def _execute(self, call: ApiCall) -> ApiResponse:
+        flow = call_flow(self._settings, call, self._retry, clock=self._clock, random=self._random)
+        return await run_call(flow, self._client().send, self._sleep, self._token)
+
+    def _pager(self, call: ApiCall) -> AsyncPager:
+        return AsyncPager(self._execute, call, self._settings.api_root, self._new_id)
+
+    # -- generic ---------------------------------------------------------------------------
+    async def request(
+        self,
+        operation_or_method: str,
+        path: str | None = None,
+        *,
+        params: Mapping[str, object] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        if_match: str | None = None,
+        correlation_id: str | None = None,
+        **path_params: str,
+    ) -> ApiResponse:
+        """Call any operation (see :meth:`partnercenter.PartnerClient.request`)."""
+        call = resolve_call(
+            operation_or_method,
+            path,
+            api_root=self._settings.api_root,
+            params=params,
+            json=json,
+            headers=headers,
+            if_match=if_match,
+            correlation_id=correlation_id,
+            path_params=path_params,
+        )
+        return await self._execute(call)
+
+    def paginate(
+        self,
+        operation_or_method: str,
+        path: str | None = None,
+        *,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        correlation_id: str | None = None,
+        **path_params: str,
+    ) -> AsyncPager:
+        """An :class:`~partnercenter.aio.client_flow.AsyncPager` over a collection's items
+        (see :meth:`partnercenter.PartnerClient.paginate`)."""
+        call = resolve_call(
+            operation_or_method,
+            path,
+            api_root=self._settings.api_root,
+            params=params,
+            headers=headers,
+            correlation_id=correlation_id,
+            path_params=path_params,
+        )
+        return self._pager(call)
+
+    async def map_concurrently(
+        self,
+        fn: Callable[[T], Awaitable[R]],
+        items: Iterable[T],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> list[Outcome[T, R]]:
+        """Await ``fn(item)`` for every item, at most ``concurrency`` at a time, and return
+        one :class:`~partnercenter.client.Outcome` per item, in order (Partner Center errors
+        become outcomes; other exceptions propagate)."""
+        return await map_concurrently(fn, items, concurrency=concurrency)
+
+    def with_options(self, **options: Any) -> AsyncPartnerClient:
+        """A client with other ``application_name``, ``locale``, ``correlation_id``,
+        ``timeout``, ``deadline`` or ``mfa_check``, sharing this one's credential and
+        connections (close this one, not the copy)."""
+        self._client()
+        return self._derive(**options)
+
+    # -- typed operations: plain dicts, as Partner Center sends them -----------------------
+    async def _body(self, call: ApiCall) -> dict[str, Any]:
+        return json_object(await self._execute(call), call)
+
+    async def get_legal_business_profile(self) -> dict[str, Any]:
+        """The partner's legal business profile (app-only or app + user)."""
+        return await self._body(calls.profile("legal_business"))
+
+    async def get_organization_profile(self) -> dict[str, Any]:
+        """The partner's organization profile (app + user)."""
+        return await self._body(calls.profile("organization"))
+
+    async def get_mpn_profile(self) -> dict[str, Any]:
+        """The partner's MPN profile (app + user)."""
+        return await self._body(calls.profile("mpn"))
+
+    async def get_billing_profile(self) -> dict[str, Any]:
+        """The partner's billing profile (app + user)."""
+        return await self._body(calls.profile("billing"))
+
+    async def get_support_profile(self) -> dict[str, Any]:
+        """The partner's support profile (app + user)."""
+        return await self._body(calls.profile("support"))
+
+    def list_customers(
+        self, *, size: int | None = None, filter: Mapping[str, Any] | str | None = None
+    ) -> AsyncPager:
+        """The partner's customers (``size`` per page; ``filter`` as Partner Center's JSON
+        filter, e.g. ``{"Field": "CompanyName", "Value": "Con", "Operator": "starts_with"}``)."""
+        return self._pager(calls.list_customers(size, filter))
+
+    async def get_customer(self, customer_id: str) -> dict[str, Any]:
+        """One customer."""
+        return await self._body(calls.get_customer(customer_id))
+
+    async def create_customer(self, customer: Mapping[str, Any]) -> dict[str, Any]:
+        """Create a customer (``companyProfile`` + ``billingProfile``); retried safely."""
+        return await self._body(calls.create_customer(customer))
+
+    def list_subscriptions(self, customer_id: str) -> AsyncPager:
+        """A customer's subscriptions."""
+        return self._pager(calls.list_subscriptions(customer_id))
+
+    async def get_subscription(self, customer_id: str, subscription_id: str) -> dict[str, Any]:
+        """One subscription."""
+        call = calls.get_subscription(customer_id, subscription_id)
+        return await self._body(call)
+
+    def list_customer_users(self, customer_id: str, *, size: int | None = None) -> AsyncPager:
+        """A customer's users (app + user)."""
+        return self._pager(calls.list_customer_users(customer_id, size))
+
+    async def create_customer_user(
+        self, customer_id: str, user: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Create a user in a customer's tenant (app + user); retried safely."""
+        return await self._body(calls.create_customer_user(customer_id, user))
+
+    async def reset_user_password(
+        self,
+        customer_id: str,
+        user_id: str,
+        password: str,
+        *,
+        force_change_password: bool = True,
+    ) -> dict[str, Any]:
+        """Reset a customer user's password (app + user)."""
+        call = calls.reset_user_password(customer_id, user_id, password, force_change_password)
+        return await self._body(call)
+
+    def list_invoices(self, *, size: int | None = None) -> AsyncPager:
+        """The partner's invoices (offset paging)."""
+        return self._pager(calls.list_invoices(size))
+
+    async def get_invoice(self, invoice_id: str) -> dict[str, Any]:
+        """One invoice (app + user)."""
+        return await self._body(calls.get_invoice(invoice_id))
+
+    def list_invoice_line_items(
+        self,
+        invoice_id: str,
+        *,
+        provider: str | None = None,
+        invoice_line_item_type: str | None = None,
+        size: int | None = None,
+    ) -> AsyncPager:
+        """An invoice's line items (``provider`` e.g. ``"Office"``/``"Azure"``/``"OneTime"``,
+        ``invoice_line_item_type`` ``"BillingLineItems"`` or ``"UsageLineItems"``)."""
+        call = calls.list_invoice_line_items(invoice_id, provider, invoice_line_item_type, size)
+        return self._pager(call)
+
+    def list_audit_records(
+        self,
+        *,
+        start_date: str | dt.date | None = None,
+        end_date: str | dt.date | None = None,
+        size: int | None = None,
+        filter: Mapping[str, Any] | str | None = None,
+    ) -> AsyncPager:
+        """Audit records between ``start_date`` and ``end_date`` (continuation paging)."""
+        return self._pager(calls.list_audit_records(start_date, end_date, size, filter))
+
+    async def check_domain_availability(self, domain: str) -> bool:
+        """True when the ``onmicrosoft.com`` domain prefix is free (HEAD answered 404), False
+        when it is taken (200)."""
+        return (await self._execute(calls.check_domain_availability(domain))).status == 404
+
+    async def create_cart(self, customer_id: str, cart: Mapping[str, Any]) -> dict[str, Any]:
+        """Create a cart (``lineItems``); retried safely."""
+        return await self._body(calls.create_cart(customer_id, cart))
+
+    async def checkout_cart(self, customer_id: str, cart_id: str) -> dict[str, Any]:
+        """Check out a cart: the orders it created."""
+        return await self._body(calls.checkout_cart(customer_id, cart_id))
+
+    def list_orders(self, customer_id: str) -> AsyncPager:
+        """A customer's orders."""
+        return self._pager(calls.list_orders(customer_id))
+
+    async def create_order(self, customer_id: str, order: Mapping[str, Any]) -> dict[str, Any]:
+        """Create an order (``lineItems``); retried safely."""
+        return await self._body(calls.create_order(customer_id, order))
+
+    async def get_order(self, customer_id: str, order_id: str) -> dict[str, Any]:
+        """One order."""
+        return await self._body(calls.get_order(customer_id, order_id))
+
+    # -- lifetime ---------------------------------------------------------------------------
+    async def close(self) -> None:
+        """Close the HTTP client this client created (one passed in stays open). The
+        credential stays open: it is yours."""
+        client = self._http_client
+        if self._owns_client and client is not None:
+            self._http_client = None
+            self._owns_client = False
+            await client.aclose()
+
+    async def __aenter__(self) -> AsyncPartnerClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"AsyncPartnerClient({self._describe()})"

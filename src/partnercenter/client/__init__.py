@@ -1,0 +1,29 @@
+"""The Partner Center REST client: :class:`PartnerClient` (blocking; the async twin is
+:class:`partnercenter.aio.AsyncPartnerClient`).
+
+Modules: :mod:`.core` (pure: settings, calls, headers, pre-flight checks), :mod:`.policy` (pure
+retry decisions), :mod:`.responses` (pure: answers and error bodies), :mod:`.flow` (one call as
+a generator flow, and its blocking driver), :mod:`.paging` (both paging styles), :mod:`.calls`
+(the typed operations' calls), :mod:`.concurrency` (bounded fan-out) and :mod:`.client`.
+The operations catalog is :mod:`partnercenter.operations`.
+"""
+
+from __future__ import annotations
+
+from .client import PartnerClient
+from .concurrency import Outcome
+from .core import ApiCall, ClientSettings, MfaCheck
+from .paging import NextPage, Page, Pager
+from .responses import ApiResponse
+
+__all__ = [
+    "ApiCall",
+    "ApiResponse",
+    "ClientSettings",
+    "MfaCheck",
+    "NextPage",
+    "Outcome",
+    "Page",
+    "Pager",
+    "PartnerClient",
+]

@@ -1,0 +1,118 @@
+"""What the blocking and the async Partner Center clients share: argument checks, settings,
+the choice of cloud, and ``with_options``."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import uuid
+from collections.abc import Callable
+from typing import Any, Self
+
+from ..auth.arguments import check_callable, check_cloud, check_timeout
+from ..auth.policy import RetryPolicy
+from ..clouds import Cloud
+from ..errors import ConfigurationError
+from .core import ClientSettings, check_mfa_mode
+
+__all__ = ["ClientBase", "DEFAULT_DEADLINE", "DEFAULT_TIMEOUT"]
+
+#: Seconds per HTTP operation (connect, read, write, pool) of one attempt.
+DEFAULT_TIMEOUT = 30.0
+#: Seconds one logical call may take, retries and waits included.
+DEFAULT_DEADLINE = 120.0
+
+
+def _check_deadline(deadline: object) -> float | None:
+    if deadline is None:
+        return None
+    if (
+        isinstance(deadline, bool)
+        or not isinstance(deadline, int | float)
+        or not math.isfinite(deadline)
+        or deadline <= 0
+    ):
+        raise ConfigurationError("deadline", "must be a positive number of seconds, or None")
+    return float(deadline)
+
+
+class ClientBase:
+    """Settings and helpers of :class:`~partnercenter.PartnerClient` and its async twin."""
+
+    _settings: ClientSettings
+    _owns_client: bool
+
+    def __init__(
+        self,
+        *,
+        credential_cloud: Cloud | None,
+        cloud: Cloud | str | None,
+        application_name: str | None,
+        locale: str,
+        correlation_id: str | None,
+        retry: RetryPolicy | None,
+        timeout: float,
+        deadline: float | None,
+        mfa_check: str,
+        clock: Callable[[], float],
+        random: Callable[[], float],
+    ) -> None:
+        if cloud is None:
+            # The credential's cloud decides the token's audience; calling another cloud's API
+            # with it would only earn a 401, so it is the default.
+            self.cloud = credential_cloud if credential_cloud is not None else Cloud.GLOBAL
+        else:
+            self.cloud = check_cloud(cloud)
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise ConfigurationError("retry", "must be a RetryPolicy")
+        self._retry = retry if retry is not None else RetryPolicy()
+        self._clock = check_callable("clock", clock)
+        self._random = check_callable("random", random)
+        self._settings = ClientSettings(
+            api_root=self.cloud.api_root,
+            locale=locale,
+            application_name=application_name,
+            correlation_id=correlation_id,
+            timeout=check_timeout(timeout),
+            deadline=_check_deadline(deadline),
+            mfa_check=check_mfa_mode(mfa_check),
+        )
+
+    @property
+    def settings(self) -> ClientSettings:
+        """The client's settings (read-only)."""
+        return self._settings
+
+    @staticmethod
+    def _new_id() -> str:
+        return str(uuid.uuid4())
+
+    def _derive(self, **changes: Any) -> Self:
+        """A shallow copy with other settings, sharing the credential and the HTTP client (the
+        copy never closes it)."""
+        unknown = sorted(
+            set(changes)
+            - {"application_name", "locale", "correlation_id", "timeout", "deadline", "mfa_check"}
+        )
+        if unknown:
+            raise ConfigurationError(unknown[0], "is not an option with_options() can change")
+        if "timeout" in changes:
+            changes["timeout"] = check_timeout(changes["timeout"])
+        if "deadline" in changes:
+            changes["deadline"] = _check_deadline(changes["deadline"])
+        if "mfa_check" in changes:
+            changes["mfa_check"] = check_mfa_mode(changes["mfa_check"])
+        derived = copy.copy(self)
+        derived._settings = dataclasses.replace(self._settings, **changes)
+        derived._owns_client = False
+        return derived
+
+    def _describe(self) -> str:
+        return (
+            f"cloud={self.cloud!r}, api_root={self._settings.api_root!r}, "
+            f"credential={self._credential_repr()}"
+        )
+
+    def _credential_repr(self) -> str:
+        return repr(getattr(self, "_credential", None))

@@ -1,0 +1,387 @@
+"""The blocking Partner Center client."""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import random as _random
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+import httpx
+
+from ..auth.access_token import AccessTokenCredential
+from ..auth.arguments import Verify, check_verify
+from ..auth.azure_adapter import AzureCredentialAdapter
+from ..auth.base import TokenCredentialBase
+from ..auth.policy import RetryPolicy
+from ..auth.token_endpoint import check_http_options
+from ..clouds import Cloud
+from ..errors import ConfigurationError
+from ..tokens import AccessToken
+from . import calls
+from .base import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, ClientBase
+from .concurrency import DEFAULT_CONCURRENCY, Outcome, map_concurrently
+from .core import ApiCall, MfaCheck, resolve_call
+from .flow import call_flow, run_call
+from .paging import Pager
+from .responses import ApiResponse, json_object
+
+__all__ = ["PartnerClient"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _is_async_credential(credential: object) -> bool:
+    return inspect.iscoroutinefunction(getattr(credential, "get_token", None))
+
+
+def sync_credential(credential: object, cloud: Cloud | str | None) -> Any:
+    """The credential to use: this library's blocking credentials as they are, any other
+    azure-core ``TokenCredential`` behind :class:`AzureCredentialAdapter` (its cache)."""
+    if isinstance(credential, TokenCredentialBase | AccessTokenCredential):
+        return credential
+    if _is_async_credential(credential):
+        raise ConfigurationError(
+            "credential",
+            f"{type(credential).__name__} is async; PartnerClient needs a blocking credential",
+            hint="Use partnercenter.aio.AsyncPartnerClient with async credentials, or the "
+            "blocking credentials of partnercenter with PartnerClient.",
+        )
+    if callable(getattr(credential, "get_token", None)):
+        return AzureCredentialAdapter(credential, cloud=cloud or Cloud.GLOBAL)  # type: ignore[arg-type]
+    raise ConfigurationError(
+        "credential", "must be a credential with get_token (e.g. ClientSecretCredential)"
+    )
+
+
+class PartnerClient(ClientBase):
+    """A blocking client of the Partner Center REST API.
+
+    ``credential`` is any credential of this library (app-only or app + user; the kind is read
+    from its tokens) or any azure-core ``TokenCredential``. Every request carries the bearer
+    token, ``Accept: application/json``, a new ``MS-RequestId`` per call (the same on each of
+    its retries), ``MS-CorrelationId`` (the call's, the client's ``correlation_id``, or new),
+    ``X-Locale``, ``MS-Contract-Version: v1``, ``MS-PartnerCenter-Application`` (when
+    ``application_name`` is given), ``MS-PartnerCenter-Client`` and a ``User-Agent``.
+
+    Options:
+
+    - ``cloud``: where to call (default: the credential's cloud, else ``Cloud.GLOBAL``).
+    - ``http_client`` (an ``httpx.Client``, never closed by this client) or ``transport``;
+      ``verify``: a CA file path (e.g. the emulator's ``ca_cert``), ``True``, ``False`` or an
+      ``ssl.SSLContext``, for the client this client makes.
+    - ``retry``: a :class:`~partnercenter.RetryPolicy` (default: 3 retries of 429, 5xx and
+      connection failures, 0.5 s back-off doubling to 8 s with jitter, ``Retry-After`` honoured
+      up to 60 s); ``timeout``: seconds per attempt; ``deadline``: seconds per call, retries
+      included (``None``: no deadline).
+    - ``mfa_check``: ``"error"`` (default) raises :class:`~partnercenter.errors.MfaRequiredError`
+      before sending an app + user token without MFA; ``"warn"`` warns; ``"off"`` sends it.
+    - ``clock``, ``sleep``, ``random``: injectable for tests.
+
+    Thread-safe; close it (or use ``with``) to release the connections it opened.
+    """
+
+    def __init__(
+        self,
+        credential: Any,
+        *,
+        cloud: Cloud | str | None = None,
+        application_name: str | None = None,
+        locale: str = "en-US",
+        correlation_id: str | None = None,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        verify: Verify | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        deadline: float | None = DEFAULT_DEADLINE,
+        mfa_check: MfaCheck = "error",
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], object] = time.sleep,
+        random: Callable[[], float] = _random.random,
+    ) -> None:
+        check_http_options(http_client, transport, httpx.Client, httpx.BaseTransport)
+        if http_client is not None and verify is not None:
+            raise ConfigurationError("verify", "give verify= or http_client=, not both")
+        self._credential = sync_credential(credential, cloud)
+        super().__init__(
+            credential_cloud=getattr(self._credential, "cloud", None),
+            cloud=cloud,
+            application_name=application_name,
+            locale=locale,
+            correlation_id=correlation_id,
+            retry=retry,
+            timeout=timeout,
+            deadline=deadline,
+            mfa_check=mfa_check,
+            clock=clock,
+            random=random,
+        )
+        self._verify = check_verify(True if verify is None else verify)
+        self._sleep = sleep
+        self._transport = transport
+        self._http_client = http_client
+        self._owns_client = False
+        self._client_lock = threading.Lock()
+
+    @property
+    def credential(self) -> Any:
+        """The credential the tokens come from."""
+        return self._credential
+
+    # -- I/O shell -------------------------------------------------------------------------
+    def _client(self) -> httpx.Client:
+        client = self._http_client
+        if client is None:
+            # Made on first use: constructors stay free of side effects.
+            with self._client_lock:
+                if self._http_client is None:
+                    self._http_client = httpx.Client(verify=self._verify, transport=self._transport)
+                    self._owns_client = True
+                client = self._http_client
+        return client
+
+    def _token(self, stale: AccessToken | None) -> AccessToken:
+        credential = self._credential
+        if stale is not None:
+            invalidate = getattr(credential, "invalidate", None)
+            if invalidate is not None:
+                invalidate(stale)
+        token: AccessToken = credential.get_token()
+        return token
+
+    def _execute(self, call: ApiCall) -> ApiResponse:
+        flow = call_flow(self._settings, call, self._retry, clock=self._clock, random=self._random)
+        return run_call(flow, self._client().send, self._sleep, self._token)
+
+    def _pager(self, call: ApiCall) -> Pager:
+        return Pager(self._execute, call, self._settings.api_root, self._new_id)
+
+    # -- generic ---------------------------------------------------------------------------
+    def request(
+        self,
+        operation_or_method: str,
+        path: str | None = None,
+        *,
+        params: Mapping[str, object] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        if_match: str | None = None,
+        correlation_id: str | None = None,
+        **path_params: str,
+    ) -> ApiResponse:
+        """Call any operation: a catalog name with its path parameters as keywords
+        (``request("get_customer", customer_id=...)``), or an HTTP method and a path under the
+        API root (``request("GET", "/v1/customers/x")``, ``/v1`` optional; a path that matches
+        the catalog gets the same pre-flight checks). ``params`` are query parameters (``None``
+        values dropped, dicts as JSON), ``json`` the body, ``if_match`` an ETag.
+
+        Returns an :class:`~partnercenter.client.ApiResponse` (``body``, ``headers``, ids);
+        raises a :class:`~partnercenter.errors.PartnerCenterApiError` subclass.
+        """
+        call = resolve_call(
+            operation_or_method,
+            path,
+            api_root=self._settings.api_root,
+            params=params,
+            json=json,
+            headers=headers,
+            if_match=if_match,
+            correlation_id=correlation_id,
+            path_params=path_params,
+        )
+        return self._execute(call)
+
+    def paginate(
+        self,
+        operation_or_method: str,
+        path: str | None = None,
+        *,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        correlation_id: str | None = None,
+        **path_params: str,
+    ) -> Pager:
+        """Like :meth:`request`, for a collection: a :class:`~partnercenter.client.Pager` over
+        its items, following offset and continuation-token links alike. Lazy: nothing is sent
+        until iteration. Every page of one walk shares a correlation id."""
+        call = resolve_call(
+            operation_or_method,
+            path,
+            api_root=self._settings.api_root,
+            params=params,
+            headers=headers,
+            correlation_id=correlation_id,
+            path_params=path_params,
+        )
+        return self._pager(call)
+
+    def map_concurrently(
+        self,
+        fn: Callable[[T], R],
+        items: Iterable[T],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> list[Outcome[T, R]]:
+        """Call ``fn(item)`` for every item, at most ``concurrency`` at a time (threads), and
+        return one :class:`~partnercenter.client.Outcome` per item, in order: its ``value``,
+        or the Partner Center ``error`` it raised (other exceptions propagate). E.g.
+        ``client.map_concurrently(lambda c: client.list_subscriptions(c).collect(), ids)``."""
+        return map_concurrently(fn, items, concurrency=concurrency)
+
+    def with_options(self, **options: Any) -> PartnerClient:
+        """A client with other ``application_name``, ``locale``, ``correlation_id``,
+        ``timeout``, ``deadline`` or ``mfa_check``, sharing this one's credential and
+        connections (close this one, not the copy)."""
+        self._client()
+        return self._derive(**options)
+
+    # -- typed operations: plain dicts, as Partner Center sends them -----------------------
+    def _body(self, call: ApiCall) -> dict[str, Any]:
+        return json_object(self._execute(call), call)
+
+    def get_legal_business_profile(self) -> dict[str, Any]:
+        """The partner's legal business profile (app-only or app + user)."""
+        return self._body(calls.profile("legal_business"))
+
+    def get_organization_profile(self) -> dict[str, Any]:
+        """The partner's organization profile (app + user)."""
+        return self._body(calls.profile("organization"))
+
+    def get_mpn_profile(self) -> dict[str, Any]:
+        """The partner's MPN profile (app + user)."""
+        return self._body(calls.profile("mpn"))
+
+    def get_billing_profile(self) -> dict[str, Any]:
+        """The partner's billing profile (app + user)."""
+        return self._body(calls.profile("billing"))
+
+    def get_support_profile(self) -> dict[str, Any]:
+        """The partner's support profile (app + user)."""
+        return self._body(calls.profile("support"))
+
+    def list_customers(
+        self, *, size: int | None = None, filter: Mapping[str, Any] | str | None = None
+    ) -> Pager:
+        """The partner's customers (``size`` per page; ``filter`` as Partner Center's JSON
+        filter, e.g. ``{"Field": "CompanyName", "Value": "Con", "Operator": "starts_with"}``)."""
+        return self._pager(calls.list_customers(size, filter))
+
+    def get_customer(self, customer_id: str) -> dict[str, Any]:
+        """One customer."""
+        return self._body(calls.get_customer(customer_id))
+
+    def create_customer(self, customer: Mapping[str, Any]) -> dict[str, Any]:
+        """Create a customer (``companyProfile`` + ``billingProfile``); retried safely."""
+        return self._body(calls.create_customer(customer))
+
+    def list_subscriptions(self, customer_id: str) -> Pager:
+        """A customer's subscriptions."""
+        return self._pager(calls.list_subscriptions(customer_id))
+
+    def get_subscription(self, customer_id: str, subscription_id: str) -> dict[str, Any]:
+        """One subscription."""
+        call = calls.get_subscription(customer_id, subscription_id)
+        return self._body(call)
+
+    def list_customer_users(self, customer_id: str, *, size: int | None = None) -> Pager:
+        """A customer's users (app + user)."""
+        return self._pager(calls.list_customer_users(customer_id, size))
+
+    def create_customer_user(self, customer_id: str, user: Mapping[str, Any]) -> dict[str, Any]:
+        """Create a user in a customer's tenant (app + user); retried safely."""
+        return self._body(calls.create_customer_user(customer_id, user))
+
+    def reset_user_password(
+        self,
+        customer_id: str,
+        user_id: str,
+        password: str,
+        *,
+        force_change_password: bool = True,
+    ) -> dict[str, Any]:
+        """Reset a customer user's password (app + user)."""
+        call = calls.reset_user_password(customer_id, user_id, password, force_change_password)
+        return self._body(call)
+
+    def list_invoices(self, *, size: int | None = None) -> Pager:
+        """The partner's invoices (offset paging)."""
+        return self._pager(calls.list_invoices(size))
+
+    def get_invoice(self, invoice_id: str) -> dict[str, Any]:
+        """One invoice (app + user)."""
+        return self._body(calls.get_invoice(invoice_id))
+
+    def list_invoice_line_items(
+        self,
+        invoice_id: str,
+        *,
+        provider: str | None = None,
+        invoice_line_item_type: str | None = None,
+        size: int | None = None,
+    ) -> Pager:
+        """An invoice's line items (``provider`` e.g. ``"Office"``/``"Azure"``/``"OneTime"``,
+        ``invoice_line_item_type`` ``"BillingLineItems"`` or ``"UsageLineItems"``)."""
+        call = calls.list_invoice_line_items(invoice_id, provider, invoice_line_item_type, size)
+        return self._pager(call)
+
+    def list_audit_records(
+        self,
+        *,
+        start_date: str | dt.date | None = None,
+        end_date: str | dt.date | None = None,
+        size: int | None = None,
+        filter: Mapping[str, Any] | str | None = None,
+    ) -> Pager:
+        """Audit records between ``start_date`` and ``end_date`` (continuation paging)."""
+        return self._pager(calls.list_audit_records(start_date, end_date, size, filter))
+
+    def check_domain_availability(self, domain: str) -> bool:
+        """True when the ``onmicrosoft.com`` domain prefix is free (HEAD answered 404), False
+        when it is taken (200)."""
+        return self._execute(calls.check_domain_availability(domain)).status == 404
+
+    def create_cart(self, customer_id: str, cart: Mapping[str, Any]) -> dict[str, Any]:
+        """Create a cart (``lineItems``); retried safely."""
+        return self._body(calls.create_cart(customer_id, cart))
+
+    def checkout_cart(self, customer_id: str, cart_id: str) -> dict[str, Any]:
+        """Check out a cart: the orders it created."""
+        return self._body(calls.checkout_cart(customer_id, cart_id))
+
+    def list_orders(self, customer_id: str) -> Pager:
+        """A customer's orders."""
+        return self._pager(calls.list_orders(customer_id))
+
+    def create_order(self, customer_id: str, order: Mapping[str, Any]) -> dict[str, Any]:
+        """Create an order (``lineItems``); retried safely."""
+        return self._body(calls.create_order(customer_id, order))
+
+    def get_order(self, customer_id: str, order_id: str) -> dict[str, Any]:
+        """One order."""
+        return self._body(calls.get_order(customer_id, order_id))
+
+    # -- lifetime ---------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the HTTP client this client created (one passed in stays open). The
+        credential stays open: it is yours."""
+        with self._client_lock:
+            client = self._http_client
+            if not self._owns_client or client is None:
+                return
+            self._http_client = None
+            self._owns_client = False
+        client.close()
+
+    def __enter__(self) -> PartnerClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"PartnerClient({self._describe()})"

@@ -1,0 +1,223 @@
+"""One API call as a generator flow, and its synchronous driver.
+
+The flow yields what it needs done and is sent the answers, as ``httpx.Auth.auth_flow`` does:
+
+- :class:`NeedToken` -> an :class:`~partnercenter.AccessToken` (``stale`` set: the API refused
+  that token with 401; drop it from the cache first);
+- an ``httpx.Request`` -> its ``httpx.Response`` (transport errors are thrown into the flow);
+- :class:`~partnercenter.auth.flow.Sleep` -> ``None`` once waited.
+
+Ids, headers, the pre-flight check, retries, back-off, ``Retry-After``, the 401 refresh and the
+deadline live here once; :func:`run_call` (blocking) and
+:func:`partnercenter.aio.client_flow.run_call` (async) only carry the steps out.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from .. import pc_errors
+from ..auth.flow import Sleep
+from ..auth.policy import RetryPolicy
+from ..errors import (
+    ApiConnectionError,
+    ApiTimeoutError,
+    MfaRequiredError,
+    PartnerCenterApiError,
+)
+from ..tokens import AccessToken
+from .core import ApiCall, ClientSettings, build_request, check_before_sending
+from .policy import api_retry_delay
+from .responses import ApiResponse, error_from_response, read_response
+
+__all__ = ["CallFlow", "CallStep", "NeedToken", "Sleep", "call_flow", "run_call"]
+
+logger = logging.getLogger("partnercenter.client")
+
+
+@dataclass(frozen=True, slots=True)
+class NeedToken:
+    """Ask the driver for the credential's token; ``stale`` was refused (401): drop it first."""
+
+    stale: AccessToken | None = None
+
+
+CallStep = httpx.Request | Sleep | NeedToken
+#: A call: yields steps, is sent tokens, responses or ``None``; returns the answer.
+CallFlow = Generator[CallStep, Any, ApiResponse]
+
+_NO_REFRESH_CODES = frozenset({pc_errors.GRAPH_AUDIENCE.code, pc_errors.MFA_REQUIRED.code})
+
+
+def call_flow(
+    settings: ClientSettings,
+    call: ApiCall,
+    retry: RetryPolicy,
+    *,
+    clock: Callable[[], float],
+    random: Callable[[], float],
+) -> CallFlow:
+    """Carry out ``call``: get a token, check it against the operation, send, and retry as
+    ``retry`` and the settings' deadline allow.
+
+    One ``MS-RequestId`` for every attempt of the call (so a retried POST is answered with the
+    first result, not carried out twice); the correlation id is the call's, the client's, or a
+    new one. A 401 drops the token and retries once with a fresh one, unless the code says a
+    fresh token would not help (900420 audience, 900421 MFA). Raises a
+    :class:`~partnercenter.errors.PartnerCenterApiError` subclass.
+    """
+    request_id = str(uuid.uuid4())
+    correlation_id = call.correlation_id or settings.correlation_id or str(uuid.uuid4())
+    started = clock()
+    deadline = started + settings.deadline if settings.deadline is not None else None
+    token: AccessToken = yield NeedToken()
+    check_before_sending(call, token, settings.mfa_check)
+    retries = throttled = attempts = 0
+    refreshed = False
+    while True:
+        now = clock()
+        timeout = settings.timeout
+        if deadline is not None:
+            # An attempt never outlives the call's deadline.
+            timeout = max(0.001, min(timeout, deadline - now))
+        request = build_request(settings, call, token, request_id, correlation_id, timeout)
+        attempts += 1
+        status: int | None = None
+        error: PartnerCenterApiError
+        try:
+            response = yield request
+        except httpx.TransportError as exc:
+            error = _transport_error(exc, call, request_id, correlation_id, attempts)
+            cause: BaseException | None = exc
+        else:
+            status = response.status_code
+            if status < 400 or status in call.ok_statuses:
+                logger.debug(
+                    "%s %s -> %d (request id %s)", call.method, call.bare_path, status, request_id
+                )
+                return read_response(response, call, request_id, correlation_id, attempts)
+            cause = None
+            error = error_from_response(
+                response, call, request_id, correlation_id, attempts, clock()
+            )
+            if status == 401 and not refreshed and not _refresh_useless(error):
+                refreshed = True
+                fresh: AccessToken = yield NeedToken(stale=token)
+                if fresh.token != token.token:
+                    logger.info(
+                        "%s %s -> 401; retrying once with a fresh token (request id %s)",
+                        call.method,
+                        call.bare_path,
+                        request_id,
+                    )
+                    token = fresh
+                    continue
+        now = clock()
+        delay = api_retry_delay(
+            retry,
+            retries,
+            random(),
+            status=status,
+            retry_after=error.retry_after,
+            throttled_before=throttled,
+            now=now,
+            deadline=deadline,
+        )
+        if delay is None:
+            if deadline is not None and now >= deadline and status is None:
+                error = _deadline_error(error, call, settings.deadline)
+            raise error from cause
+        logger.info(
+            "%s %s -> %s; retry %d in %.2f s (request id %s)",
+            call.method,
+            call.bare_path,
+            status if status is not None else type(cause).__name__,
+            retries + 1,
+            delay,
+            request_id,
+        )
+        if status == 429:
+            throttled += 1
+        retries += 1
+        yield Sleep(delay)
+
+
+def _refresh_useless(error: PartnerCenterApiError) -> bool:
+    return isinstance(error, MfaRequiredError) or error.code in _NO_REFRESH_CODES
+
+
+def _transport_error(
+    exc: httpx.TransportError,
+    call: ApiCall,
+    request_id: str,
+    correlation_id: str,
+    attempts: int,
+) -> PartnerCenterApiError:
+    detail = str(exc).strip()
+    description = type(exc).__name__ + (f": {detail}" if detail else "")
+    cls = ApiTimeoutError if isinstance(exc, httpx.TimeoutException) else ApiConnectionError
+    hint = (
+        "The API did not answer in time; raise timeout= or deadline=, or retry later."
+        if cls is ApiTimeoutError
+        else "Check the network, the cloud's API root, and verify= (the CA file)."
+    )
+    return cls(
+        description,
+        request_id=request_id,
+        correlation_id=correlation_id,
+        operation=call.name,
+        method=call.method,
+        path=call.bare_path,
+        attempts=attempts,
+        hint=hint,
+    )
+
+
+def _deadline_error(
+    error: PartnerCenterApiError, call: ApiCall, deadline: float | None
+) -> PartnerCenterApiError:
+    return ApiTimeoutError(
+        f"the call's deadline of {deadline:g} s passed ({error.description})",
+        request_id=error.request_id,
+        correlation_id=error.correlation_id,
+        operation=call.name,
+        method=call.method,
+        path=call.bare_path,
+        attempts=error.attempts,
+        hint="Raise deadline= (PartnerClient) or retry later.",
+    )
+
+
+def run_call(
+    flow: CallFlow,
+    send: Callable[[httpx.Request], httpx.Response],
+    sleep: Callable[[float], object],
+    get_token: Callable[[AccessToken | None], AccessToken],
+) -> ApiResponse:
+    """Drive ``flow`` with a blocking ``send``, ``sleep`` and ``get_token(stale)``."""
+    try:
+        step = next(flow)
+        while True:
+            if isinstance(step, httpx.Request):
+                try:
+                    response = send(step)
+                except httpx.TransportError as exc:
+                    step = flow.throw(exc)
+                    continue
+                step = flow.send(response)
+            elif isinstance(step, NeedToken):
+                step = flow.send(get_token(step.stale))
+            else:
+                sleep(step.seconds)
+                step = flow.send(None)
+    except StopIteration as stop:
+        result: ApiResponse = stop.value
+        return result
+    finally:
+        flow.close()
