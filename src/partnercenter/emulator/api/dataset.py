@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import calendar
 import datetime as dt
+import functools
 import hashlib
 import json
 import random
@@ -26,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..directory import Directory, Tenant, derived_id
+from ..directory import ID_NAMESPACE, Directory, Tenant
 from .catalog_data import (
     AGREEMENT_TEMPLATES,
     PRODUCTS,
@@ -108,8 +109,18 @@ _REGIONS = ("US West 2", "US East", "EU West", "EU North", "AU East")
 
 
 def iso(epoch: float) -> str:
-    """Partner Center's UTC timestamp format."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+    """Partner Center's UTC timestamp format, ``2026-10-01T12:00:00Z``."""
+    # Arithmetic plus a cached date: time.gmtime + strftime dominated the data build.
+    day, second = divmod(int(epoch), 86_400)
+    return f"{_date_text(day)}T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _date_text(days_since_epoch: int) -> str:
+    return dt.date.fromordinal(_EPOCH_ORDINAL + days_since_epoch).isoformat()
+
+
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
 def link(uri: str, method: str = "GET") -> Json:
@@ -120,6 +131,22 @@ def etag_for(key: str, version: int) -> str:
     """An opaque, stable ETag value per resource version."""
     digest = hashlib.sha256(f"{key}:{version}".encode()).digest()[:9]
     return base64.urlsafe_b64encode(digest).decode("ascii")
+
+
+def derived_id(*parts: str) -> str:
+    """``directory.derived_id`` (uuid5 in the emulator's namespace), about 4x faster.
+
+    The build derives thousands of ids; ``uuid.uuid5`` spends most of its time constructing
+    ``UUID`` objects. Same bytes, same string (a test checks it).
+    """
+    digest = bytearray(hashlib.sha1(_NAMESPACE + "/".join(parts).encode("utf-8")).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_NAMESPACE = ID_NAMESPACE.bytes
 
 
 def _slug(text: str) -> str:
@@ -639,7 +666,8 @@ class Dataset:
     def _seed_service_requests(self) -> None:
         rng = self.rng
         for index in range(SERVICE_REQUESTS):
-            customer = rng.choice(self.customers)
+            # The first customer (the directory's first) always has one, for examples.
+            customer = self.customers[0] if index == 0 else rng.choice(self.customers)
             topic_id, topic = rng.choice(_SUPPORT_TOPICS)
             created = ANCHOR - rng.uniform(1, 180) * DAY
             status = rng.choice(("open", "closed", "closed", "attention_needed"))

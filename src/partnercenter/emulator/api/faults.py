@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 import threading
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -98,6 +99,8 @@ class Faults:
 
     seed: int = DEFAULT_SEED
     _rules: list[FaultRule] = field(default_factory=list)
+    #: Rules whose ``count`` ran out, kept (bounded) so GET still shows their hits.
+    _exhausted: deque[FaultRule] = field(default_factory=lambda: deque(maxlen=MAX_RULES))
     _next_id: int = 1
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _random: random.Random = field(init=False, repr=False)
@@ -126,11 +129,16 @@ class Faults:
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
+            self._exhausted.clear()
             self._random.seed(self.seed)
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            return {"rules": [rule.as_dict() for rule in self._rules], "injected": self.injected}
+            return {
+                "rules": [rule.as_dict() for rule in self._rules],
+                "exhausted": [rule.as_dict() for rule in self._exhausted],
+                "injected": self.injected,
+            }
 
     def decide(self, target: Target, path: str) -> Decision | None:
         """What to do to one request (``None``: nothing). Rules are tried in order; latency
@@ -141,6 +149,7 @@ class Faults:
         status: int | None = None
         drop: str | None = None
         retry_after = 1
+        spent: list[FaultRule] = []
         with self._lock:
             for rule in self._rules:
                 if rule.target not in (target, "all") or not path.startswith(rule.path_prefix):
@@ -154,12 +163,18 @@ class Faults:
                 rule.hits += 1
                 if rule.remaining is not None:
                     rule.remaining -= 1
+                    if rule.remaining <= 0:
+                        spent.append(rule)
                 latency += rule.latency_ms
                 if rule.drop is not None:
                     drop = rule.drop
                 elif rule.statuses:
                     status = self._random.choice(rule.statuses)
                     retry_after = rule.retry_after
+            for rule in spent:
+                # Retired, so the middleware's fast path (no rules) returns once all are spent.
+                self._rules.remove(rule)
+                self._exhausted.append(rule)
             if not latency and status is None and drop is None:
                 return None
             if status is not None or drop is not None:

@@ -46,6 +46,7 @@ def api_routes(state: EmulatorState, api: PartnerCenterApi) -> list[BaseRoute]:
     """The API's routes plus its admin routes; append after the token service's routes."""
     legacy = generate_token(api)
     routes: list[BaseRoute] = [Route(path, legacy, methods=_METHODS) for path in LEGACY_TOKEN_PATHS]
+    routes.append(Route("/v1", api.endpoint, methods=_METHODS))
     routes.append(Route("/v1/{rest:path}", api.endpoint, methods=_METHODS))
     for segment in sorted(API_SEGMENTS):
         routes.append(Route(f"/{segment}", api.endpoint, methods=_METHODS))

@@ -1,0 +1,332 @@
+"""Every operation of the shared catalog answers its success path in the documented shape."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from partnercenter import operations
+from partnercenter.emulator import Emulator
+from partnercenter.emulator.api.catalog_data import AGREEMENT_TEMPLATES, PRODUCTS, catalog_item_id
+from partnercenter.emulator.api.handlers import HANDLERS
+from partnercenter.operations import OPERATIONS
+
+Body = Callable[[dict[str, Any]], Any]
+
+
+def _customer_body(world: dict[str, Any]) -> dict[str, Any]:
+    prefix = f"new{uuid.uuid4().hex[:12]}"
+    return {
+        "companyProfile": {"domain": f"{prefix}.onmicrosoft.com"},
+        "billingProfile": {
+            "culture": "en-US",
+            "email": "owner@example.com",
+            "language": "en",
+            "companyName": f"New Co {prefix}",
+            "defaultAddress": {
+                "country": "US",
+                "city": "Redmond",
+                "state": "WA",
+                "addressLine1": "1 Microsoft Way",
+                "postalCode": "98052",
+                "firstName": "Owner",
+                "lastName": "Person",
+                "phoneNumber": "4255550100",
+            },
+        },
+    }
+
+
+def _user_body(world: dict[str, Any]) -> dict[str, Any]:
+    name = f"user{uuid.uuid4().hex[:8]}"
+    return {
+        "usageLocation": "US",
+        "userPrincipalName": f"{name}@{world['customer_domain']}",
+        "firstName": "New",
+        "lastName": "User",
+        "displayName": "New User",
+        "passwordProfile": {"forceChangePassword": True, "password": "Sup3r-Secret!"},
+        "attributes": {"objectType": "CustomerUser"},
+    }
+
+
+def _cart_body(world: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "lineItems": [
+            {
+                "id": 0,
+                "catalogItemId": catalog_item_id(PRODUCTS[1], "0001"),
+                "quantity": 3,
+                "billingCycle": "monthly",
+                "termDuration": "P1M",
+            }
+        ]
+    }
+
+
+def _agreement_body(world: dict[str, Any]) -> dict[str, Any]:
+    template = AGREEMENT_TEMPLATES[1]
+    return {
+        "primaryContact": {
+            "firstName": "Ada",
+            "lastName": "Lovelace",
+            "email": "ada@example.com",
+            "phoneNumber": "4255550100",
+        },
+        "templateId": template.template_id,
+        "dateAgreed": "2026-11-20T00:00:00Z",
+        "type": template.agreement_type,
+    }
+
+
+def _order_body(world: dict[str, Any]) -> dict[str, Any]:
+    from partnercenter.emulator.api.catalog_data import OFFERS
+
+    return {
+        "referenceCustomerId": world["customer_id"],
+        "billingCycle": "monthly",
+        "lineItems": [{"lineItemNumber": 0, "offerId": OFFERS[0].id, "quantity": 2}],
+    }
+
+
+# name -> (path parameters from `world`, query, body, status, objectType of the answer)
+CASES: dict[str, tuple[dict[str, str], dict[str, str], Body | None, int, str | None]] = {
+    "get_legal_business_profile": ({}, {}, None, 200, "LegalBusinessProfile"),
+    "get_organization_profile": ({}, {}, None, 200, "OrganizationProfile"),
+    "get_mpn_profile": ({}, {}, None, 200, "MpnProfile"),
+    "get_billing_profile": ({}, {}, None, 200, "BillingProfile"),
+    "get_support_profile": ({}, {}, None, 200, "SupportProfile"),
+    "list_customers": ({}, {"size": "40"}, None, 200, "Collection"),
+    "create_customer": ({}, {}, _customer_body, 201, "Customer"),
+    "get_relationship_request_link": ({}, {}, None, 200, "CustomerRelationshipRequest"),
+    "get_customer": ({"customer_id": "customer_id"}, {}, None, 200, "Customer"),
+    "get_customer_company_profile": (
+        {"customer_id": "customer_id"},
+        {},
+        None,
+        200,
+        "CustomerCompanyProfile",
+    ),
+    "list_subscriptions": ({"customer_id": "customer_id"}, {}, None, 200, "Collection"),
+    "get_subscription": (
+        {"customer_id": "customer_id", "subscription_id": "license_subscription_id"},
+        {},
+        None,
+        200,
+        "Subscription",
+    ),
+    "update_subscription": (
+        {"customer_id": "customer_id", "subscription_id": "license_subscription_id"},
+        {},
+        lambda world: {"autoRenewEnabled": False},
+        200,
+        "Subscription",
+    ),
+    "list_azure_utilization": (
+        {"customer_id": "customer_id", "subscription_id": "subscription_id"},
+        {"start_time": "2026-10-01T00:00:00Z", "end_time": "2026-10-08T00:00:00Z"},
+        None,
+        200,
+        "Collection",
+    ),
+    "list_customer_users": ({"customer_id": "customer_id"}, {}, None, 200, "Collection"),
+    "create_customer_user": ({"customer_id": "customer_id"}, {}, _user_body, 201, "CustomerUser"),
+    "reset_user_password": (
+        {"customer_id": "customer_id", "user_id": "user_id"},
+        {},
+        lambda world: {
+            "passwordProfile": {"password": "An0ther-Secret!", "forceChangePassword": True},
+            "attributes": {"objectType": "CustomerUser"},
+        },
+        200,
+        "CustomerUser",
+    ),
+    "list_invoices": ({}, {"size": "5"}, None, 200, "Collection"),
+    "get_invoice": ({"invoice_id": "invoice_id"}, {}, None, 200, "Invoice"),
+    "list_invoice_line_items": (
+        {"invoice_id": "invoice_id"},
+        {"provider": "office", "invoicelineitemtype": "billinglineitems", "size": "10"},
+        None,
+        200,
+        "Collection",
+    ),
+    "list_audit_records": ({}, {"startDate": "2026-10-01", "size": "50"}, None, 200, "Collection"),
+    "list_offers": ({}, {"country": "US"}, None, 200, "Collection"),
+    "list_products": (
+        {},
+        {"country": "US", "targetView": "OnlineServices"},
+        None,
+        200,
+        "Collection",
+    ),
+    "list_product_skus": ({"product_id": "product_id"}, {"country": "US"}, None, 200, "Collection"),
+    "create_cart": ({"customer_id": "customer_id"}, {}, _cart_body, 201, "Cart"),
+    "checkout_cart": ({"customer_id": "customer_id", "cart_id": "cart_id"}, {}, None, 201, None),
+    "list_orders": ({"customer_id": "customer_id"}, {}, None, 200, "Collection"),
+    "create_order": ({"customer_id": "customer_id"}, {}, _order_body, 201, "Order"),
+    "get_order": ({"customer_id": "customer_id", "order_id": "order_id"}, {}, None, 200, "Order"),
+    "list_customer_service_requests": (
+        {"customer_id": "service_request_customer"},
+        {},
+        None,
+        200,
+        "Collection",
+    ),
+    "get_service_request": (
+        {"service_request_id": "service_request_id"},
+        {},
+        None,
+        200,
+        "ServiceRequest",
+    ),
+    "list_agreements": (
+        {},
+        {"agreementType": "MicrosoftCustomerAgreement"},
+        None,
+        200,
+        "Collection",
+    ),
+    "list_customer_agreements": ({"customer_id": "customer_id"}, {}, None, 200, "Collection"),
+    "create_customer_agreement": (
+        {"customer_id": "customer_id"},
+        {},
+        _agreement_body,
+        201,
+        "Agreement",
+    ),
+    "check_domain_availability": ({"domain": "customer_domain"}, {}, None, 200, None),
+    "get_customer_usage_summary": (
+        {"customer_id": "customer_id"},
+        {},
+        None,
+        200,
+        "CustomerUsageSummary",
+    ),
+    "get_partner_usage_summary": ({}, {}, None, 200, "PartnerUsageSummary"),
+    "list_indirect_resellers": (
+        {},
+        {"relationship_type": "IsIndirectCloudSolutionProviderOf"},
+        None,
+        200,
+        "Collection",
+    ),
+    "get_mfa_adoption_status": ({}, {}, None, 200, "Collection"),
+}
+
+
+def test_every_catalog_operation_has_a_handler_and_a_case() -> None:
+    names = {op.name for op in OPERATIONS}
+    assert names == set(HANDLERS)
+    assert names == set(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_operation_success_path(
+    name: str, pc: httpx.Client, world: dict[str, Any], emulator: Emulator
+) -> None:
+    op = operations.get(name)
+    param_keys, query, body, status, object_type = CASES[name]
+    values = dict(world)
+    if name == "checkout_cart":
+        cart = pc.post(f"/v1/customers/{world['customer_id']}/carts", json=_cart_body(world))
+        assert cart.status_code == 201
+        values["cart_id"] = cart.json()["id"]
+    path = op.format_path(**{param: values[key] for param, key in param_keys.items()})
+    before = emulator.stats()["api_requests"]
+    response = pc.request(
+        op.method, path, params=query, json=body(world) if body is not None else None
+    )
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
+    for header in ("ms-requestid", "ms-correlationid", "ms-cv", "ms-serverid"):
+        assert response.headers.get(header)
+    # The admin call itself is not an API request: exactly one was counted.
+    assert emulator.stats()["api_requests"] == before + 1
+    if op.method == "HEAD":
+        assert response.content == b""
+        return
+    answer = response.json()
+    if object_type is None:
+        assert answer["attributes"]["objectType"] == "CartCheckoutResult"
+        assert answer["orders"] and answer["orders"][0]["attributes"]["objectType"] == "Order"
+        return
+    assert answer["attributes"]["objectType"] == object_type
+    if object_type == "Collection":
+        assert answer["totalCount"] == len(answer["items"])
+        assert "self" in answer["links"]
+        for item in answer["items"]:
+            assert "objectType" in item["attributes"]
+    if "etag" in answer.get("attributes", {}):
+        if "ETag" in response.headers:
+            assert response.headers["ETag"] == f'"{answer["attributes"]["etag"]}"'
+    assert not any(key.startswith("_") for key in answer), "private fields leaked"
+
+
+def test_paths_without_v1_are_served(pc: httpx.Client, world: dict[str, Any]) -> None:
+    with_v1 = pc.get(f"/v1/customers/{world['customer_id']}")
+    without = pc.get(f"/customers/{world['customer_id']}")
+    assert without.status_code == 200
+    assert without.json() == with_v1.json()
+    # The invoice collection's own next link has no /v1; following it works.
+    first = pc.get("/v1/invoices?size=2").json()
+    assert not first["links"]["next"]["uri"].startswith("/v1")
+    assert pc.get(first["links"]["next"]["uri"]).status_code == 200
+
+
+def test_seeded_customers_include_the_directory_tenants(
+    pc: httpx.Client, emulator: Emulator
+) -> None:
+    customers = pc.get("/v1/customers", params={"size": 1000}).json()["items"]
+    by_id = {c["id"]: c for c in customers}
+    assert len(customers) >= 300
+    for tenant in emulator.customer_tenants:
+        customer = by_id[tenant["id"]]
+        assert customer["companyProfile"]["tenantId"] == tenant["id"]
+        assert customer["companyProfile"]["domain"] == tenant["domain"]
+    fabrikam = next(t for t in emulator.customer_tenants if t["name"] == "Fabrikam")
+    users = pc.get(f"/v1/customers/{fabrikam['id']}/users").json()["items"]
+    assert "admin@fabrikam.onmicrosoft.com" in {u["userPrincipalName"] for u in users}
+
+
+def test_seeded_data_is_reproducible(emulator: Emulator) -> None:
+    from partnercenter.emulator.api.dataset import Dataset
+
+    first = Dataset(emulator.state.directory, seed=7, generated_customers=50)
+    second = Dataset(emulator.state.directory, seed=7, generated_customers=50)
+    assert [c["id"] for c in first.customers] == [c["id"] for c in second.customers]
+    assert first.audit[10] == second.audit[10]
+    assert first.invoices == second.invoices
+
+
+def test_data_builds_fast(emulator: Emulator) -> None:
+    from partnercenter.emulator.api.dataset import Dataset
+
+    data = Dataset(emulator.state.directory, seed=1, generated_customers=300)
+    assert data.build_seconds < 0.5
+    assert sum(len(s) for s in data.subscriptions.values()) > 500
+
+
+def test_line_items_and_usage_line_items(pc: httpx.Client, world: dict[str, Any]) -> None:
+    onetime = world["onetime_invoice_id"]
+    usage = pc.get(
+        f"/v1/invoices/{onetime}/lineitems",
+        params={"provider": "azure", "invoicelineitemtype": "usagelineitems", "size": 5},
+    ).json()
+    assert usage["items"][0]["attributes"]["objectType"] == "DailyUsageLineItem"
+    billing = pc.get(
+        f"/v1/invoices/{onetime}/lineitems",
+        params={"provider": "onetime", "invoicelineitemtype": "billinglineitems"},
+    ).json()
+    assert billing["items"][0]["attributes"]["objectType"] == "OneTimeInvoiceLineItem"
+
+
+def test_mfa_adoption_reports_observed_calls(pc: httpx.Client, emulator: Emulator) -> None:
+    report = pc.get("/v1/applicationmfaadoptionstatus").json()
+    app_id = emulator.app("partner-center-app")["client_id"]
+    entry = next(item for item in report["items"] if item["applicationId"] == app_id)
+    assert entry["requestsWithMfa"] > 0
+    assert entry["applicationName"] == "partner-center-app"
