@@ -91,9 +91,7 @@ def main() -> int:
     split = []
     for token in tokens:
         signing_input, _, signature = token.rpartition(".")
-        split.append(
-            (signing_input.encode("ascii"), base64.urlsafe_b64decode(signature + "=" * 2))
-        )
+        split.append((signing_input.encode("ascii"), base64.urlsafe_b64decode(signature + "=" * 2)))
     audiences = {PARTNER_CENTER_RESOURCE, PARTNER_CENTER_APP_ID}
     issuer = f"https://sts.windows.net/{tenant_id}/"
     clock = Clock()
@@ -133,7 +131,7 @@ def main() -> int:
 
     measured: dict[str, list[float]] = {"raw": [], "fresh": [], "cached": [], "pyjwt": []}
     benches = {"raw": raw, "fresh": fresh, "cached": cached, "pyjwt": pyjwt}
-    for name, bench in benches.items():  # warm-up
+    for bench in benches.values():  # warm-up
         bench()
     for _ in range(args.rounds):
         for name, bench in benches.items():
