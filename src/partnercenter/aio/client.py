@@ -85,6 +85,7 @@ class AsyncPartnerClient(ClientBase):
         timeout: float = DEFAULT_TIMEOUT,
         deadline: float | None = DEFAULT_DEADLINE,
         mfa_check: MfaCheck = "error",
+        check_access: bool = True,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[object]] = anyio.sleep,
         random: Callable[[], float] = _random.random,
@@ -103,6 +104,7 @@ class AsyncPartnerClient(ClientBase):
             timeout=timeout,
             deadline=deadline,
             mfa_check=mfa_check,
+            check_access=check_access,
             clock=clock,
             random=random,
         )
@@ -208,8 +210,8 @@ class AsyncPartnerClient(ClientBase):
 
     def with_options(self, **options: Any) -> AsyncPartnerClient:
         """A client with other ``application_name``, ``locale``, ``correlation_id``,
-        ``timeout``, ``deadline`` or ``mfa_check``, sharing this one's credential and
-        connections (close this one, not the copy)."""
+        ``timeout``, ``deadline``, ``mfa_check`` or ``check_access``, sharing this one's
+        credential and connections (close this one, not the copy)."""
         self._client()
         return self._derive(**options)
 

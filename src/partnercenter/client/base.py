@@ -37,6 +37,12 @@ def _check_deadline(deadline: object) -> float | None:
     return float(deadline)
 
 
+def _check_bool(argument: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigurationError(argument, "must be True or False")
+    return value
+
+
 class ClientBase:
     """Settings and helpers of :class:`~partnercenter.PartnerClient` and its async twin."""
 
@@ -55,6 +61,7 @@ class ClientBase:
         timeout: float,
         deadline: float | None,
         mfa_check: str,
+        check_access: bool,
         clock: Callable[[], float],
         random: Callable[[], float],
     ) -> None:
@@ -77,6 +84,7 @@ class ClientBase:
             timeout=check_timeout(timeout),
             deadline=_check_deadline(deadline),
             mfa_check=check_mfa_mode(mfa_check),
+            check_access=_check_bool("check_access", check_access),
         )
 
     @property
@@ -93,7 +101,15 @@ class ClientBase:
         copy never closes it)."""
         unknown = sorted(
             set(changes)
-            - {"application_name", "locale", "correlation_id", "timeout", "deadline", "mfa_check"}
+            - {
+                "application_name",
+                "locale",
+                "correlation_id",
+                "timeout",
+                "deadline",
+                "mfa_check",
+                "check_access",
+            }
         )
         if unknown:
             raise ConfigurationError(unknown[0], "is not an option with_options() can change")
@@ -101,6 +117,8 @@ class ClientBase:
             changes["timeout"] = check_timeout(changes["timeout"])
         if "deadline" in changes:
             changes["deadline"] = _check_deadline(changes["deadline"])
+        if "check_access" in changes:
+            changes["check_access"] = _check_bool("check_access", changes["check_access"])
         if "mfa_check" in changes:
             changes["mfa_check"] = check_mfa_mode(changes["mfa_check"])
         derived = copy.copy(self)

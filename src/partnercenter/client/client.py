@@ -80,6 +80,9 @@ class PartnerClient(ClientBase):
       included (``None``: no deadline).
     - ``mfa_check``: ``"error"`` (default) raises :class:`~partnercenter.errors.MfaRequiredError`
       before sending an app + user token without MFA; ``"warn"`` warns; ``"off"`` sends it.
+    - ``check_access``: ``True`` (default) raises
+      :class:`~partnercenter.errors.AppUserRequiredError` before sending an app-only token to an
+      operation the catalog (:mod:`partnercenter.operations`) marks app + user.
     - ``clock``, ``sleep``, ``random``: injectable for tests.
 
     Thread-safe; close it (or use ``with``) to release the connections it opened.
@@ -100,6 +103,7 @@ class PartnerClient(ClientBase):
         timeout: float = DEFAULT_TIMEOUT,
         deadline: float | None = DEFAULT_DEADLINE,
         mfa_check: MfaCheck = "error",
+        check_access: bool = True,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], object] = time.sleep,
         random: Callable[[], float] = _random.random,
@@ -118,6 +122,7 @@ class PartnerClient(ClientBase):
             timeout=timeout,
             deadline=deadline,
             mfa_check=mfa_check,
+            check_access=check_access,
             clock=clock,
             random=random,
         )
@@ -235,8 +240,8 @@ class PartnerClient(ClientBase):
 
     def with_options(self, **options: Any) -> PartnerClient:
         """A client with other ``application_name``, ``locale``, ``correlation_id``,
-        ``timeout``, ``deadline`` or ``mfa_check``, sharing this one's credential and
-        connections (close this one, not the copy)."""
+        ``timeout``, ``deadline``, ``mfa_check`` or ``check_access``, sharing this one's
+        credential and connections (close this one, not the copy)."""
         self._client()
         return self._derive(**options)
 

@@ -27,7 +27,6 @@ from ..errors import (
     ConfigurationError,
     MfaMissingWarning,
     MfaRequiredError,
-    UnauthorizedError,
     warn_caller,
 )
 from ..operations import Operation
@@ -64,10 +63,6 @@ _OK_STATUSES: Final[Mapping[str, frozenset[int]]] = {
     "check_domain_availability": frozenset({404}),
 }
 
-#: Audiences Partner Center refuses with 401 / 900420 since 2025.
-_RETIRED_AUDIENCES: Final = frozenset(
-    {wire.AAD_GRAPH_RESOURCE, wire.AAD_GRAPH_RESOURCE + "/", wire.AAD_GRAPH_APP_ID}
-)
 _VERSION_PREFIX: Final = re.compile(r"^/v\d+(/|$)", re.IGNORECASE)
 _LOCALE: Final = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 # Header values may not carry control characters (httpx would refuse them later, less clearly).
@@ -103,6 +98,7 @@ class ClientSettings:
     timeout: float = 30.0
     deadline: float | None = 120.0
     mfa_check: MfaCheck = "error"
+    check_access: bool = True
     #: The headers that are the same on every request, built once.
     base_headers: Mapping[str, str] = field(init=False, repr=False, compare=False)
 
@@ -305,36 +301,29 @@ def resolve_call(
     )
 
 
-def check_before_sending(call: ApiCall, token: AccessToken, mfa_check: MfaCheck) -> None:
+def check_before_sending(
+    call: ApiCall, token: AccessToken, mfa_check: MfaCheck, check_access: bool = True
+) -> None:
     """Refuse, before sending, a call Partner Center would refuse for its token.
 
-    - A token for the retired Azure AD Graph audience: :class:`UnauthorizedError` (900420).
-    - An app-only token on an operation that needs app + user: :class:`AppUserRequiredError`
-      naming the operation and the fix.
+    - An app-only token on an operation the catalog marks app + user:
+      :class:`AppUserRequiredError` naming the operation and the fix (unless ``check_access``
+      is false: an escape hatch for an operation Microsoft opens to app-only tokens before the
+      catalog knows).
     - An app + user token whose ``amr`` lacks ``mfa``: :class:`MfaRequiredError`
       (``mfa_check="error"``), a :class:`MfaMissingWarning` (``"warn"``), or nothing
       (``"off"``).
 
-    Tokens that are not readable JWTs (``kind == "unknown"``) are sent as they are.
+    Tokens that are not readable JWTs (``kind == "unknown"``) are sent as they are. A token
+    for the retired Azure AD Graph audience is left to the API, whose 401 / 900420 comes back
+    with the fix as its hint.
     """
     kind = token.kind
     if kind == "unknown":
         return
     op = call.operation
-    if token.audience in _RETIRED_AUDIENCES:
-        raise UnauthorizedError(
-            "the token's audience is https://graph.windows.net (Azure AD Graph), which Partner "
-            "Center no longer accepts (it answers 401 / 900420)",
-            status=401,
-            code=pc_errors.GRAPH_AUDIENCE.code,
-            operation=call.name,
-            method=call.method,
-            path=call.bare_path,
-            sent=False,
-            hint=pc_errors.GRAPH_AUDIENCE_HINT,
-        )
     if kind == "app":
-        if op is not None and not op.access.accepts_app_only:
+        if check_access and op is not None and not op.access.accepts_app_only:
             raise AppUserRequiredError(
                 f"{op.name} accepts app + user tokens only and the credential gave an app-only "
                 "token; Partner Center would answer 403 \"This resource can't be accessed by "

@@ -77,7 +77,7 @@ def call_flow(
     started = clock()
     deadline = started + settings.deadline if settings.deadline is not None else None
     token: AccessToken = yield NeedToken()
-    check_before_sending(call, token, settings.mfa_check)
+    check_before_sending(call, token, settings.mfa_check, settings.check_access)
     retries = throttled = attempts = 0
     refreshed = False
     while True:

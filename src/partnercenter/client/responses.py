@@ -102,13 +102,16 @@ def read_response(
     """The :class:`ApiResponse` of a successful answer; a body that should be JSON and is not
     raises :class:`~partnercenter.errors.InvalidResponseError`."""
     content = response.content
+    headers = response.headers
+    request_id = headers.get(wire.HEADER_REQUEST_ID) or request_id
+    correlation_id = headers.get(wire.HEADER_CORRELATION_ID) or correlation_id
     body: Any = None
     if content and call.method != "HEAD":
         try:
             body = _parse_json(content)
         except ValueError:
             raise InvalidResponseError(
-                f"the answer is not JSON (Content-Type {response.headers.get('content-type')!r}, "
+                f"the answer is not JSON (Content-Type {headers.get('content-type')!r}, "
                 f"{len(content)} bytes)",
                 status=response.status_code,
                 request_id=request_id,
@@ -120,10 +123,10 @@ def read_response(
             ) from None
     return ApiResponse(
         status=response.status_code,
-        headers=response.headers,
+        headers=headers,
         body=body,
-        request_id=response.headers.get(wire.HEADER_REQUEST_ID) or request_id,
-        correlation_id=response.headers.get(wire.HEADER_CORRELATION_ID) or correlation_id,
+        request_id=request_id,
+        correlation_id=correlation_id,
         attempts=attempts,
     )
 
