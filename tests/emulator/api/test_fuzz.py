@@ -64,7 +64,7 @@ _headers = st.dictionaries(
     max_size=4,
 ).map(lambda found: {key: value.strip() for key, value in found.items()})
 FUZZ = settings(
-    max_examples=120,
+    max_examples=250,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -46,6 +46,8 @@ AUDIT_RECORDS = 600
 SERVICE_REQUESTS = 80
 RESELLERS = 12
 MAX_CARTS = 10_000
+#: Audit records kept; the oldest go first (a long-running emulator must not grow forever).
+MAX_AUDIT_RECORDS = 100_000
 
 _FIRST = (
     "Alpine", "Bellows", "Blue Yonder", "Coho", "Consolidated", "Datum", "Fourth Coffee",
@@ -662,6 +664,8 @@ class Dataset:
                 application_id,
             )
         )
+        if len(self.audit) > MAX_AUDIT_RECORDS:
+            del self.audit[: len(self.audit) - MAX_AUDIT_RECORDS]
 
     def _seed_service_requests(self) -> None:
         rng = self.rng
