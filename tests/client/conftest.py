@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
+
+from partnercenter.emulator import Emulator
 
 API = "https://api.partnercenter.microsoft.com"
 PARTNER = "8e2346b3-225f-5cc1-89c3-5f5cea075940"
@@ -156,3 +158,20 @@ def clock() -> FakeClock:
 @pytest.fixture()
 def anyio_backend() -> str:
     return "asyncio"
+
+
+# -- the running emulator (integration tests) ------------------------------------------------
+@pytest.fixture(scope="session")
+def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    """One real emulator (token service + Partner Center API, TLS on loopback)."""
+    with Emulator.start(state_dir=tmp_path_factory.mktemp("client-emulator")) as emulator:
+        yield emulator
+
+
+@pytest.fixture()
+def clean(emu: Emulator) -> Iterator[Emulator]:
+    """The emulator, with faults, throttling and its clock restored after the test."""
+    yield emu
+    emu.admin("DELETE", "faults")
+    emu.admin("DELETE", "throttling")
+    emu.reset_clock()

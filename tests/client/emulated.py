@@ -1,0 +1,180 @@
+"""Helpers for the integration tests: clients of the running emulator, app + user tokens
+minted with the emulator's keys (with and without MFA), and forged tokens."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+import partnercenter.aio as aio
+from partnercenter import AccessTokenCredential, ClientSecretCredential, Cloud, PartnerClient
+from partnercenter.emulator import Emulator
+
+PC = "https://api.partnercenter.microsoft.com"
+GRAPH = "https://graph.windows.net"
+
+
+def cloud(emu: Emulator) -> Cloud:
+    return Cloud.custom(authority_host=emu.base_url, api_root=emu.base_url, name="emulator")
+
+
+def claims(
+    emu: Emulator, *, user: bool = True, mfa: bool = True, **overrides: Any
+) -> dict[str, Any]:
+    """Claims shaped like Azure AD's v1 Partner Center tokens (app + user by default)."""
+    now = int(emu.state.clock.now())
+    tenant = emu.partner_tenant["id"]
+    body: dict[str, Any] = {
+        "aud": PC,
+        "iss": f"https://sts.windows.net/{tenant}/",
+        "iat": now - 300,
+        "nbf": now - 300,
+        "exp": now + 3600,
+        "appid": emu.app("partner-center-app")["client_id"],
+        "appidacr": "1",
+        "oid": str(uuid.uuid4()),
+        "tid": tenant,
+        "ver": "1.0",
+    }
+    if user:
+        body.update(
+            {
+                "idtyp": "user",
+                "scp": "user_impersonation",
+                "amr": ["pwd", "mfa"] if mfa else ["pwd"],
+                "upn": "admin@contosopartner.onmicrosoft.com",
+            }
+        )
+    else:
+        body["idtyp"] = "app"
+    body.update(overrides)
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def mint(emu: Emulator, **overrides: Any) -> str:
+    """A token signed by the emulator's active key."""
+    return emu.state.keys.sign(claims(emu, **overrides))
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def segment(value: dict[str, Any]) -> str:
+    return b64url(json.dumps(value, separators=(",", ":")).encode())
+
+
+def forged(emu: Emulator, kind: str) -> str:
+    """One of the forged or broken tokens Partner Center refuses."""
+    payload = claims(emu)
+    key = emu.state.keys.active
+    if kind == "alg_none":
+        return f"{segment({'typ': 'JWT', 'alg': 'none'})}.{segment(payload)}."
+    if kind == "hs256_public_key":
+        pem = key.public_key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        head = f"{segment({'typ': 'JWT', 'alg': 'HS256', 'kid': key.kid})}.{segment(payload)}"
+        return f"{head}.{b64url(hmac.new(pem, head.encode(), hashlib.sha256).digest())}"
+    if kind in ("unknown_kid", "stranger_key"):
+        stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        kid = "not-a-published-key" if kind == "unknown_kid" else key.kid
+        head = f"{segment({'typ': 'JWT', 'alg': 'RS256', 'kid': kid})}.{segment(payload)}"
+        signature = stranger.sign(head.encode(), padding.PKCS1v15(), hashes.SHA256())
+        return f"{head}.{b64url(signature)}"
+    if kind == "tampered":
+        header, _, signature = mint(emu).split(".")
+        return (
+            f"{header}.{segment({**payload, 'tid': payload['tid'], 'upn': 'x@evil'})}.{signature}"
+        )
+    if kind == "wrong_issuer":
+        return mint(emu, iss="https://sts.windows.net/00000000-0000-0000-0000-000000000000/")
+    if kind == "other_tenant":
+        other = emu.customer_tenants[0]["id"]
+        return mint(emu, tid=other, iss=f"https://sts.windows.net/{other}/")
+    if kind == "expired":
+        now = int(emu.state.clock.now())
+        return mint(emu, iat=now - 7200, nbf=now - 7200, exp=now - 3600)
+    if kind == "not_yet_valid":
+        now = int(emu.state.clock.now())
+        return mint(emu, nbf=now + 3600, exp=now + 7200)
+    if kind == "other_audience":
+        return mint(emu, aud="https://graph.microsoft.com")
+    if kind == "oversized":
+        return mint(emu, padding="x" * 20_000)
+    if kind == "malformed":
+        return "not.a-jwt"
+    raise ValueError(kind)
+
+
+def user_credential(emu: Emulator, *, mfa: bool = True, **overrides: Any) -> AccessTokenCredential:
+    return AccessTokenCredential(mint(emu, mfa=mfa, **overrides))
+
+
+def app_credential(emu: Emulator, **options: Any) -> ClientSecretCredential:
+    app = emu.app("partner-center-app")
+    return ClientSecretCredential(
+        emu.partner_tenant["id"],
+        app["client_id"],
+        app["client_secret"],
+        cloud=cloud(emu),
+        verify=emu.ca_cert,  # type: ignore[arg-type]
+        **options,
+    )
+
+
+def user_client(emu: Emulator, *, mfa: bool = True, **options: Any) -> PartnerClient:
+    """A client with an app + user token (MFA by default): every operation accepts it."""
+    credential = options.pop("credential", None) or user_credential(emu, mfa=mfa)
+    return PartnerClient(credential, cloud=cloud(emu), verify=emu.ca_cert, **options)
+
+
+@contextmanager
+def app_client(emu: Emulator, **options: Any) -> Iterator[PartnerClient]:
+    """A client with an app-only credential of the emulator's app; both closed after use (an
+    open keep-alive connection would outlive the test and warn)."""
+    given = options.pop("credential", None)
+    credential = given or app_credential(emu)
+    try:
+        with PartnerClient(credential, verify=emu.ca_cert, **options) as client:
+            yield client
+    finally:
+        if given is None:
+            credential.close()
+
+
+def async_user_client(emu: Emulator, **options: Any) -> aio.AsyncPartnerClient:
+    credential = aio.AccessTokenCredential(mint(emu))
+    return aio.AsyncPartnerClient(credential, cloud=cloud(emu), verify=emu.ca_cert, **options)
+
+
+class LoseFirstAnswer(httpx.BaseTransport):
+    """A real transport that loses the answer to the first ``method`` request after the server
+    has carried it out: what a client sees when a connection dies at the worst moment."""
+
+    def __init__(self, verify: Any, method: str = "POST") -> None:
+        self.inner = httpx.HTTPTransport(verify=verify)
+        self.method = method
+        self.lost = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if request.method == self.method and not self.lost:
+            response.read()
+            response.close()
+            self.lost += 1
+            raise httpx.ReadError("connection lost before the answer arrived")
+        return response
+
+    def close(self) -> None:
+        self.inner.close()

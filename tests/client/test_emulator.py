@@ -1,0 +1,544 @@
+"""The client against the running emulator: every catalog operation, both paging styles,
+pre-flight refusals, every authentication refusal of the API seen through the client, the
+forged-token list, idempotent POST retries, throttling with Retry-After, injected 5xx and
+dropped connections recovered within the retry budget, and the 401 token refresh."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from partnercenter import PartnerClient, RetryPolicy, operations, pc_errors
+from partnercenter.emulator import Emulator
+from partnercenter.errors import (
+    AlreadyExistsError,
+    AppUserRequiredError,
+    BadRequestError,
+    MfaMissingWarning,
+    MfaRequiredError,
+    NotFoundError,
+    ThrottledError,
+    UnauthorizedError,
+)
+from partnercenter.operations import OPERATIONS, Access, Paging
+
+from .emulated import (
+    LoseFirstAnswer,
+    app_client,
+    app_credential,
+    cloud,
+    forged,
+    mint,
+    user_client,
+    user_credential,
+)
+
+
+def api_requests(emu: Emulator) -> int:
+    return int(emu.stats()["api_requests"])
+
+
+@pytest.fixture(scope="module")
+def pc(emu: Emulator) -> Iterator[PartnerClient]:
+    with user_client(emu) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def world(pc: PartnerClient, emu: Emulator) -> dict[str, Any]:
+    """Ids of seeded resources, found through the client itself."""
+    fabrikam = next(t for t in emu.customer_tenants if t["name"] == "Fabrikam")
+    cid = fabrikam["id"]
+    subscriptions = pc.list_subscriptions(cid).collect()
+    service_requests = pc.paginate("list_customer_service_requests", customer_id=cid).collect()
+    invoices = pc.list_invoices(size=30).collect()
+    return {
+        "customer_id": cid,
+        "domain": fabrikam["domain"],
+        "subscription_id": next(s["id"] for s in subscriptions if s["billingType"] == "usage"),
+        "license_subscription_id": next(
+            s["id"] for s in subscriptions if s["billingType"] == "license"
+        ),
+        "user_id": pc.list_customer_users(cid).first_page().items[0]["id"],
+        "order_id": pc.list_orders(cid).collect()[0]["id"],
+        "invoice_id": next(i["id"] for i in invoices if i["invoiceType"] == "Recurring"),
+        "product_id": "CFQ7TTC0LH18",
+        "service_request_id": service_requests[0]["id"] if service_requests else None,
+    }
+
+
+# -- every operation of the catalog ------------------------------------------------------------
+def new_customer() -> dict[str, Any]:
+    prefix = f"new{uuid.uuid4().hex[:12]}"
+    return {
+        "companyProfile": {"domain": f"{prefix}.onmicrosoft.com"},
+        "billingProfile": {
+            "culture": "en-US",
+            "email": "owner@example.com",
+            "language": "en",
+            "companyName": f"New Co {prefix}",
+            "defaultAddress": {
+                "country": "US",
+                "city": "Redmond",
+                "state": "WA",
+                "addressLine1": "1 Microsoft Way",
+                "postalCode": "98052",
+                "firstName": "Owner",
+                "lastName": "Person",
+                "phoneNumber": "4255550100",
+            },
+        },
+    }
+
+
+def new_user(world: dict[str, Any]) -> dict[str, Any]:
+    name = f"user{uuid.uuid4().hex[:8]}"
+    return {
+        "usageLocation": "US",
+        "userPrincipalName": f"{name}@{world['domain']}",
+        "firstName": "New",
+        "lastName": "User",
+        "displayName": "New User",
+        "passwordProfile": {"forceChangePassword": True, "password": "Sup3r-Secret!"},
+        "attributes": {"objectType": "CustomerUser"},
+    }
+
+
+def cart_body(emu: Emulator) -> dict[str, Any]:
+    from partnercenter.emulator.api.catalog_data import PRODUCTS, catalog_item_id
+
+    item = catalog_item_id(PRODUCTS[1], "0001")
+    return {
+        "lineItems": [
+            {
+                "id": 0,
+                "catalogItemId": item,
+                "quantity": 3,
+                "billingCycle": "monthly",
+                "termDuration": "P1M",
+            }
+        ]
+    }
+
+
+def order_body(world: dict[str, Any]) -> dict[str, Any]:
+    from partnercenter.emulator.api.catalog_data import OFFERS
+
+    return {
+        "referenceCustomerId": world["customer_id"],
+        "billingCycle": "monthly",
+        "lineItems": [{"lineItemNumber": 0, "offerId": OFFERS[0].id, "quantity": 2}],
+    }
+
+
+def agreement_body() -> dict[str, Any]:
+    from partnercenter.emulator.api.catalog_data import AGREEMENT_TEMPLATES
+
+    template = AGREEMENT_TEMPLATES[1]
+    return {
+        "primaryContact": {
+            "firstName": "Ada",
+            "lastName": "Lovelace",
+            "email": "ada@example.com",
+            "phoneNumber": "4255550100",
+        },
+        "templateId": template.template_id,
+        "dateAgreed": "2026-11-20T00:00:00Z",
+        "type": template.agreement_type,
+    }
+
+
+QUERIES: dict[str, dict[str, str]] = {
+    "list_azure_utilization": {
+        "start_time": "2026-10-01T00:00:00Z",
+        "end_time": "2026-10-08T00:00:00Z",
+    },
+    "list_invoice_line_items": {"provider": "office", "invoicelineitemtype": "billinglineitems"},
+    "list_audit_records": {"startDate": "2026-10-01"},
+    "list_offers": {"country": "US"},
+    "list_products": {"country": "US", "targetView": "OnlineServices"},
+    "list_product_skus": {"country": "US"},
+    "list_agreements": {"agreementType": "MicrosoftCustomerAgreement"},
+    "list_indirect_resellers": {"relationship_type": "IsIndirectCloudSolutionProviderOf"},
+}
+PATH_VALUES = {
+    "subscription_id": "license_subscription_id",
+    "domain": "domain",
+}
+
+
+def body_for(name: str, emu: Emulator, world: dict[str, Any]) -> Any:
+    return {
+        "create_customer": lambda: new_customer(),
+        "create_customer_user": lambda: new_user(world),
+        "reset_user_password": lambda: {
+            "passwordProfile": {"password": "An0ther-Secret!", "forceChangePassword": True},
+            "attributes": {"objectType": "CustomerUser"},
+        },
+        "update_subscription": lambda: {"autoRenewEnabled": False},
+        "create_cart": lambda: cart_body(emu),
+        "create_order": lambda: order_body(world),
+        "create_customer_agreement": agreement_body,
+    }.get(name, lambda: None)()
+
+
+@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.name)
+def test_every_operation(
+    op: operations.Operation, pc: PartnerClient, world: dict[str, Any], emu: Emulator
+) -> None:
+    values = dict(world)
+    if op.name == "list_azure_utilization":
+        values["subscription_id"] = world["subscription_id"]
+    else:
+        values["subscription_id"] = world["license_subscription_id"]
+    if op.name == "checkout_cart":
+        values["cart_id"] = pc.create_cart(world["customer_id"], cart_body(emu))["id"]
+    if op.name == "get_service_request" and values["service_request_id"] is None:
+        pytest.skip("no seeded service request")
+    params = {name: values[name] for name in op.parameters}
+    query = QUERIES.get(op.name)
+    if op.name.startswith("list_") and op.method == "GET":
+        pages = list(pc.paginate(op.name, params=query, **params).pages())
+        assert pages and all(isinstance(p.items, list) for p in pages)
+        assert pages[0].body["attributes"]["objectType"] == "Collection"
+        return
+    response = pc.request(op.name, params=query, json=body_for(op.name, emu, world), **params)
+    assert 200 <= response.status < 300
+    assert response.request_id and response.correlation_id
+    assert response.headers["ms-cv"] and response.headers["ms-serverid"]
+    if op.method == "HEAD":
+        assert response.body is None
+    else:
+        assert isinstance(response.body, dict) and response.body["attributes"]["objectType"]
+
+
+def test_typed_methods(pc: PartnerClient, world: dict[str, Any], emu: Emulator) -> None:
+    cid = world["customer_id"]
+    assert pc.get_legal_business_profile()["attributes"]["objectType"] == "LegalBusinessProfile"
+    for get in (
+        pc.get_organization_profile,
+        pc.get_mpn_profile,
+        pc.get_billing_profile,
+        pc.get_support_profile,
+    ):
+        assert get()["attributes"]["objectType"].endswith("Profile")
+    assert pc.get_customer(cid)["id"] == cid
+    created = pc.create_customer(new_customer())
+    assert pc.get_customer(created["id"])["id"] == created["id"]
+    assert pc.check_domain_availability(world["domain"]) is False
+    assert pc.check_domain_availability(f"free{uuid.uuid4().hex[:10]}") is True
+    subscription = pc.get_subscription(cid, world["license_subscription_id"])
+    assert subscription["id"] == world["license_subscription_id"]
+    user = pc.create_customer_user(cid, new_user(world))
+    assert pc.reset_user_password(cid, user["id"], "Yet-An0ther!")["id"] == user["id"]
+    invoice = pc.get_invoice(world["invoice_id"])
+    items = pc.list_invoice_line_items(
+        invoice["id"], provider="office", invoice_line_item_type="billinglineitems", size=7
+    ).collect()
+    assert items
+    records = pc.list_audit_records(start_date="2026-10-01", size=20).first_page()
+    assert records.items
+    cart = pc.create_cart(cid, cart_body(emu))
+    checkout = pc.checkout_cart(cid, cart["id"])
+    order_id = checkout["orders"][0]["id"]
+    assert pc.get_order(cid, order_id)["id"] == order_id
+    assert pc.create_order(cid, order_body(world))["attributes"]["objectType"] == "Order"
+    assert order_id in {o["id"] for o in pc.list_orders(cid)}
+
+
+def test_etags_with_if_match(pc: PartnerClient, world: dict[str, Any]) -> None:
+    cid, sid = world["customer_id"], world["license_subscription_id"]
+    current = pc.request("get_subscription", customer_id=cid, subscription_id=sid)
+    assert current.etag
+    changed = pc.request(
+        "update_subscription",
+        customer_id=cid,
+        subscription_id=sid,
+        json={"friendlyName": "renamed"},
+        if_match=current.etag.strip('"'),
+    )
+    assert changed.status == 200
+    with pytest.raises(BadRequestError) as caught:
+        pc.request(
+            "update_subscription",
+            customer_id=cid,
+            subscription_id=sid,
+            json={"friendlyName": "again"},
+            if_match=current.etag,
+        )
+    assert caught.value.code == 2055 and caught.value.hint == pc_errors.ETAG_INVALID.hint
+
+
+def test_documented_errors(pc: PartnerClient, world: dict[str, Any]) -> None:
+    with pytest.raises(NotFoundError) as missing:
+        pc.get_customer(str(uuid.uuid4()))
+    assert missing.value.code == 1000 and missing.value.request_id
+    with pytest.raises(AlreadyExistsError):
+        pc.create_customer({**new_customer(), "companyProfile": {"domain": world["domain"]}})
+    with pytest.raises(BadRequestError) as bad:
+        pc.create_customer({"companyProfile": {}})
+    assert bad.value.code == 3000
+
+
+# -- paging ----------------------------------------------------------------------------------
+def ids(items: list[Any]) -> list[str]:
+    return [item["id"] for item in items]
+
+
+def test_continuation_paging(pc: PartnerClient) -> None:
+    everything = pc.list_customers(size=1000).collect()
+    pages = list(pc.list_customers(size=40).pages())
+    assert len(everything) >= 300 and len(pages) == -(-len(everything) // 40)
+    assert all(p.continuation_token for p in pages[:-1]) and pages[-1].next is None
+    assert ids([item for page in pages for item in page.items]) == ids(everything)
+    assert len({p.correlation_id for p in pages}) == 1
+    assert len({p.request_id for p in pages}) == len(pages)
+    assert operations.get("list_customers").paging is Paging.CONTINUATION
+
+
+def test_offset_paging(pc: PartnerClient) -> None:
+    everything = pc.list_invoices(size=1000).collect()
+    pages = list(pc.list_invoices(size=7).pages())
+    assert len(pages) > 2 and all(p.continuation_token is None for p in pages)
+    assert ids([item for page in pages for item in page.items]) == ids(everything)
+
+
+def test_audit_records_and_users_page_by_continuation(
+    pc: PartnerClient, world: dict[str, Any]
+) -> None:
+    records = list(pc.list_audit_records(start_date="2026-01-01", size=25).pages())
+    assert len(records) > 1 and records[0].body.get("continuationToken")
+    assert sum(len(p.items) for p in records) == len(
+        pc.list_audit_records(start_date="2026-01-01", size=1000).collect()
+    )
+    users = pc.list_customer_users(world["customer_id"], size=2).collect()
+    assert len(users) == len(pc.list_customer_users(world["customer_id"], size=500).collect())
+
+
+# -- fan-out ----------------------------------------------------------------------------------
+def test_map_concurrently_over_customers(pc: PartnerClient) -> None:
+    customers = ids(pc.list_customers(size=25).first_page().items)
+    targets = customers + ["00000000-0000-0000-0000-000000000000"]
+    outcomes = pc.map_concurrently(
+        lambda cid: pc.list_subscriptions(cid).collect(), targets, concurrency=6
+    )
+    assert [o.item for o in outcomes] == targets
+    assert all(o.ok for o in outcomes[:-1])
+    assert isinstance(outcomes[-1].error, NotFoundError)
+
+
+# -- pre-flight refusals -------------------------------------------------------------------------
+APP_USER = [op for op in OPERATIONS if op.access is not Access.BOTH]
+
+
+def test_app_only_refused_before_sending(emu: Emulator, world: dict[str, Any]) -> None:
+    with app_client(emu) as pc:
+        pc.get_legal_business_profile()  # app-only is fine here (and fetches the token)
+        before = api_requests(emu)
+        for op in APP_USER:
+            params = {name: world.get(name) or "x" for name in op.parameters}
+            with pytest.raises(AppUserRequiredError) as caught:
+                pc.request(op.name, **params)
+            assert not caught.value.sent and caught.value.operation == op.name
+        assert api_requests(emu) == before  # nothing went over the wire
+
+
+def test_app_only_403_from_the_api(emu: Emulator, world: dict[str, Any]) -> None:
+    with app_client(emu, check_access=False) as pc:
+        with pytest.raises(AppUserRequiredError) as caught:
+            pc.get_invoice(world["invoice_id"])
+    error = caught.value
+    assert error.sent and error.status == 403 and error.attempts == 1
+    assert "can't be accessed by application credentials" in error.description
+    assert error.hint == pc_errors.APP_ONLY_HINT
+
+
+def test_mfa_missing_refused_before_sending(emu: Emulator) -> None:
+    before = api_requests(emu)
+    with user_client(emu, mfa=False) as pc, pytest.raises(MfaRequiredError) as caught:
+        pc.get_legal_business_profile()
+    assert not caught.value.sent and api_requests(emu) == before
+    assert "secure application model" in str(caught.value)
+
+
+@pytest.mark.parametrize("mode", ["warn", "off"])
+def test_mfa_missing_refused_by_the_api(emu: Emulator, mode: Any) -> None:
+    with user_client(emu, mfa=False, mfa_check=mode) as pc:
+        with pytest.raises(MfaRequiredError) as caught:
+            if mode == "warn":
+                with pytest.warns(MfaMissingWarning):
+                    pc.get_organization_profile()
+            else:
+                pc.get_organization_profile()
+    error = caught.value
+    assert error.sent and (error.status, error.code) == (401, 900421)
+    assert error.attempts == 1  # a fresh token would not help: no refresh
+    assert error.hint == pc_errors.MFA_HINT
+
+
+# -- authentication refusals of the API, seen through the client --------------------------------
+FORGED = [
+    "alg_none",
+    "hs256_public_key",
+    "unknown_kid",
+    "stranger_key",
+    "tampered",
+    "wrong_issuer",
+    "other_tenant",
+    "expired",
+    "not_yet_valid",
+    "other_audience",
+    "oversized",
+    "malformed",
+]
+
+
+@pytest.mark.parametrize("kind", FORGED)
+def test_forged_and_broken_tokens(emu: Emulator, kind: str) -> None:
+    from partnercenter import AccessTokenCredential
+
+    token = forged(emu, kind)
+    credential = AccessTokenCredential(token, expires_on=2**31)
+    before = api_requests(emu)
+    with user_client(emu, credential=credential) as pc, pytest.raises(UnauthorizedError) as caught:
+        pc.get_legal_business_profile()
+    error = caught.value
+    assert (error.status, error.code) == (401, 400)
+    assert error.description.startswith("Authentication failed.")
+    assert api_requests(emu) == before + 1  # a static token is not sent twice
+    assert token not in str(error) and token not in repr(error.__dict__)
+
+
+def test_graph_audience_is_900420_with_the_fix(emu: Emulator) -> None:
+    from partnercenter import AccessTokenCredential
+
+    credential = AccessTokenCredential(mint(emu, aud="https://graph.windows.net"))
+    with user_client(emu, credential=credential) as pc, pytest.raises(UnauthorizedError) as caught:
+        pc.get_legal_business_profile()
+    assert (caught.value.status, caught.value.code) == (401, 900420)
+    assert caught.value.hint == pc_errors.GRAPH_AUDIENCE_HINT
+    assert "graph.windows.net" in caught.value.description
+
+
+def test_401_drops_the_token_and_retries_once(clean: Emulator) -> None:
+    emu = clean
+    with app_client(emu) as pc:
+        pc.get_legal_business_profile()
+        issued = emu.stats()["token_requests"]["client_credentials"]
+        # Move the emulator past the cached token's expiry (and its skew): the API refuses it,
+        # though the credential still thinks it fresh.
+        emu.advance_clock(3600 + 400)
+        response = pc.request("get_legal_business_profile")
+        assert response.attempts == 2
+        assert emu.stats()["token_requests"]["client_credentials"] == issued + 1
+
+
+# -- idempotent POST retries -----------------------------------------------------------------
+def test_post_retry_after_a_lost_answer_creates_once(emu: Emulator) -> None:
+    transport = LoseFirstAnswer(emu.verify)
+    credential = user_credential(emu)
+    replayed = emu.admin("GET", "api")["replayed"]
+    with PartnerClient(credential, cloud=cloud(emu), transport=transport) as pc:
+        before = len(pc.list_customers(size=1000).collect())
+        body = new_customer()
+        created = pc.create_customer(body)
+        assert transport.lost == 1
+        customers = pc.list_customers(size=1000).collect()
+    assert len(customers) == before + 1  # carried out once, though sent twice
+    assert created["companyProfile"]["domain"] == body["companyProfile"]["domain"]
+    assert emu.admin("GET", "api")["replayed"] == replayed + 1
+
+
+# -- throttling and injected faults -------------------------------------------------------------
+def time_travel(emu: Emulator, sleeps: list[float]) -> Callable[[float], None]:
+    """A sleep that moves the emulator's clock instead of waiting."""
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        emu.advance_clock(seconds)
+
+    return sleep
+
+
+def test_throttling_with_retry_after(clean: Emulator) -> None:
+    emu = clean
+    sleeps: list[float] = []
+    with user_client(emu, sleep=time_travel(emu, sleeps)) as pc:
+        emu.admin("POST", "throttling", {"rate_per_second": 0.5, "burst": 2})
+        for _ in range(5):
+            pc.get_legal_business_profile()
+    assert sleeps and all(s == 2 for s in sleeps)  # exactly Retry-After (1 / 0.5 s)
+    assert emu.admin("GET", "api")["throttled"] >= len(sleeps)
+
+
+def test_throttled_beyond_the_policy(clean: Emulator) -> None:
+    emu = clean
+    with user_client(emu, sleep=lambda s: pytest.fail("must not sleep")) as pc:
+        emu.admin("POST", "throttling", {"rate_per_second": 0.01, "burst": 1})
+        pc.get_legal_business_profile()
+        with pytest.raises(ThrottledError) as caught:
+            pc.get_legal_business_profile()
+    assert caught.value.retry_after == 100
+    assert caught.value.attempts == 1
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"status": 503, "count": 3},
+        {"status": 500, "count": 2},
+        {"status": 429, "count": 2, "retry_after": 1},
+        {"drop": True, "count": 2},
+        {"drop": "reset", "count": 2},
+    ],
+    ids=["503", "500", "429", "drop", "reset"],
+)
+def test_faults_recovered_within_the_budget(clean: Emulator, rule: dict[str, Any]) -> None:
+    emu = clean
+    sleeps: list[float] = []
+    with user_client(emu, sleep=sleeps.append) as pc:
+        pc.get_legal_business_profile()  # warm the connection
+        emu.admin("POST", "faults", {"target": "api", **rule})
+        response = pc.request("get_legal_business_profile")
+    assert response.attempts == rule["count"] + 1
+    assert len(sleeps) == rule["count"]
+
+
+def test_a_share_of_failures(clean: Emulator) -> None:
+    emu = clean
+    sleeps: list[float] = []
+    emu.admin(
+        "POST",
+        "faults",
+        {"target": "api", "rate": 0.3, "statuses": [500, 503, 429], "seed": 11},
+    )
+    with user_client(emu, sleep=sleeps.append, retry=RetryPolicy(max_retries=6)) as pc:
+        pages = list(pc.list_customers(size=20).pages())
+    assert sum(len(p.items) for p in pages) >= 300
+    assert sleeps  # some were retried
+
+
+def test_dropped_post_is_created_once(clean: Emulator) -> None:
+    emu = clean
+    sleeps: list[float] = []
+    with user_client(emu, sleep=sleeps.append) as pc:
+        before = len(pc.list_customers(size=1000).collect())
+        emu.admin(
+            "POST",
+            "faults",
+            {"target": "api", "drop": True, "count": 1, "path_prefix": "/v1/customers"},
+        )
+        pc.create_customer(new_customer())
+        assert len(pc.list_customers(size=1000).collect()) == before + 1
+    assert len(sleeps) == 1
+
+
+def test_token_service_faults(clean: Emulator) -> None:
+    emu = clean
+    emu.admin("POST", "faults", {"target": "token", "status": 503, "count": 1})
+    credential = app_credential(emu, sleep=lambda s: None)
+    with credential, app_client(emu, credential=credential) as pc:
+        assert pc.get_legal_business_profile()
