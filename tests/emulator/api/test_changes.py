@@ -226,6 +226,14 @@ def test_weak_password_and_bad_json_are_400(pc: httpx.Client, world: dict[str, A
     assert error(raw) == (400, 3000)
 
 
+def test_lone_surrogates_in_bodies_are_400(pc: httpx.Client, world: dict[str, Any]) -> None:
+    body = b'{"displayName": "\\ud800", "usageLocation": "US"}'
+    response = pc.patch(
+        f"/v1/customers/{world['customer_id']}/users/{world['user_id']}", content=body
+    )
+    assert error(response) == (400, 3000)
+
+
 def test_agreement_creation_is_listed(pc: httpx.Client, world: dict[str, Any]) -> None:
     cid = world["customer_id"]
     before = len(pc.get(f"/v1/customers/{cid}/agreements").json()["items"])

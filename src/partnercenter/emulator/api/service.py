@@ -249,9 +249,12 @@ async def _read_json(request: Request) -> Any:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
+        # JSON may escape lone surrogates ("\ud800"), which no UTF-8 answer could echo back.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError):
-        raise invalid("The request body is not valid JSON.") from None
+        raise invalid("The request body is not valid JSON (or not valid Unicode).") from None
+    return body
 
 
 def _response(status: int, content: bytes, headers: dict[str, str]) -> Response:
