@@ -232,6 +232,11 @@ def test_lone_surrogates_in_bodies_are_400(pc: httpx.Client, world: dict[str, An
         f"/v1/customers/{world['customer_id']}/users/{world['user_id']}", content=body
     )
     assert error(response) == (400, 3000)
+    response = pc.patch(
+        f"/v1/customers/{world['customer_id']}/users/{world['user_id']}",
+        content=b'{"displayName": NaN}',
+    )
+    assert error(response) == (400, 3000)
 
 
 def test_agreement_creation_is_listed(pc: httpx.Client, world: dict[str, Any]) -> None:

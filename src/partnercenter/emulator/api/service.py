@@ -249,12 +249,17 @@ async def _read_json(request: Request) -> Any:
     if not raw.strip():
         return None
     try:
-        body = json.loads(raw)
+        # NaN/Infinity are not JSON (RFC 8259); echoing them back would break clients.
+        body = json.loads(raw, parse_constant=_not_json)
         # JSON may escape lone surrogates ("\ud800"), which no UTF-8 answer could echo back.
         json.dumps(body, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError):
         raise invalid("The request body is not valid JSON (or not valid Unicode).") from None
     return body
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
 
 
 def _response(status: int, content: bytes, headers: dict[str, str]) -> Response:
