@@ -99,7 +99,8 @@ _SUPPORT_TOPICS = (
     ("32444702", "Azure - Virtual machine connectivity"),
     ("32444716", "Account management - Relationship"),
 )
-_AZURE_METERS = (
+#: Azure meters (category, subcategory, name, unit, USD price) for usage data.
+AZURE_METERS = (
     ("Virtual Machines", "Dv3/DSv3 Series", "D2 v3/D2s v3", "Hours", 0.096),
     ("Storage", "Standard SSD Managed Disks", "E10 Disks", "1/Month", 9.6),
     ("Storage", "Tables", "LRS Data Stored", "1 GB/Month", 0.045),
@@ -107,7 +108,7 @@ _AZURE_METERS = (
     ("SQL Database", "General Purpose", "vCore", "1 Hour", 0.5044),
     ("Azure App Service", "Basic Plan", "B1", "1 Hour", 0.075),
 )
-_REGIONS = ("US West 2", "US East", "EU West", "EU North", "AU East")
+REGIONS = ("US West 2", "US East", "EU West", "EU North", "AU East")
 
 
 def iso(epoch: float) -> str:
@@ -781,12 +782,3 @@ class Dataset:
 def public(resource: Json) -> Json:
     """The resource without the emulator's private ``_`` fields (a shallow copy)."""
     return {key: value for key, value in resource.items() if not key.startswith("_")}
-
-
-def month_bounds(months_back: int) -> tuple[float, float]:
-    start = month_start(months_back)
-    return start, month_end(start)
-
-
-AZURE_METERS = _AZURE_METERS
-REGIONS = _REGIONS
