@@ -27,6 +27,7 @@ def routes(state: EmulatorState, api: PartnerCenterApi) -> list[Route]:
     """The admin routes of the API side."""
 
     async def faults(request: Request) -> Any:
+        """GET lists the rules, POST adds one, DELETE clears them all."""
         if request.method == "POST":
             try:
                 rule = state.faults.add(await _body(request))
@@ -38,6 +39,7 @@ def routes(state: EmulatorState, api: PartnerCenterApi) -> list[Route]:
         return state.faults.snapshot()
 
     async def throttling(request: Request) -> Any:
+        """GET shows the limits, POST changes some, DELETE restores the configured ones."""
         if request.method == "POST":
             body = await _body(request)
             current = api.throttle.limits.as_dict()
@@ -59,9 +61,11 @@ def routes(state: EmulatorState, api: PartnerCenterApi) -> list[Route]:
         return api.throttle.limits.as_dict()
 
     async def summary(request: Request) -> Any:
+        """Counters of the API side (data built, replays, throttled requests)."""
         return api.summary()
 
     async def reset(request: Request) -> Any:
+        """Forget every change made through the API; the data is rebuilt on next use."""
         api.reset()
         return api.summary()
 

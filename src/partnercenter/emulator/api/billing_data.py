@@ -23,6 +23,7 @@ _cache: OrderedDict[tuple[int, str, str, str], list[Json]] = OrderedDict()
 
 
 def normalize_provider(value: str) -> str | None:
+    """A ``provider`` query value in canonical form (``one_time`` is ``onetime``), or ``None``."""
     value = value.lower().replace("_", "")
     return value if value in PROVIDERS else None
 
@@ -241,6 +242,7 @@ def utilization_records(
 
 
 def customer_usage_summary(data: Dataset, customer: Json, now: float) -> Json:
+    """A customer's Azure spending this month against its budget (``CustomerUsageSummary``)."""
     cid = customer["id"]
     rng = random.Random(f"{data.seed}/{cid}/usage-summary")
     azure = [s for s in data.subscriptions[cid] if s["billingType"] == "usage"]
@@ -264,6 +266,7 @@ def customer_usage_summary(data: Dataset, customer: Json, now: float) -> Json:
 
 
 def partner_usage_summary(data: Dataset, now: float) -> Json:
+    """Budget status over the partner's usage-billed customers (``PartnerUsageSummary``)."""
     with_usage = [
         c
         for c in data.customers

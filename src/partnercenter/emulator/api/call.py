@@ -34,6 +34,7 @@ class Call:
     request_id: str
 
     def param(self, name: str) -> str:
+        """A path parameter of the operation's template, URL-decoded."""
         return self.params[name]
 
     def body_object(self) -> Json:

@@ -32,6 +32,8 @@ PRODUCT_TYPES = ("Azure", "OnlineServices", "Software")
 
 @dataclass(frozen=True, slots=True)
 class Product:
+    """A new-commerce product (SKUs ``0001`` and, for licenses, the trial ``0002``)."""
+
     id: str
     title: str
     product_type: str
@@ -67,6 +69,7 @@ TRIAL_SKU = "0002"
 
 
 def sku_ids(product: Product) -> tuple[str, ...]:
+    """The SKU ids a product offers."""
     return ("0001", TRIAL_SKU) if product.product_type == "OnlineServices" else ("0001",)
 
 
@@ -76,10 +79,12 @@ def availability_id(product: Product, sku: str) -> str:
 
 
 def catalog_item_id(product: Product, sku: str) -> str:
+    """``product:sku:availability``, the id carts order by."""
     return f"{product.id}:{sku}:{availability_id(product, sku)}"
 
 
 def billing_cycles(product: Product, sku: str) -> list[str]:
+    """Billing cycles a SKU supports (Partner Center's lower-case names)."""
     if product.product_type == "Azure":
         return ["monthly"]
     if product.product_type == "Software":
@@ -88,6 +93,7 @@ def billing_cycles(product: Product, sku: str) -> list[str]:
 
 
 def product_body(product: Product, country: str) -> Json:
+    """A ``Product`` resource as Partner Center serves it."""
     return {
         "id": product.id,
         "title": product.title,
@@ -112,6 +118,7 @@ def product_body(product: Product, country: str) -> Json:
 
 
 def sku_body(product: Product, sku: str, country: str) -> Json:
+    """A ``Sku`` resource as Partner Center serves it."""
     trial = sku == TRIAL_SKU
     return {
         "id": sku,
@@ -196,6 +203,7 @@ OFFERS_BY_ID: dict[str, Offer] = {o.id.lower(): o for o in OFFERS}
 
 
 def offer_body(offer: Offer, rank: int, country: str) -> Json:
+    """A legacy ``Offer`` resource as Partner Center serves it."""
     return {
         "id": offer.id,
         "name": offer.name,
@@ -241,6 +249,8 @@ def offer_body(offer: Offer, rank: int, country: str) -> Json:
 
 @dataclass(frozen=True, slots=True)
 class AgreementTemplate:
+    """An agreement type customers accept (template id, type, link)."""
+
     template_id: str
     agreement_type: str
     link: str
@@ -268,6 +278,7 @@ TEMPLATES_BY_ID: dict[str, AgreementTemplate] = {
 
 
 def template_body(template: AgreementTemplate) -> Json:
+    """An ``AgreementMetaData`` resource."""
     return {
         "templateId": template.template_id,
         "agreementType": template.agreement_type,

@@ -28,6 +28,7 @@ class MfaUsage:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def seen(self, app_id: str, mfa: bool, now: float) -> None:
+        """Count one app + user call of ``app_id``."""
         with self._lock:
             entry = self.counts.get(app_id)
             if entry is None:
@@ -40,6 +41,8 @@ class MfaUsage:
 
 @dataclass
 class ApiContext:
+    """The data and services every handler works with."""
+
     data: Dataset
     pager: Pager
     directory: Directory
@@ -59,6 +62,7 @@ def customer_of(ctx: ApiContext, call: Call) -> Json:
 
 
 def ok(body: Any, *, status: int = 200, etag: str | None = None) -> Result:
+    """A JSON answer; ``etag`` adds the double-quoted ``ETag`` header."""
     headers = {"ETag": f'"{etag}"'} if etag else {}
     return Result(body, status, headers)
 
@@ -88,6 +92,7 @@ def date_param(call: Call, name: str, *, end_of_day: bool = False) -> float | No
 
 
 def parse_date(raw: str, name: str, *, end_of_day: bool = False) -> float:
+    """An ISO 8601 date or timestamp as epoch seconds (400 / 3000 naming ``name`` if bad)."""
     try:
         if len(raw) > 40:
             raise ValueError

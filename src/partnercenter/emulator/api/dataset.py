@@ -127,6 +127,7 @@ _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
 def link(uri: str, method: str = "GET") -> Json:
+    """A link object without headers."""
     return {"uri": uri, "method": method, "headers": []}
 
 
@@ -164,12 +165,15 @@ def month_start(months_back: int) -> float:
 
 
 def month_end(start: float) -> float:
+    """The last second of the month that starts at ``start``."""
     day = dt.datetime.fromtimestamp(start, dt.UTC)
     return start + (calendar.monthrange(day.year, day.month)[1]) * DAY - 1
 
 
 @dataclass(slots=True)
 class Contact:
+    """A generated person: name, email and phone."""
+
     first: str
     last: str
     email: str
@@ -719,12 +723,15 @@ class Dataset:
 
     # -- look-ups ----------------------------------------------------------------------------
     def customer(self, cid: str) -> Json | None:
+        """The customer with id ``cid`` (case-insensitive), or ``None``."""
         return self.customer_index.get(cid.lower())
 
     def domain_taken(self, domain: str) -> bool:
+        """Whether a tenant or customer owns ``domain`` (case-insensitive)."""
         return domain.lower() in self.domains
 
     def etag(self, key: str) -> str:
+        """The current ETag of the resource ``key`` (``user/<id>``, ``subscription/<id>``...)."""
         return etag_for(key, self.versions.get(key, 0))
 
     def bump(self, key: str, resource: Json) -> str:
@@ -750,6 +757,7 @@ class Dataset:
         return customer, secrets.token_urlsafe(12)
 
     def create_user(self, cid: str, body: Json, now: float) -> Json:
+        """Add a user to a customer from a validated body."""
         upn = body["userPrincipalName"]
         uid = derived_id("customer-user", cid, upn.lower())
         return self._add_user(
@@ -764,6 +772,7 @@ class Dataset:
         )
 
     def add_cart(self, cid: str, cart: Json) -> None:
+        """Keep a cart (bounded: the oldest carts are forgotten)."""
         self.carts[(cid.lower(), cart["id"].lower())] = cart
         while len(self.carts) > MAX_CARTS:
             self.carts.popitem(last=False)
@@ -776,6 +785,7 @@ class Dataset:
         *,
         order_seed: str,
     ) -> Json:
+        """An order with one subscription per line, as checkout and POST orders create them."""
         return self._add_order(cid, lines, now, order_seed=order_seed)
 
 

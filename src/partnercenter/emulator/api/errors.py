@@ -37,9 +37,11 @@ class ApiError(Exception):
 
     @property
     def status(self) -> int:
+        """The HTTP status of the catalog entry."""
         return self.entry.status
 
     def body(self) -> dict[str, Any]:
+        """The JSON body Partner Center sends for this error."""
         return {
             "code": self.entry.code,
             "description": self.description,
@@ -57,9 +59,11 @@ class Throttled(Exception):
 
     @property
     def message(self) -> str:
+        """``Rate limit is exceeded. Try again in N seconds.``"""
         return pc_errors.THROTTLED_MESSAGE.format(seconds=self.retry_after)
 
     def body(self) -> dict[str, Any]:
+        """The JSON body Partner Center sends for this error."""
         return {"statusCode": 429, "message": self.message}
 
 

@@ -52,6 +52,8 @@ class FaultError(ValueError):
 
 @dataclass(slots=True)
 class FaultRule:
+    """One fault rule as added through the admin API (``id`` assigned on add)."""
+
     id: int
     target: str
     rate: float = 1.0
@@ -71,6 +73,7 @@ class FaultRule:
         return bool(self.statuses) or self.drop is not None
 
     def as_dict(self) -> dict[str, Any]:
+        """The rule as the admin API shows it."""
         return {
             "id": self.id,
             "target": self.target,
@@ -87,6 +90,8 @@ class FaultRule:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
+    """What the middleware does to one request."""
+
     latency_ms: float = 0.0
     status: int | None = None
     drop: str | None = None
@@ -111,6 +116,7 @@ class Faults:
 
     @property
     def active(self) -> bool:
+        """Whether any rule can still fire (the middleware's fast path)."""
         return bool(self._rules)
 
     def add(self, spec: dict[str, Any]) -> FaultRule:
@@ -127,12 +133,14 @@ class Faults:
         return rule
 
     def clear(self) -> None:
+        """Remove every rule and restart the seeded randomness."""
         with self._lock:
             self._rules.clear()
             self._exhausted.clear()
             self._random.seed(self.seed)
 
     def snapshot(self) -> dict[str, Any]:
+        """Active and exhausted rules, and how many answers were injected."""
         with self._lock:
             return {
                 "rules": [rule.as_dict() for rule in self._rules],

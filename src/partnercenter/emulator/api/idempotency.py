@@ -23,6 +23,8 @@ ReplayKey = tuple[str, str, str, str, str]
 
 @dataclass(frozen=True, slots=True)
 class StoredResult:
+    """The first answer to a POST/PATCH, replayed to its retries."""
+
     status: int
     body: bytes
     #: Response headers that belong to the result (``ETag``, ``Location``), not to the request.
@@ -44,6 +46,7 @@ class ReplayCache:
         self.replayed = 0
 
     def get(self, key: ReplayKey) -> StoredResult | None:
+        """The stored answer for ``key`` (``None`` if unknown or older than the TTL)."""
         with self._lock:
             found = self._entries.get(key)
             if found is None:
@@ -55,6 +58,7 @@ class ReplayCache:
             return found
 
     def put(self, key: ReplayKey, status: int, body: bytes, headers: dict[str, str]) -> None:
+        """Remember an answer for ``key``."""
         kept = tuple((k, v) for k, v in headers.items() if k.lower() in ("etag", "location"))
         with self._lock:
             self._entries[key] = StoredResult(status, body, kept, self._clock.now())
@@ -63,6 +67,7 @@ class ReplayCache:
                 self._entries.popitem(last=False)
 
     def clear(self) -> None:
+        """Forget every stored answer."""
         with self._lock:
             self._entries.clear()
             self.replayed = 0

@@ -32,6 +32,7 @@ def generate_token(api: PartnerCenterApi) -> Callable[[Request], Awaitable[Respo
     """The Starlette endpoint for both legacy paths."""
 
     async def endpoint(request: Request) -> Response:
+        """Exchange the bearer AAD token for a (re-signed) Partner Center token."""
         api.state.stats.api_request()
         ids = request_ids(request.headers)
         headers = {**ids.headers(), "Deprecation": "true", "Cache-Control": "no-store"}

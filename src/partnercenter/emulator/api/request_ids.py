@@ -39,6 +39,7 @@ class RequestIds:
     request_id_sent: bool
 
     def headers(self) -> dict[str, str]:
+        """The four tracing headers of the response."""
         return {
             HEADER_REQUEST_ID: self.request_id,
             HEADER_CORRELATION_ID: self.correlation_id,

@@ -63,6 +63,7 @@ class EmulatorApp(Starlette):
         super().__init__(**kwargs)
 
     def build_middleware_stack(self) -> ASGIApp:
+        """Starlette's stack wrapped in the fault layer."""
         state = self._emulator_state
         inner = super().build_middleware_stack()
         return FaultMiddleware(

@@ -64,6 +64,7 @@ def partner_center_audiences(state: EmulatorState) -> set[str]:
 
 
 def limits_from(state: EmulatorState) -> Limits:
+    """The throttling limits the emulator's settings configure."""
     settings = state.settings
     return Limits(
         rate=float(settings.api_rate_per_second),
@@ -120,6 +121,7 @@ class PartnerCenterApi:
         self.validator.clear()
 
     def summary(self) -> dict[str, Any]:
+        """Counters for ``GET /_emulator/api``."""
         context = self._context
         data = context.data if context else None
         return {
@@ -273,11 +275,13 @@ def render_error(error: ApiError, ids: RequestIds, *, head: bool = False) -> Res
 
 
 def render_throttled(throttled: Throttled, ids: RequestIds) -> Response:
+    """A 429 with ``Retry-After`` and Partner Center's throttling body."""
     headers = {**ids.headers(), "Retry-After": str(throttled.retry_after)}
     return _response(429, dumps(throttled.body()), headers)
 
 
 def render_result(result: Result, ids: RequestIds) -> Response:
+    """A handler's ``Result`` with the request's tracing headers."""
     content = b"" if result.body is None else dumps(result.body)
     return _response(result.status, content, {**ids.headers(), **result.headers})
 

@@ -29,6 +29,7 @@ class Limits:
     customer_burst: float
 
     def as_dict(self) -> dict[str, float]:
+        """The limits as the admin API shows and takes them."""
         return {
             "rate_per_second": self.rate,
             "burst": self.burst,
@@ -56,6 +57,7 @@ class Throttle:
 
     @property
     def limits(self) -> Limits:
+        """The limits in force."""
         return self._limits
 
     def configure(self, limits: Limits) -> None:

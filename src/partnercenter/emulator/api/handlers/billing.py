@@ -21,6 +21,7 @@ MAX_UTILIZATION_DAYS = 90
 
 
 def list_invoices(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/invoices: the partner's invoices, newest first, offset paging."""
     return ok(ctx.pager.offset(call, ctx.data.invoices, base="/invoices"))
 
 
@@ -33,10 +34,12 @@ def _invoice(ctx: ApiContext, call: Call) -> dict[str, object]:
 
 
 def get_invoice(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/invoices/{id}."""
     return ok(_invoice(ctx, call))
 
 
 def list_line_items(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/invoices/{id}/lineitems: by provider and line-item type, offset paging."""
     invoice = _invoice(ctx, call)
     provider = normalize_provider(call.query.get("provider") or "all")
     if provider is None:
@@ -70,6 +73,7 @@ def _flag(call: Call, name: str, default: bool) -> bool:
 
 
 def list_utilization(ctx: ApiContext, call: Call) -> Result:
+    """GET .../utilizations/azure: daily or hourly records, continuation paging."""
     customer = customer_of(ctx, call)
     cid = customer["id"]
     sid = call.param("subscription_id")
@@ -117,11 +121,13 @@ def list_utilization(ctx: ApiContext, call: Call) -> Result:
 
 
 def customer_usage(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/customers/{id}/usagesummary."""
     customer = customer_of(ctx, call)
     return ok(customer_usage_summary(ctx.data, customer, call.now))
 
 
 def partner_usage(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/usagesummary."""
     return ok(partner_usage_summary(ctx.data, call.now))
 
 

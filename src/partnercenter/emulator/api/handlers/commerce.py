@@ -41,12 +41,14 @@ def _country(call: Call) -> str:
 
 
 def list_offers(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/offers?country=: legacy offers, offset paging."""
     country = _country(call)
     items = [offer_body(offer, rank, country) for rank, offer in enumerate(OFFERS, 1)]
     return ok(ctx.pager.offset(call, items, base="/offers", keep={"country": country}))
 
 
 def list_products(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/products?country=&targetView=: new-commerce products, offset paging."""
     country = _country(call)
     view = call.query.get("targetview")
     products = list(PRODUCTS)
@@ -62,6 +64,7 @@ def list_products(ctx: ApiContext, call: Call) -> Result:
 
 
 def list_skus(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/products/{id}/skus?country=."""
     country = _country(call)
     product_id = call.param("product_id")
     product = PRODUCTS_BY_ID.get(product_id.lower())
@@ -72,6 +75,7 @@ def list_skus(ctx: ApiContext, call: Call) -> Result:
 
 
 def list_subscriptions(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/customers/{id}/subscriptions."""
     customer = customer_of(ctx, call)
     cid = customer["id"]
     items = strip(ctx.data.subscriptions[cid])
@@ -88,11 +92,13 @@ def _subscription(ctx: ApiContext, call: Call) -> tuple[Json, Json]:
 
 
 def get_subscription(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/customers/{id}/subscriptions/{sub}, with its ETag."""
     _customer, subscription = _subscription(ctx, call)
     return ok(public(subscription), etag=subscription["attributes"]["etag"])
 
 
 def update_subscription(ctx: ApiContext, call: Call) -> Result:
+    """PATCH a subscription (quantity, status, autoRenewEnabled, friendlyName); If-Match."""
     customer, subscription = _subscription(ctx, call)
     key = f"subscription/{subscription['id']}"
     check_if_match(call, ctx.data.etag(key))
@@ -161,6 +167,7 @@ def _quantity(line: Json, index: int, maximum: int) -> int:
 
 
 def create_cart(ctx: ApiContext, call: Call) -> Result:
+    """POST /v1/customers/{id}/carts: validate the line items against the catalog."""
     customer = customer_of(ctx, call)
     cid = customer["id"]
     lines_out: list[Json] = []
@@ -212,6 +219,7 @@ def create_cart(ctx: ApiContext, call: Call) -> Result:
 
 
 def checkout_cart(ctx: ApiContext, call: Call) -> Result:
+    """POST .../carts/{cart}/checkout: one order per billing cycle, with subscriptions."""
     customer = customer_of(ctx, call)
     cid = customer["id"]
     cart_id = call.param("cart_id")
@@ -248,12 +256,14 @@ def checkout_cart(ctx: ApiContext, call: Call) -> Result:
 
 
 def list_orders(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/customers/{id}/orders."""
     customer = customer_of(ctx, call)
     cid = customer["id"]
     return ok(collection(list(ctx.data.orders[cid]), self_uri=f"/customers/{cid}/orders"))
 
 
 def get_order(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/customers/{id}/orders/{order}."""
     customer = customer_of(ctx, call)
     oid = call.param("order_id")
     order = ctx.data.order_index.get((customer["id"].lower(), oid.lower()))
@@ -263,6 +273,7 @@ def get_order(ctx: ApiContext, call: Call) -> Result:
 
 
 def create_order(ctx: ApiContext, call: Call) -> Result:
+    """POST /v1/customers/{id}/orders: legacy offers (or ``product:sku`` ids)."""
     customer = customer_of(ctx, call)
     cid = customer["id"]
     body = call.body_object()

@@ -22,6 +22,7 @@ ONMICROSOFT = ".onmicrosoft.com"
 
 
 def list_customers(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/customers?size=&filter=: continuation paging."""
     items = ctx.data.customers
     keep: dict[str, str] = {}
     found = json_filter(
@@ -51,10 +52,12 @@ def list_customers(ctx: ApiContext, call: Call) -> Result:
 
 
 def get_customer(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/customers/{id}."""
     return ok(public(customer_of(ctx, call)))
 
 
 def company_profile(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/customers/{id}/profiles/company."""
     customer = customer_of(ctx, call)
     return ok(dict(customer["companyProfile"]))
 
@@ -68,6 +71,7 @@ def normalize_domain(raw: str) -> str | None:
 
 
 def domain_availability(ctx: ApiContext, call: Call) -> Result:
+    """HEAD /v1/domains/{domain}: 200 taken, 404 free, empty body."""
     domain = normalize_domain(call.param("domain"))
     if domain is None:
         return Result(None, 400)
@@ -76,6 +80,7 @@ def domain_availability(ctx: ApiContext, call: Call) -> Result:
 
 
 def create_customer(ctx: ApiContext, call: Call) -> Result:
+    """POST /v1/customers: 201 with the admin's credentials; 409 if the domain is taken."""
     body = call.body_object()
     company = obj(body, "companyProfile")
     raw_domain = text(company, "domain")
@@ -139,6 +144,7 @@ def create_customer(ctx: ApiContext, call: Call) -> Result:
 
 
 def relationship_request(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/customers/relationshiprequests: the reseller invitation link."""
     partner = ctx.data.partner
     url = (
         "https://admin.microsoft.com/Adminportal/Home?invType=ResellerRelationship"
@@ -148,6 +154,7 @@ def relationship_request(ctx: ApiContext, call: Call) -> Result:
 
 
 def list_agreements(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/agreements?agreementType=: agreement templates."""
     wanted = call.query.get("agreementtype")
     templates = list(AGREEMENT_TEMPLATES)
     if wanted and wanted.lower() != "all":
@@ -160,6 +167,7 @@ def list_agreements(ctx: ApiContext, call: Call) -> Result:
 
 
 def list_customer_agreements(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/customers/{id}/agreements."""
     customer = customer_of(ctx, call)
     cid = customer["id"]
     items = list(ctx.data.customer_agreements[cid])
@@ -170,6 +178,7 @@ def list_customer_agreements(ctx: ApiContext, call: Call) -> Result:
 
 
 def create_customer_agreement(ctx: ApiContext, call: Call) -> Result:
+    """POST /v1/customers/{id}/agreements: record a customer's acceptance."""
     customer = customer_of(ctx, call)
     body = call.body_object()
     contact_in = obj(body, "primaryContact")

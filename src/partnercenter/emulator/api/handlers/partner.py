@@ -13,6 +13,7 @@ INDIRECT_RESELLER_OF = "IsIndirectResellerOf"
 
 
 def list_audit_records(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/auditrecords?startDate=&endDate=&filter=: continuation paging."""
     start = date_param(call, "startDate")
     end = date_param(call, "endDate", end_of_day=True)
     if start is not None and end is not None and end < start:
@@ -57,6 +58,7 @@ def list_audit_records(ctx: ApiContext, call: Call) -> Result:
 
 
 def list_customer_service_requests(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/customers/{id}/servicerequests."""
     customer = customer_of(ctx, call)
     cid = customer["id"]
     items = [r for r in ctx.data.service_requests if r["organization"]["id"] == cid]
@@ -64,6 +66,7 @@ def list_customer_service_requests(ctx: ApiContext, call: Call) -> Result:
 
 
 def get_service_request(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/servicerequests/{id}."""
     srid = call.param("service_request_id")
     found = ctx.data.service_request_index.get(srid)
     if found is None:
@@ -72,6 +75,7 @@ def get_service_request(ctx: ApiContext, call: Call) -> Result:
 
 
 def list_indirect_resellers(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/relationships?relationship_type=IsIndirectCloudSolutionProviderOf."""
     kind = call.query.get("relationship_type")
     if not kind:
         raise invalid(f"relationship_type is required ({INDIRECT_PROVIDER_OF}).")
@@ -88,6 +92,7 @@ def list_indirect_resellers(ctx: ApiContext, call: Call) -> Result:
 
 
 def mfa_adoption(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/applicationmfaadoptionstatus: per app, from the app + user calls seen."""
     names = {app.client_id.lower(): app.name for app in ctx.directory.apps}
     counts = dict(ctx.mfa_usage.counts)
     app_ids = [app.client_id for app in ctx.directory.apps] + [

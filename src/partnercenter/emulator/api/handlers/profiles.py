@@ -37,6 +37,7 @@ def _tagged(ctx: ApiContext, key: str, body: Json, object_type: str, uri: str) -
 
 
 def legal_business(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/profiles/legalbusiness."""
     return _tagged(
         ctx,
         "legalbusiness",
@@ -58,6 +59,7 @@ def legal_business(ctx: ApiContext, call: Call) -> Result:
 
 
 def organization(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/profiles/organization."""
     partner = ctx.data.partner
     return _tagged(
         ctx,
@@ -79,6 +81,7 @@ def organization(ctx: ApiContext, call: Call) -> Result:
 
 
 def mpn(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/profiles/mpn."""
     body: Json = {
         "partnerName": ctx.data.partner_name,
         "mpnId": ctx.data.mpn_id,
@@ -90,6 +93,7 @@ def mpn(ctx: ApiContext, call: Call) -> Result:
 
 
 def billing(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/profiles/billing."""
     return _tagged(
         ctx,
         "billing",
@@ -107,6 +111,7 @@ def billing(ctx: ApiContext, call: Call) -> Result:
 
 
 def support(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/profiles/support."""
     domain = ctx.data.partner.default_domain
     return _tagged(
         ctx,

@@ -35,6 +35,7 @@ def password_problem(password: str) -> str | None:
 
 
 def list_users(ctx: ApiContext, call: Call) -> Result:
+    """GET /v1/customers/{id}/users: continuation paging."""
     customer = customer_of(ctx, call)
     cid = customer["id"]
     page = ctx.pager.continuation(call, ctx.data.users[cid], base=f"/v1/customers/{cid}/users")
@@ -58,6 +59,7 @@ def _password(body: Json, *, required: bool) -> tuple[str, bool] | None:
 
 
 def create_user(ctx: ApiContext, call: Call) -> Result:
+    """POST /v1/customers/{id}/users: 201; 409 if the UPN exists; weak passwords are 400."""
     customer = customer_of(ctx, call)
     cid = customer["id"]
     body = call.body_object()
@@ -104,6 +106,7 @@ def create_user(ctx: ApiContext, call: Call) -> Result:
 
 
 def update_user(ctx: ApiContext, call: Call) -> Result:
+    """PATCH /v1/customers/{id}/users/{user}: the password reset (and name/location); If-Match."""
     customer = customer_of(ctx, call)
     cid = customer["id"]
     uid = call.param("user_id")
