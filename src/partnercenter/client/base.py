@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
-import uuid
 from collections.abc import Callable
 from typing import Any, Self
 
@@ -14,7 +13,7 @@ from ..auth.arguments import check_callable, check_cloud, check_timeout
 from ..auth.policy import RetryPolicy
 from ..clouds import Cloud
 from ..errors import ConfigurationError
-from .core import ClientSettings, check_mfa_mode
+from .core import ClientSettings, check_mfa_mode, new_id
 
 __all__ = ["ClientBase", "DEFAULT_DEADLINE", "DEFAULT_TIMEOUT"]
 
@@ -94,7 +93,7 @@ class ClientBase:
 
     @staticmethod
     def _new_id() -> str:
-        return str(uuid.uuid4())
+        return new_id()
 
     def _derive(self, **changes: Any) -> Self:
         """A shallow copy with other settings, sharing the credential and the HTTP client (the

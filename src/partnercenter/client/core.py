@@ -12,6 +12,7 @@ audience). Header names come from :mod:`partnercenter.wire`; wire facts from
 from __future__ import annotations
 
 import json as jsonlib
+import os
 import platform
 import re
 from collections.abc import Mapping
@@ -41,6 +42,7 @@ __all__ = [
     "build_request",
     "check_before_sending",
     "check_mfa_mode",
+    "new_id",
     "operation_call",
     "resolve_call",
 ]
@@ -54,6 +56,9 @@ USER_AGENT: Final = f"{CLIENT_NAME} httpx/{httpx.__version__} python/{platform.p
 CONTRACT_VERSION: Final = "v1"
 #: Partner Center's ``X-Locale`` default.
 DEFAULT_LOCALE: Final = "en-US"
+
+#: Distinct paths whose parsed URL is kept (see :meth:`ClientSettings.url`).
+URL_CACHE_SIZE: Final = 4096
 
 HTTP_METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
 
@@ -101,6 +106,15 @@ class ClientSettings:
     check_access: bool = True
     #: The headers that are the same on every request, built once.
     base_headers: Mapping[str, str] = field(init=False, repr=False, compare=False)
+    #: The same, encoded once: httpx takes ``(bytes, bytes)`` pairs as they are.
+    base_header_items: tuple[tuple[bytes, bytes], ...] = field(
+        init=False, repr=False, compare=False
+    )
+    #: Parsed URLs by path (bounded): parsing a URL string costs httpx ~30 us a request, more
+    #: than everything else the client adds.
+    url_cache: dict[str, httpx.URL] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         if not isinstance(self.locale, str) or not _LOCALE.match(self.locale):
@@ -121,6 +135,20 @@ class ClientSettings:
         if self.application_name:
             headers[wire.HEADER_APPLICATION] = self.application_name
         object.__setattr__(self, "base_headers", headers)
+        items = tuple((k.encode("ascii"), v.encode("ascii")) for k, v in headers.items())
+        object.__setattr__(self, "base_header_items", items)
+
+    def url(self, path: str) -> httpx.URL:
+        """The parsed URL of ``path`` under the API root, from the cache when seen before."""
+        found = self.url_cache.get(path)
+        if found is None:
+            cache = self.url_cache
+            if len(cache) >= URL_CACHE_SIZE:
+                # Crude but bounded and lock-free: paths repeat (a few operations, a working
+                # set of customers), so refilling after a clear is cheap.
+                cache.clear()
+            found = cache[path] = httpx.URL(self.api_root + path)
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,6 +388,17 @@ def check_before_sending(
     )
 
 
+def new_id() -> str:
+    """A random (version 4) GUID string, for ``MS-RequestId`` / ``MS-CorrelationId``: the same
+    as ``str(uuid.uuid4())`` in under half the time (two per call add up; MSAL spends 30% of
+    a cached token's cost on them)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def build_request(
     settings: ClientSettings,
     call: ApiCall,
@@ -371,15 +410,15 @@ def build_request(
     """The HTTP request for one attempt of ``call``: the same ``request_id`` on every attempt
     (Partner Center's idempotency key), the token of the moment, and a timeout that never
     runs past the call's deadline."""
-    headers = dict(settings.base_headers)
+    headers = list(settings.base_header_items)
     if call.headers:
-        headers.update(call.headers)
-    headers["Authorization"] = "Bearer " + token.token
-    headers[wire.HEADER_REQUEST_ID] = request_id
-    headers[wire.HEADER_CORRELATION_ID] = correlation_id
+        headers.extend((k.encode("ascii"), v.encode("ascii")) for k, v in call.headers.items())
+    headers.append((b"Authorization", b"Bearer " + token.token.encode("ascii")))
+    headers.append((_REQUEST_ID, request_id.encode("ascii")))
+    headers.append((_CORRELATION_ID, correlation_id.encode("ascii")))
     return httpx.Request(
         call.method,
-        settings.api_root + call.path,
+        settings.url(call.path),
         params=call.params,
         headers=headers,
         json=call.json,
@@ -387,3 +426,7 @@ def build_request(
             "timeout": {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
         },
     )
+
+
+_REQUEST_ID: Final = wire.HEADER_REQUEST_ID.encode("ascii")
+_CORRELATION_ID: Final = wire.HEADER_CORRELATION_ID.encode("ascii")

@@ -15,7 +15,6 @@ deadline live here once; :func:`run_call` (blocking) and
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +31,7 @@ from ..errors import (
     PartnerCenterApiError,
 )
 from ..tokens import AccessToken
-from .core import ApiCall, ClientSettings, build_request, check_before_sending
+from .core import ApiCall, ClientSettings, build_request, check_before_sending, new_id
 from .policy import api_retry_delay
 from .responses import ApiResponse, error_from_response, read_response
 
@@ -72,8 +71,8 @@ def call_flow(
     fresh token would not help (900420 audience, 900421 MFA). Raises a
     :class:`~partnercenter.errors.PartnerCenterApiError` subclass.
     """
-    request_id = str(uuid.uuid4())
-    correlation_id = call.correlation_id or settings.correlation_id or str(uuid.uuid4())
+    request_id = new_id()
+    correlation_id = call.correlation_id or settings.correlation_id or new_id()
     started = clock()
     deadline = started + settings.deadline if settings.deadline is not None else None
     token: AccessToken = yield NeedToken()
