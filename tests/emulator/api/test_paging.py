@@ -7,7 +7,10 @@ from typing import Any
 import httpx
 import pytest
 
+from partnercenter.operations import OPERATIONS, Operation, Paging
+
 from .pc import error
+from .test_operations import CASES
 
 
 def walk(pc: httpx.Client, uri: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -137,3 +140,35 @@ def test_utilization_pages_by_continuation(pc: httpx.Client, world: dict[str, An
     assert records[0]["attributes"]["objectType"] == "AzureUtilizationRecord"
     # Same query, same data: generated reproducibly.
     assert walk(pc, uri, params)[0]["items"] == pages[0]["items"]
+
+
+PAGED = [op for op in OPERATIONS if op.paging is not Paging.NONE]
+
+
+@pytest.mark.parametrize("op", PAGED, ids=[op.name for op in PAGED])
+def test_every_paged_operation_walks_to_the_end(
+    op: Operation, pc: httpx.Client, world: dict[str, Any]
+) -> None:
+    param_keys, query, _body, _status, _type = CASES[op.name]
+    path = op.format_path(**{param: world[key] for param, key in param_keys.items()})
+    base = {k: v for k, v in query.items() if k != "size"}
+    everything = [item for page in walk(pc, path, {**base, "size": 1000}) for item in page["items"]]
+    total = len(everything)
+    assert total > 3
+    size = max(1, total // 3)
+    pages = walk(pc, path, {**base, "size": size})
+    assert len(pages) == -(-total // size)
+    assert sum(page["totalCount"] for page in pages) == total
+    assert [item for page in pages for item in page["items"]] == everything
+    following = pages[0]["links"]["next"]
+    if op.paging is Paging.OFFSET:
+        assert "offset=" in following["uri"] and following["headers"] == []
+    else:
+        assert "seekOperation=Next" in following["uri"]
+        assert following["headers"][0]["key"] == "MS-ContinuationToken"
+
+
+def test_head_on_a_get_operation_has_no_body(pc: httpx.Client) -> None:
+    response = pc.head("/v1/invoices")
+    assert response.status_code == 200 and response.content == b""
+    assert response.headers["MS-RequestId"]

@@ -229,6 +229,8 @@ class Dataset:
                 self._add_user(
                     cid, user.object_id, user.upn, first, last or first, ANCHOR - 600 * DAY
                 )
+            for _ in range(3):
+                self._add_generated_user(cid, tenant.default_domain, ANCHOR - 500 * DAY)
             # Every directory customer has an Azure plan and a Microsoft 365 subscription, so
             # examples always find both kinds.
             self._seed_subscriptions(cid, [PRODUCTS[0], PRODUCTS[3]])
