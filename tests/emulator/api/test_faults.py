@@ -171,3 +171,23 @@ def test_fault_rules_unit() -> None:
     assert faults.decide("token", "/t/oauth2/token") is None
     with pytest.raises(FaultError):
         faults.add({"status": 418})
+
+
+def test_lost_response_then_retry_with_the_same_request_id_creates_once(
+    clean_emulator: Emulator, pc: httpx.Client, world: dict[str, Any]
+) -> None:
+    from .test_operations import _customer_body
+
+    before = pc.get("/v1/customers", params={"size": 1000}).json()["totalCount"]
+    clean_emulator.admin(
+        "POST", "faults", {"target": "api", "drop": "after", "count": 1, "path_prefix": "/v1/cust"}
+    )
+    body = _customer_body(world)
+    headers = {"MS-RequestId": "lost-response-retry-1"}
+    with pytest.raises(httpx.TransportError):
+        pc.post("/v1/customers", json=body, headers=headers)
+    # The customer was created although its answer was lost; the retry gets that answer.
+    retry = pc.post("/v1/customers", json=body, headers=headers)
+    assert retry.status_code == 201
+    assert retry.json()["companyProfile"]["domain"] == body["companyProfile"]["domain"]
+    assert pc.get("/v1/customers", params={"size": 1000}).json()["totalCount"] == before + 1

@@ -4,7 +4,8 @@ Rules are added through the admin API (``POST /_emulator/faults``) and apply to 
 Center API, the token service, or both. Each rule fires on a share of the matching requests
 (``rate``), optionally only for the next ``count`` of them, and can delay the answer
 (``latency_ms``), answer an error itself (``status``/``statuses``: 500, 503 or 429), or drop
-the connection without any response (``drop``). Randomness is seeded, so a run is repeatable.
+the connection without any response (``drop``: before the request runs, or ``"after"`` it ran,
+as when a response is lost). Randomness is seeded, so a run is repeatable.
 
 The rules are applied by :class:`FaultMiddleware`, an ASGI layer outside the application's
 routes, so neither the token endpoint nor the API handlers know about them.
@@ -61,7 +62,8 @@ class FaultRule:
     remaining: int | None = None
     statuses: tuple[int, ...] = ()
     latency_ms: float = 0.0
-    #: ``"close"`` (EOF without a response) or ``"reset"`` (TCP reset), or ``None``.
+    #: ``"close"`` (EOF without a response), ``"reset"`` (TCP reset), ``"after"`` (the request
+    #: is carried out, then the connection closes without its answer), or ``None``.
     drop: str | None = None
     retry_after: int = 1
     path_prefix: str = ""
@@ -229,8 +231,8 @@ def _parse(spec: dict[str, Any]) -> FaultRule:
     if not _number(latency) or not 0 <= latency <= MAX_LATENCY_MS:
         raise FaultError(f"'latency_ms' must be a number from 0 to {MAX_LATENCY_MS}")
     drop_raw = spec.get("drop", False)
-    if drop_raw not in (True, False, "close", "reset"):
-        raise FaultError("'drop' must be true, false, 'close' or 'reset'")
+    if drop_raw not in (True, False, "close", "reset", "after"):
+        raise FaultError("'drop' must be true, false, 'close', 'reset' or 'after'")
     drop = "close" if drop_raw is True else (drop_raw or None)
     if drop is not None and statuses:
         raise FaultError("a rule either drops the connection or answers a status, not both")
@@ -306,6 +308,12 @@ class FaultMiddleware:
         if decision.drop is None and decision.status is None:
             await self.app(scope, receive, send)
             return
+        if decision.drop == "after":
+            # The request is carried out, and then its answer is lost: the case idempotent
+            # retries (same MS-RequestId) exist for.
+            await self.app(scope, receive, _discard)
+            await drop_connection(receive, send)
+            return
         if target == "api" and self.on_api_fault is not None:
             self.on_api_fault()
         if decision.drop is not None:
@@ -361,6 +369,10 @@ def _origin(scope: Scope) -> str:
     server = scope.get("server") or ("localhost", None)
     host = server[0] if server[1] is None else f"{server[0]}:{server[1]}"
     return f"{scope.get('scheme', 'https')}://{host}"
+
+
+async def _discard(message: Message) -> None:
+    """An ASGI ``send`` that loses every message."""
 
 
 class ConnectionDropped(Exception):
