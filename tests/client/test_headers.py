@@ -113,3 +113,25 @@ def test_timeout_per_attempt(api: FakeApi, clock: FakeClock) -> None:
     with client(api, clock, timeout=7, deadline=None) as pc:
         pc.get_customer(CUSTOMER)
     assert api.requests[0].extensions["timeout"]["read"] == 7
+
+
+def test_parsed_urls_are_cached_and_bounded(api: FakeApi, clock: FakeClock) -> None:
+    from partnercenter.client import core
+
+    with client(api, clock) as pc:
+        pc.get_customer(CUSTOMER)
+        pc.get_customer(CUSTOMER)
+        cache = pc.settings.url_cache
+        assert list(cache) == [f"/v1/customers/{CUSTOMER}"]
+        for n in range(core.URL_CACHE_SIZE + 5):
+            pc.settings.url(f"/v1/customers/c{n}")
+        assert len(cache) <= core.URL_CACHE_SIZE
+    assert len({str(r.url) for r in api.requests}) == 1
+
+
+def test_ids_are_version_4_guids() -> None:
+    from partnercenter.client.core import new_id
+
+    ids = {new_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(GUID.match(i) and uuid.UUID(i).version == 4 for i in ids)

@@ -342,3 +342,21 @@ async def test_async_invalidate(clock: FakeClock) -> None:
         first = await credential.get_token()
         assert credential.invalidate(first)
         assert (await credential.get_token()).token != first.token
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"headers": {"X-Mine": "ok\r\nInjected: 1"}}, "headers['X-Mine']"),
+        ({"headers": {"Bad Name": "v"}}, "headers"),
+        ({"if_match": "é"}, "if_match"),
+        ({"correlation_id": "two\nlines"}, "correlation_id"),
+    ],
+)
+def test_header_values_are_checked(
+    api: FakeApi, clock: FakeClock, kwargs: dict[str, Any], argument: str
+) -> None:
+    with client(api, clock) as pc, pytest.raises(ConfigurationError) as caught:
+        pc.request("get_customer", customer_id=CUSTOMER, **kwargs)
+    assert caught.value.argument == argument
+    assert api.requests == []

@@ -4,9 +4,8 @@ Nothing here does I/O or reads a clock. :class:`ApiCall` describes one logical c
 operation from :mod:`partnercenter.operations` or a method and path); :func:`build_request`
 turns one attempt of it into an ``httpx.Request``; :func:`check_before_sending` refuses, before
 anything goes over the wire, what Partner Center would refuse anyway (an app-only token on an
-app + user operation, an app + user token without MFA, a token for the retired Azure AD Graph
-audience). Header names come from :mod:`partnercenter.wire`; wire facts from
-``shared/reference/partner-center-api.md``.
+app + user operation, an app + user token without MFA). Header names come from
+:mod:`partnercenter.wire`; wire facts from ``shared/reference/partner-center-api.md``.
 """
 
 from __future__ import annotations
@@ -34,10 +33,10 @@ from ..operations import Operation
 from ..tokens import AccessToken
 
 __all__ = [
+    "CLIENT_NAME",
     "ApiCall",
     "ClientSettings",
     "MfaCheck",
-    "CLIENT_NAME",
     "api_path",
     "build_request",
     "check_before_sending",
@@ -71,7 +70,7 @@ _OK_STATUSES: Final[Mapping[str, frozenset[int]]] = {
 _VERSION_PREFIX: Final = re.compile(r"^/v\d+(/|$)", re.IGNORECASE)
 _LOCALE: Final = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 # Header values may not carry control characters (httpx would refuse them later, less clearly).
-_HEADER_VALUE: Final = re.compile(r"^[\x20-\x7e]{1,256}$")
+_HEADER_VALUE: Final = re.compile(r"^[\x20-\x7e]{1,2048}$")
 
 
 def check_mfa_mode(value: object) -> MfaCheck:
@@ -87,7 +86,7 @@ def check_mfa_mode(value: object) -> MfaCheck:
 
 def _header_value(argument: str, value: object) -> str:
     if not isinstance(value, str) or not _HEADER_VALUE.match(value):
-        raise ConfigurationError(argument, "must be printable ASCII text, 1 to 256 characters")
+        raise ConfigurationError(argument, "must be printable ASCII text, 1 to 2048 characters")
     return value
 
 
@@ -202,8 +201,13 @@ def _query(params: Mapping[str, object] | None) -> dict[str, str] | None:
 def _extra_headers(
     headers: Mapping[str, str] | None, if_match: str | None
 ) -> dict[str, str] | None:
-    extra = dict(headers) if headers else {}
+    extra: dict[str, str] = {}
+    for name, value in (headers or {}).items():
+        if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9-]{1,64}$", name):
+            raise ConfigurationError("headers", f"{name!r} is not a header name")
+        extra[name] = _header_value(f"headers[{name!r}]", value)
     if if_match is not None:
+        _header_value("if_match", if_match)
         # ETags travel double-quoted (RFC 9110); Partner Center's bodies carry them bare.
         value = if_match if if_match.startswith(('"', 'W/"')) else f'"{if_match}"'
         extra["If-Match"] = value
@@ -242,6 +246,8 @@ def operation_call(
         value = path_params.get(param)
         if not isinstance(value, str) or not value.strip():
             raise ConfigurationError(param, f"{op.name} needs a non-empty {param} (a string)")
+    if correlation_id is not None:
+        _header_value("correlation_id", correlation_id)
     return ApiCall(
         method=op.method,
         path=op.format_path(**path_params),
@@ -314,6 +320,8 @@ def resolve_call(
         )
     if not isinstance(path, str) or not path.strip():
         raise ConfigurationError("path", f"{method} needs a path such as /v1/customers")
+    if correlation_id is not None:
+        _header_value("correlation_id", correlation_id)
     full = api_path(path.strip(), api_root)
     found = operations.match(method, full.split("?", 1)[0])
     op = found[0] if found is not None else None
