@@ -452,6 +452,26 @@ def test_post_retry_after_a_lost_answer_creates_once(emu: Emulator) -> None:
     assert emu.admin("GET", "api")["replayed"] == replayed + 1
 
 
+def test_answer_lost_by_the_server_is_replayed(clean: Emulator, world: dict[str, Any]) -> None:
+    """The emulator's ``drop: "after"`` fault carries a request out, then drops its answer."""
+    emu = clean
+    cid = world["customer_id"]
+    replayed = emu.admin("GET", "api")["replayed"]
+    sleeps: list[float] = []
+    with user_client(emu, sleep=sleeps.append) as pc:
+        users = len(pc.list_customer_users(cid, size=500).collect())
+        customers = len(pc.list_customers(size=1000).collect())
+        rule = {"target": "api", "drop": "after", "count": 1}
+        emu.admin("POST", "faults", {**rule, "path_prefix": f"/v1/customers/{cid}/users"})
+        user = pc.create_customer_user(cid, new_user(world))
+        emu.admin("POST", "faults", {**rule, "path_prefix": "/v1/customers"})
+        customer = pc.create_customer(new_customer())
+        assert len(pc.list_customer_users(cid, size=500).collect()) == users + 1
+        assert len(pc.list_customers(size=1000).collect()) == customers + 1
+    assert user["id"] and customer["id"] and len(sleeps) == 2
+    assert emu.admin("GET", "api")["replayed"] == replayed + 2
+
+
 # -- throttling and injected faults -------------------------------------------------------------
 def time_travel(emu: Emulator, sleeps: list[float]) -> Callable[[float], None]:
     """A sleep that moves the emulator's clock instead of waiting."""
