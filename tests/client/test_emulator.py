@@ -490,7 +490,8 @@ def test_throttling_with_retry_after(clean: Emulator) -> None:
         emu.admin("POST", "throttling", {"rate_per_second": 0.5, "burst": 2})
         for _ in range(5):
             pc.get_legal_business_profile()
-    assert sleeps and all(s == 2 for s in sleeps)  # exactly Retry-After (1 / 0.5 s)
+    # Exactly Retry-After: 2 s at 0.5 requests a second (1 s if the bucket refilled meanwhile).
+    assert sleeps and all(s in (1, 2) for s in sleeps) and 2 in sleeps
     assert emu.admin("GET", "api")["throttled"] >= len(sleeps)
 
 
@@ -501,7 +502,7 @@ def test_throttled_beyond_the_policy(clean: Emulator) -> None:
         pc.get_legal_business_profile()
         with pytest.raises(ThrottledError) as caught:
             pc.get_legal_business_profile()
-    assert caught.value.retry_after == 100
+    assert caught.value.retry_after is not None and 95 <= caught.value.retry_after <= 100
     assert caught.value.attempts == 1
 
 
