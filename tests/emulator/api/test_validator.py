@@ -95,3 +95,21 @@ def test_request_ids_echo_or_generate() -> None:
     assert generated.cv.endswith(".0")
     extended = request_ids(Headers({"MS-CV": "AbCdEfGhIjKlMnOp.1"}))
     assert extended.cv == "AbCdEfGhIjKlMnOp.1.0"
+
+
+@pytest.mark.parametrize("mangle", ["bang", "plus", "extra", "short", "pad"])
+def test_mangled_signatures_are_refused(keys: KeyRing, mangle: str) -> None:
+    clock = Clock(source=lambda: 1_000_000.0)
+    validator = TokenValidator(keys, clock, TENANT, {AUDIENCE})
+    token = keys.sign(_claims(clock.now()))
+    head, _, signature = token.rpartition(".")
+    mangled = {
+        "bang": signature[:100] + "!" + signature[101:],
+        "plus": signature[:100] + "+" + signature[101:],
+        "extra": signature + "A",
+        "short": signature[:-1],
+        "pad": signature[:-2] + "==",
+    }[mangle]
+    with pytest.raises(ApiError) as raised:
+        validator.validate(f"{head}.{mangled}")
+    assert raised.value.status == 401
