@@ -293,6 +293,9 @@ class MfaMissingError(AuthenticationError):
         super().__init__(message, hint=hint)
         self.amr = tuple(amr)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_error, (type(self), dict(self.__dict__)))
+
 
 class RefreshTokenStoreError(PartnerCenterError):
     """A refresh-token store cannot be read or written. ``location`` names the file (or the
@@ -304,6 +307,18 @@ class RefreshTokenStoreError(PartnerCenterError):
         super().__init__(message, hint=hint)
         self.location = location
         self.reason = reason
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Picklable despite keyword-only arguments: stores are used from worker processes.
+        return (_rebuild_error, (type(self), dict(self.__dict__)))
+
+
+def _rebuild_error(cls: type[PartnerCenterError], state: dict[str, Any]) -> PartnerCenterError:
+    """Unpickle an error whose ``__init__`` takes keyword-only arguments."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, state.get("message", ""))
+    error.__dict__.update(state)
+    return error
 
 
 class PartnerCenterApiError(PartnerCenterError):
