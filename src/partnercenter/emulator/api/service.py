@@ -188,6 +188,10 @@ class PartnerCenterApi:
             raise Throttled(retry_after)
         query = _query(request)
         body = await _read_json(request) if method in _BODY_METHODS else None
+        context = self._context
+        if context is None:
+            # The first call builds the data (~0.1 s) off the event loop.
+            context = await anyio.to_thread.run_sync(self.context)
         replay_key = None
         if method in _REPLAYED_METHODS and ids.request_id_sent:
             replay_key = (
@@ -202,10 +206,6 @@ class PartnerCenterApi:
                 return _response(
                     stored.status, stored.body, {**ids.headers(), **dict(stored.headers)}
                 )
-        context = self._context
-        if context is None:
-            # The first call builds the data (~0.1 s) off the event loop.
-            context = await anyio.to_thread.run_sync(self.context)
         call = Call(
             op=op,
             params=params,
