@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
 import httpx
 import pytest
 
+from partnercenter.emulator import Emulator
 from partnercenter.emulator.api.catalog_data import PRODUCTS, catalog_item_id
 
 from .pc import error
@@ -277,3 +279,31 @@ def test_query_parameter_validation(pc: httpx.Client, world: dict[str, Any]) -> 
     ]
     for uri in bad:
         assert error(pc.get(uri)) == (400, 3000), uri
+
+
+def test_concurrent_retries_of_one_post_create_once(
+    emulator: Emulator, user_token: str, world: dict[str, Any]
+) -> None:
+    body = _customer_body(world)
+    headers = {"Authorization": f"Bearer {user_token}", "MS-RequestId": str(uuid.uuid4())}
+
+    async def burst() -> list[httpx.Response]:
+        async with httpx.AsyncClient(
+            base_url=emulator.base_url, verify=emulator.verify, timeout=20
+        ) as client:
+            return await asyncio.gather(
+                *(client.post("/v1/customers", json=body, headers=headers) for _ in range(16))
+            )
+
+    responses = asyncio.run(burst())
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["id"] for r in responses}) == 1
+    domain = body["companyProfile"]["domain"]
+    spec = f'{{"Field":"Domain","Value":"{domain}","Operator":"starts_with"}}'
+    with httpx.Client(base_url=emulator.base_url, verify=emulator.verify) as client:
+        found = client.get(
+            "/v1/customers",
+            params={"filter": spec},
+            headers={"Authorization": headers["Authorization"]},
+        ).json()
+    assert found["totalCount"] == 1
