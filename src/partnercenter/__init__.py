@@ -21,6 +21,11 @@ from .auth import (  # noqa: E402
     RetryPolicy,
     TokenCache,
 )
+from .auth.consent import secure_app_consent  # noqa: E402
+from .auth.device_code import DeviceCodeCredential  # noqa: E402
+from .auth.interactive import InteractiveBrowserCredential  # noqa: E402
+from .auth.signin_protocol import DeviceCode  # noqa: E402
+from .auth.user_credential import SignInResult  # noqa: E402
 from .client import PartnerClient  # noqa: E402
 from .clouds import Cloud  # noqa: E402
 from .errors import (  # noqa: E402
@@ -29,7 +34,12 @@ from .errors import (  # noqa: E402
     PartnerCenterApiError,
     PartnerCenterError,
 )
-from .stores import MemoryRefreshTokenStore, RefreshTokenStore  # noqa: E402
+from .stores import (  # noqa: E402
+    FileRefreshTokenStore,
+    KeyringRefreshTokenStore,
+    MemoryRefreshTokenStore,
+    RefreshTokenStore,
+)
 from .tokens import AccessToken  # noqa: E402
 
 __all__ = [
@@ -41,6 +51,11 @@ __all__ = [
     "CertificateCredential",
     "ClientSecretCredential",
     "Cloud",
+    "DeviceCode",
+    "DeviceCodeCredential",
+    "FileRefreshTokenStore",
+    "InteractiveBrowserCredential",
+    "KeyringRefreshTokenStore",
     "MemoryRefreshTokenStore",
     "MemoryTokenCache",
     "PartnerCenterApiError",
@@ -49,6 +64,8 @@ __all__ = [
     "RefreshTokenCredential",
     "RefreshTokenStore",
     "RetryPolicy",
+    "SignInResult",
     "TokenCache",
     "__version__",
+    "secure_app_consent",
 ]

@@ -13,6 +13,8 @@ from .azure_adapter import AzureCredentialAdapter
 from .certificate import CertificateCredential
 from .client import AsyncPartnerClient
 from .client_secret import ClientSecretCredential
+from .device_code import DeviceCodeCredential
+from .interactive import InteractiveBrowserCredential
 from .refresh_token import RefreshTokenCredential
 
 __all__ = [
@@ -21,5 +23,7 @@ __all__ = [
     "AzureCredentialAdapter",
     "CertificateCredential",
     "ClientSecretCredential",
+    "DeviceCodeCredential",
+    "InteractiveBrowserCredential",
     "RefreshTokenCredential",
 ]

@@ -6,7 +6,6 @@ Takes a blocking store (memory, file) or an async one (e.g. asyncio Redis): what
 
 from __future__ import annotations
 
-import inspect
 import os
 from typing import Unpack
 
@@ -14,10 +13,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..auth.assertion import AssertionAlgorithm
+from ..auth.protocol import TokenResponse
 from ..auth.refresh_token import missing_refresh_token, refresh_token_setup
 from ..clouds import Cloud
 from ..stores import AsyncRefreshTokenStore, RefreshTokenStore
 from ..tokens import AccessToken
+from .redemption import redeem_stored
 from .token_endpoint import AsyncCredentialOptions, AsyncTokenEndpointCredential
 
 __all__ = ["RefreshTokenCredential"]
@@ -79,13 +80,12 @@ class RefreshTokenCredential(AsyncTokenEndpointCredential):
         return self._store
 
     async def _fetch(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> AccessToken:
-        loaded = self._store.load(self.store_key)
-        refresh_token = await loaded if inspect.isawaitable(loaded) else loaded
-        if not refresh_token:
+        async def redeem(refresh_token: str) -> TokenResponse:
+            return await self._request_token(scopes, tenant, claims, refresh_token=refresh_token)
+
+        # Rotation, the inactivity warning and the retry after a concurrent rotation, as in the
+        # blocking credential.
+        response = await redeem_stored(self._store, self.store_key, self._clock(), redeem)
+        if response is None:
             raise missing_refresh_token(self.store_key)
-        response = await self._request_token(scopes, tenant, claims, refresh_token=refresh_token)
-        if response.refresh_token and response.refresh_token != refresh_token:
-            saved = self._store.save(self.store_key, response.refresh_token)
-            if inspect.isawaitable(saved):
-                await saved
         return response.access_token

@@ -23,6 +23,8 @@ from .arguments import check_client_id, check_secret, check_tenant
 from .assertion import AssertionAlgorithm
 from .certificate import certificate_auth
 from .client_auth import ClientAuth, NoClientAuth, SecretAuth
+from .protocol import TokenResponse
+from .redemption import redeem_stored
 from .token_endpoint import CredentialOptions, TokenEndpointCredential
 
 __all__ = ["RefreshTokenCredential", "refresh_token_setup"]
@@ -167,12 +169,12 @@ class RefreshTokenCredential(TokenEndpointCredential):
         return self._store
 
     def _fetch(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> AccessToken:
-        refresh_token = self._store.load(self.store_key)
-        if not refresh_token:
+        def redeem(refresh_token: str) -> TokenResponse:
+            return self._request_token(scopes, tenant, claims, refresh_token=refresh_token)
+
+        # Rotation (each new refresh token saved back), the 90-day inactivity warning for
+        # stores that keep records, and a retry when another process rotated the token.
+        response = redeem_stored(self._store, self.store_key, self._clock(), redeem)
+        if response is None:
             raise missing_refresh_token(self.store_key)
-        response = self._request_token(scopes, tenant, claims, refresh_token=refresh_token)
-        if response.refresh_token and response.refresh_token != refresh_token:
-            # Rotation: Azure AD answered with a new refresh token; keep only the newest.
-            # (Concurrent redemptions may each store theirs: every one is valid.)
-            self._store.save(self.store_key, response.refresh_token)
         return response.access_token

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .consent import consent
 from .emulator import emulator
 
 
@@ -15,3 +16,4 @@ def cli() -> None:
 
 
 cli.add_command(emulator)
+cli.add_command(consent)

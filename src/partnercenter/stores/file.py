@@ -216,6 +216,16 @@ class FileRefreshTokenStore:
             self._write(entries)
             return new
 
+    def check(self) -> None:
+        """Make sure the store can be used now: the directory and lock can be created, the
+        file (if any) reads with this key, and a key is at hand for writing (made in the OS
+        keyring if that is the source and it has none). Raises
+        :class:`~partnercenter.errors.RefreshTokenStoreError` otherwise. ``partnercenter
+        consent`` calls it before the sign-in, so a store problem never wastes one."""
+        with self._transaction():
+            if not self.plaintext:
+                self._resolve_key(create=True)
+
     @property
     def encrypted(self) -> bool:
         """False only for a plaintext store."""

@@ -125,5 +125,15 @@ class KeyringRefreshTokenStore:
                     return  # deleted meanwhile by another process: the goal is reached
                 raise keyring_error(self._location, "delete from", exc) from None
 
+    def check(self) -> None:
+        """Make sure the OS keyring can be used now (raises
+        :class:`~partnercenter.errors.RefreshTokenStoreError` otherwise)."""
+        try:
+            self._keyring().get_password(self.service, "partnercenter-store-check")
+        except RefreshTokenStoreError:
+            raise
+        except Exception as exc:
+            raise keyring_error(self._location, "read", exc) from None
+
     def __repr__(self) -> str:
         return f"KeyringRefreshTokenStore(service={self.service!r})"

@@ -1,0 +1,132 @@
+"""Async twin of :class:`partnercenter.InteractiveBrowserCredential`.
+
+The loopback server is the same threaded one; the coroutine waits for it in a worker thread
+(cancellable), and opening the browser also runs in a worker thread because
+``webbrowser.open`` may block until the browser process exits.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from typing import Unpack
+
+import anyio.to_thread
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from ..auth.assertion import AssertionAlgorithm
+from ..auth.flow import token_flow
+from ..auth.interactive import (
+    DEFAULT_SIGN_IN_TIMEOUT,
+    OpenBrowser,
+    check_browser_options,
+    code_redemption_request,
+    open_url,
+    redirect_code,
+    start_authorization,
+)
+from ..auth.loopback import LoopbackServer
+from ..auth.protocol import TokenRequest, TokenResponse
+from ..auth.signin_protocol import new_state
+from ..stores import AsyncRefreshTokenStore, RefreshTokenStore
+from .flow import run_flow
+from .token_endpoint import AsyncCredentialOptions
+from .user_credential import AsyncUserSignInCredential
+
+__all__ = ["InteractiveBrowserCredential"]
+
+logger = logging.getLogger("partnercenter.auth")
+
+
+class InteractiveBrowserCredential(AsyncUserSignInCredential):
+    """App + user tokens from a browser sign-in (authorization code + PKCE), async. Same
+    arguments as :class:`partnercenter.InteractiveBrowserCredential`; ``open_browser`` (when a
+    callable) runs in a worker thread."""
+
+    def __init__(
+        self,
+        tenant_id: str,
+        client_id: str,
+        *,
+        redirect_port: int = 0,
+        open_browser: OpenBrowser = True,
+        login_hint: str | None = None,
+        prompt: str | None = None,
+        sign_in_timeout: float = DEFAULT_SIGN_IN_TIMEOUT,
+        store: RefreshTokenStore | AsyncRefreshTokenStore | None = None,
+        store_key: str | None = None,
+        client_secret: str | None = None,
+        certificate_path: str | os.PathLike[str] | None = None,
+        certificate_data: bytes | None = None,
+        password: str | bytes | None = None,
+        private_key: rsa.RSAPrivateKey | None = None,
+        certificate: x509.Certificate | None = None,
+        algorithm: AssertionAlgorithm = "PS256",
+        **options: Unpack[AsyncCredentialOptions],
+    ) -> None:
+        check_browser_options(open_browser, redirect_port, sign_in_timeout, prompt, login_hint)
+        self._open_browser = open_browser
+        self._redirect_port = redirect_port
+        self._login_hint = login_hint
+        self._prompt = prompt
+        self._sign_in_timeout = float(sign_in_timeout)
+        super().__init__(
+            tenant_id,
+            client_id,
+            kind="browser",
+            store=store,
+            store_key=store_key,
+            client_secret=client_secret,
+            certificate_path=certificate_path,
+            certificate_data=certificate_data,
+            password=password,
+            private_key=private_key,
+            certificate=certificate,
+            algorithm=algorithm,
+            **options,
+        )
+
+    async def _sign_in(
+        self, scopes: tuple[str, ...], tenant: str, claims: str | None
+    ) -> TokenResponse:
+        state = new_state()
+        with LoopbackServer(state, port=self._redirect_port) as server:
+            authorization = start_authorization(
+                self.cloud,
+                tenant,
+                self.client_id,
+                scopes,
+                self.endpoint_version,
+                server.redirect_uri,
+                state,
+                login_hint=self._login_hint,
+                prompt=self._prompt,
+                claims=claims,
+            )
+            logger.info("browser sign-in: waiting for the redirect on %s", server.redirect_uri)
+            await anyio.to_thread.run_sync(
+                functools.partial(open_url, self._open_browser, authorization.url),
+                abandon_on_cancel=True,
+            )
+            # On cancellation the worker is abandoned; closing the server releases it.
+            params = await anyio.to_thread.run_sync(
+                server.wait, self._sign_in_timeout, abandon_on_cancel=True
+            )
+        code = redirect_code(params, authorization, self._sign_in_timeout, self._clock())
+
+        def build(now: float) -> TokenRequest:
+            return code_redemption_request(
+                self.cloud,
+                tenant,
+                self.client_id,
+                self._client_auth,
+                self.endpoint_version,
+                authorization,
+                code,
+                now,
+            )
+
+        flow = token_flow(build, retry=self._retry, clock=self._clock, random=self._random)
+        return await run_flow(flow, self._client().send, self._sleep)

@@ -1,0 +1,68 @@
+"""Async twin of :mod:`partnercenter.auth.redemption`: the same steps, with ``await``, for
+blocking stores and async ones (whatever a store call returns is awaited when awaitable)."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from ..auth.protocol import TokenResponse
+from ..auth.redemption import warn_if_expiring
+from ..errors import InvalidGrantError
+from ..stores import AsyncRefreshTokenStore, RefreshTokenStore
+from ..stores.records import RefreshTokenRecord
+
+__all__ = ["load_stored", "redeem_stored", "resolve"]
+
+logger = logging.getLogger("partnercenter.auth")
+
+T = TypeVar("T")
+
+
+async def resolve(value: T | Awaitable[T]) -> T:
+    """``value``, awaited if it is awaitable (a store may be blocking or async)."""
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+async def load_stored(
+    store: RefreshTokenStore | AsyncRefreshTokenStore, store_key: str, now: float
+) -> str | None:
+    """The stored refresh token, warning first if it nears the inactivity limit."""
+    load_record: Callable[[str], Any] | None = getattr(store, "load_record", None)
+    if load_record is None:
+        loaded: str | None = await resolve(store.load(store_key))
+        return loaded
+    record: RefreshTokenRecord | None = await resolve(load_record(store_key))
+    if record is None:
+        return None
+    warn_if_expiring(record, now, store_key)
+    return record.refresh_token
+
+
+async def redeem_stored(
+    store: RefreshTokenStore | AsyncRefreshTokenStore,
+    store_key: str,
+    now: float,
+    redeem: Callable[[str], Awaitable[TokenResponse]],
+) -> TokenResponse | None:
+    """Redeem the stored refresh token and save the rotated one; ``None`` if none is stored
+    (see :func:`partnercenter.auth.redemption.redeem_stored`)."""
+    refresh_token = await load_stored(store, store_key, now)
+    if not refresh_token:
+        return None
+    try:
+        response = await redeem(refresh_token)
+    except InvalidGrantError:
+        newer: str | None = await resolve(store.load(store_key))
+        if not newer or newer == refresh_token:
+            raise
+        logger.info("the stored refresh token changed while it was redeemed; retrying with it")
+        refresh_token = newer
+        response = await redeem(refresh_token)
+    if response.refresh_token and response.refresh_token != refresh_token:
+        await resolve(store.save(store_key, response.refresh_token))
+    return response

@@ -1,0 +1,141 @@
+"""Device-code sign-in (RFC 8628): for machines without a browser (SSH sessions, containers).
+
+The credential asks Azure AD for a code, shows the user where to enter it (the prompt callback;
+by default the message is printed), and polls the token endpoint until the user has signed in
+on any other device. The refresh token goes to the store, so later calls are silent.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Callable
+from typing import Unpack
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from ..errors import ConfigurationError
+from ..stores import RefreshTokenStore
+from .assertion import AssertionAlgorithm
+from .protocol import TokenRequest, TokenResponse
+from .signin_flow import device_code_flow, run_signin_flow
+from .signin_protocol import DeviceCode, device_code_form, device_code_request
+from .token_endpoint import CredentialOptions, TokenEndpointCore
+from .user_credential import UserSignInCredential
+
+__all__ = [
+    "DeviceCodeCredential",
+    "DeviceCodeRequests",
+    "check_device_options",
+    "print_device_code",
+]
+
+
+def print_device_code(device_code: DeviceCode) -> None:
+    """The default prompt: print Azure AD's message (where to go, which code) to stderr."""
+    print(device_code.message, file=sys.stderr)
+    sys.stderr.flush()
+
+
+def check_device_options(prompt_callback: object, sign_in_timeout: object) -> None:
+    """Check the device-code options (shared with the async twin)."""
+    if prompt_callback is not None and not callable(prompt_callback):
+        raise ConfigurationError("prompt_callback", "must be a callable taking a DeviceCode")
+    if sign_in_timeout is not None and (
+        isinstance(sign_in_timeout, bool)
+        or not isinstance(sign_in_timeout, int | float)
+        or not math.isfinite(sign_in_timeout)
+        or sign_in_timeout <= 0
+    ):
+        raise ConfigurationError("sign_in_timeout", "must be a positive number of seconds")
+
+
+class DeviceCodeRequests(TokenEndpointCore):
+    """Builds the device-code requests (shared by the sync and async credentials)."""
+
+    def _device_start(self, tenant: str, scopes: tuple[str, ...], now: float) -> TokenRequest:
+        # The devicecode endpoint takes no client credential: only the polls authenticate.
+        return device_code_request(
+            self.cloud, tenant, self.client_id, scopes, self.endpoint_version
+        )
+
+    def _device_poll(
+        self, tenant: str, scopes: tuple[str, ...], code: DeviceCode, now: float
+    ) -> TokenRequest:
+        url = self.cloud.token_url(tenant, self.endpoint_version)
+        auth = self._client_auth.parts(url, now)
+        form = device_code_form(self.client_id, code.device_code, scopes, self.endpoint_version)
+        form.update(auth.form)
+        return TokenRequest(
+            url=url,
+            form=form,
+            headers=dict(auth.headers),
+            secrets=(*auth.secrets, code.device_code),
+        )
+
+
+class DeviceCodeCredential(DeviceCodeRequests, UserSignInCredential):
+    """App + user tokens from a device-code sign-in (no browser needed on this machine).
+
+    The first ``get_token`` (or :meth:`authenticate`) gets a code from Azure AD and calls
+    ``prompt_callback`` with a :class:`~partnercenter.auth.signin_protocol.DeviceCode`
+    (``message``, ``user_code``, ``verification_uri``, ``expires_on``); the default prints the
+    message. The user opens the page on any device, enters the code and signs in (MFA,
+    consent); meanwhile the credential polls, honouring ``interval`` and ``slow_down``.
+    ``sign_in_timeout`` stops waiting earlier than the code's own expiry (15 minutes).
+
+    The refresh token is kept in ``store`` (default: in memory) under ``store_key``; later calls
+    redeem it silently. ``client_secret`` or a certificate for confidential apps, as for
+    :class:`~partnercenter.RefreshTokenCredential`. Other options:
+    :class:`~partnercenter.auth.token_endpoint.CredentialOptions`.
+    """
+
+    def __init__(
+        self,
+        tenant_id: str,
+        client_id: str,
+        *,
+        prompt_callback: Callable[[DeviceCode], object] | None = None,
+        sign_in_timeout: float | None = None,
+        store: RefreshTokenStore | None = None,
+        store_key: str | None = None,
+        client_secret: str | None = None,
+        certificate_path: str | os.PathLike[str] | None = None,
+        certificate_data: bytes | None = None,
+        password: str | bytes | None = None,
+        private_key: rsa.RSAPrivateKey | None = None,
+        certificate: x509.Certificate | None = None,
+        algorithm: AssertionAlgorithm = "PS256",
+        **options: Unpack[CredentialOptions],
+    ) -> None:
+        check_device_options(prompt_callback, sign_in_timeout)
+        self._prompt_callback = prompt_callback or print_device_code
+        self._sign_in_timeout = sign_in_timeout
+        super().__init__(
+            tenant_id,
+            client_id,
+            kind="device_code",
+            store=store,
+            store_key=store_key,
+            client_secret=client_secret,
+            certificate_path=certificate_path,
+            certificate_data=certificate_data,
+            password=password,
+            private_key=private_key,
+            certificate=certificate,
+            algorithm=algorithm,
+            **options,
+        )
+
+    def _sign_in(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> TokenResponse:
+        flow = device_code_flow(
+            lambda now: self._device_start(tenant, scopes, now),
+            lambda now, code: self._device_poll(tenant, scopes, code, now),
+            retry=self._retry,
+            clock=self._clock,
+            random=self._random,
+            timeout=self._sign_in_timeout,
+        )
+        return run_signin_flow(flow, self._client().send, self._sleep, self._prompt_callback)

@@ -1,0 +1,283 @@
+"""Browser sign-in: authorization code + PKCE (S256) + ``state``, via a loopback redirect.
+
+The credential listens on a free ``127.0.0.1`` port, opens the browser at Azure AD's authorize
+page (``redirect_uri=http://localhost:{port}``), waits for the redirect with the code, checks its
+``state``, and redeems the code with the PKCE verifier. The refresh token goes to the store, so
+later ``get_token`` calls (and other processes sharing a persistent store) are silent.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import sys
+import webbrowser
+from collections.abc import Callable
+from typing import Unpack
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from ..clouds import Cloud, EndpointVersion
+from ..errors import ConfigurationError, SignInError
+from ..stores import RefreshTokenStore
+from .assertion import AssertionAlgorithm
+from .client_auth import ClientAuth
+from .flow import run_flow, token_flow
+from .loopback import LoopbackServer
+from .protocol import TokenRequest, TokenResponse
+from .signin_protocol import (
+    AuthorizationRequest,
+    StateMismatch,
+    authorization_code_form,
+    authorize_url,
+    new_pkce,
+    new_state,
+    parse_redirect,
+)
+from .token_endpoint import CredentialOptions
+from .user_credential import UserSignInCredential
+
+__all__ = [
+    "DEFAULT_SIGN_IN_TIMEOUT",
+    "InteractiveBrowserCredential",
+    "OpenBrowser",
+    "check_browser_options",
+    "code_redemption_request",
+    "open_url",
+    "redirect_code",
+    "start_authorization",
+]
+
+logger = logging.getLogger("partnercenter.auth")
+
+#: How long a browser sign-in may take (seconds) before it fails with SignInError.
+DEFAULT_SIGN_IN_TIMEOUT = 300.0
+_PROMPTS = frozenset({"login", "consent", "select_account", "none"})
+
+#: ``open_browser=``: True opens the system browser (``webbrowser``), False prints the URL,
+#: a callable receives the URL (e.g. to drive a test browser, or to show it in a UI).
+OpenBrowser = bool | Callable[[str], object]
+
+
+def check_browser_options(
+    open_browser: object,
+    redirect_port: object,
+    sign_in_timeout: object,
+    prompt: object,
+    login_hint: object,
+) -> None:
+    """Check the browser sign-in options (shared with the async twin)."""
+    if not (isinstance(open_browser, bool) or callable(open_browser)):
+        raise ConfigurationError("open_browser", "must be True, False or a callable taking a URL")
+    if (
+        isinstance(redirect_port, bool)
+        or not isinstance(redirect_port, int)
+        or not 0 <= redirect_port <= 65535
+    ):
+        raise ConfigurationError("redirect_port", "must be a port number, or 0 for any free port")
+    if sign_in_timeout is not None and (
+        isinstance(sign_in_timeout, bool)
+        or not isinstance(sign_in_timeout, int | float)
+        or not math.isfinite(sign_in_timeout)
+        or sign_in_timeout <= 0
+    ):
+        raise ConfigurationError("sign_in_timeout", "must be a positive number of seconds")
+    if prompt is not None and prompt not in _PROMPTS:
+        raise ConfigurationError("prompt", f"must be one of {sorted(_PROMPTS)} or None")
+    if login_hint is not None and not isinstance(login_hint, str):
+        raise ConfigurationError("login_hint", "must be a user name (UPN) string")
+
+
+def open_url(open_browser: OpenBrowser, url: str) -> None:
+    """Show ``url`` to the user as ``open_browser`` says; print it when no browser opened."""
+    if callable(open_browser):
+        open_browser(url)
+        return
+    opened = False
+    if open_browser:
+        try:
+            opened = webbrowser.open(url)
+        except webbrowser.Error:
+            opened = False
+    if not opened:
+        # The URL carries no secret (PKCE keeps the verifier here), so it may be shown.
+        print(
+            f"To sign in, open this address in a browser on this machine:\n{url}",
+            file=sys.stderr,
+        )
+        sys.stderr.flush()
+
+
+def start_authorization(
+    cloud: Cloud,
+    tenant: str,
+    client_id: str,
+    scopes: tuple[str, ...],
+    version: EndpointVersion,
+    redirect_uri: str,
+    state: str,
+    *,
+    login_hint: str | None,
+    prompt: str | None,
+    claims: str | None,
+) -> AuthorizationRequest:
+    """The authorize URL and what to check on return (a fresh PKCE pair)."""
+    pkce = new_pkce()
+    url = authorize_url(
+        cloud,
+        tenant,
+        client_id,
+        redirect_uri=redirect_uri,
+        scopes=scopes,
+        state=state,
+        pkce=pkce,
+        version=version,
+        login_hint=login_hint,
+        prompt=prompt,
+        claims=claims,
+    )
+    return AuthorizationRequest(url, redirect_uri, state, pkce, scopes)
+
+
+def code_redemption_request(
+    cloud: Cloud,
+    tenant: str,
+    client_id: str,
+    client_auth: ClientAuth,
+    version: EndpointVersion,
+    authorization: AuthorizationRequest,
+    code: str,
+    now: float,
+) -> TokenRequest:
+    """The token request that redeems ``code`` (verifier and client authentication added)."""
+    url = cloud.token_url(tenant, version)
+    auth = client_auth.parts(url, now)
+    form = authorization_code_form(
+        client_id,
+        code,
+        redirect_uri=authorization.redirect_uri,
+        verifier=authorization.pkce.verifier,
+        scopes=authorization.scopes,
+        version=version,
+    )
+    form.update(auth.form)
+    return TokenRequest(
+        url=url,
+        form=form,
+        headers=dict(auth.headers),
+        secrets=(*auth.secrets, code, authorization.pkce.verifier),
+    )
+
+
+def redirect_code(
+    params: dict[str, str] | None, authorization: AuthorizationRequest, timeout: float, now: float
+) -> str:
+    """The code from the loopback server's result, or the error a failed sign-in means."""
+    if params is None:
+        raise SignInError(
+            f"no sign-in redirect arrived within {timeout:g} s",
+            hint="Finish the sign-in in the browser sooner, or raise sign_in_timeout.",
+        )
+    try:
+        return parse_redirect(params, authorization.state, now=now)
+    except StateMismatch:  # the loopback server only accepts the right state; belt and braces
+        raise SignInError("the sign-in redirect carried the wrong state") from None
+
+
+class InteractiveBrowserCredential(UserSignInCredential):
+    """App + user tokens from a sign-in in the system browser (authorization code + PKCE).
+
+    The first ``get_token`` (or :meth:`authenticate`) opens the browser at the authorize page of
+    ``tenant_id`` for ``client_id``, which must have ``http://localhost`` as a redirect URI
+    (public client, or give ``client_secret`` / a certificate for a confidential one). The user
+    signs in (with MFA, consent...); the code comes back to a loopback server on
+    ``redirect_port`` (0: any free port) and is redeemed with the PKCE verifier. The refresh
+    token is kept in ``store`` (default: in memory) under ``store_key``, so later calls are
+    silent, and redeemable at customer tenants (``get_token(tenant_id=...)``).
+
+    ``open_browser``: True (the system browser; the URL is printed if none opens), False (print
+    the URL), or a callable that receives the URL. ``login_hint`` pre-fills the user name;
+    ``prompt`` is ``"select_account"``, ``"login"``, ``"consent"`` or ``None``;
+    ``sign_in_timeout`` bounds the wait for the redirect (default 300 s). Other options:
+    :class:`~partnercenter.auth.token_endpoint.CredentialOptions`.
+    """
+
+    def __init__(
+        self,
+        tenant_id: str,
+        client_id: str,
+        *,
+        redirect_port: int = 0,
+        open_browser: OpenBrowser = True,
+        login_hint: str | None = None,
+        prompt: str | None = None,
+        sign_in_timeout: float = DEFAULT_SIGN_IN_TIMEOUT,
+        store: RefreshTokenStore | None = None,
+        store_key: str | None = None,
+        client_secret: str | None = None,
+        certificate_path: str | os.PathLike[str] | None = None,
+        certificate_data: bytes | None = None,
+        password: str | bytes | None = None,
+        private_key: rsa.RSAPrivateKey | None = None,
+        certificate: x509.Certificate | None = None,
+        algorithm: AssertionAlgorithm = "PS256",
+        **options: Unpack[CredentialOptions],
+    ) -> None:
+        check_browser_options(open_browser, redirect_port, sign_in_timeout, prompt, login_hint)
+        self._open_browser = open_browser
+        self._redirect_port = redirect_port
+        self._login_hint = login_hint
+        self._prompt = prompt
+        self._sign_in_timeout = float(sign_in_timeout)
+        super().__init__(
+            tenant_id,
+            client_id,
+            kind="browser",
+            store=store,
+            store_key=store_key,
+            client_secret=client_secret,
+            certificate_path=certificate_path,
+            certificate_data=certificate_data,
+            password=password,
+            private_key=private_key,
+            certificate=certificate,
+            algorithm=algorithm,
+            **options,
+        )
+
+    def _sign_in(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> TokenResponse:
+        state = new_state()
+        with LoopbackServer(state, port=self._redirect_port) as server:
+            authorization = start_authorization(
+                self.cloud,
+                tenant,
+                self.client_id,
+                scopes,
+                self.endpoint_version,
+                server.redirect_uri,
+                state,
+                login_hint=self._login_hint,
+                prompt=self._prompt,
+                claims=claims,
+            )
+            logger.info("browser sign-in: waiting for the redirect on %s", server.redirect_uri)
+            open_url(self._open_browser, authorization.url)
+            params = server.wait(self._sign_in_timeout)
+        code = redirect_code(params, authorization, self._sign_in_timeout, self._clock())
+
+        def build(now: float) -> TokenRequest:
+            return code_redemption_request(
+                self.cloud,
+                tenant,
+                self.client_id,
+                self._client_auth,
+                self.endpoint_version,
+                authorization,
+                code,
+                now,
+            )
+
+        flow = token_flow(build, retry=self._retry, clock=self._clock, random=self._random)
+        return run_flow(flow, self._client().send, self._sleep)

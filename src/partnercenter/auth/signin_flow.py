@@ -1,0 +1,180 @@
+"""Sign-in flows as generators, and their blocking driver.
+
+Like :mod:`partnercenter.auth.flow`, a flow yields what it needs done and receives the answers:
+an ``httpx.Request`` to send, a :class:`~partnercenter.auth.flow.Sleep`, or a :class:`Prompt`
+(show the device code to the user). The sync driver (:func:`run_signin_flow`) and the async
+one (:func:`partnercenter.aio.signin_flow.run_signin_flow`) differ only in ``await``; token
+requests inside a flow reuse :func:`~partnercenter.auth.flow.token_flow` (its retries and
+error mapping) with ``yield from``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import TypeVar
+
+import httpx
+
+from .. import aadsts
+from ..errors import AzureADError, TokenEndpointUnreachableError
+from .flow import Sleep, token_flow
+from .policy import RetryPolicy, retry_delay
+from .protocol import TokenRequest, TokenResponse, build_httpx_request, parse_error_response
+from .signin_protocol import SLOW_DOWN_STEP, DeviceCode, parse_device_code_response
+
+__all__ = [
+    "Prompt",
+    "SignInFlow",
+    "SignInStep",
+    "device_code_flow",
+    "request_flow",
+    "run_signin_flow",
+]
+
+logger = logging.getLogger("partnercenter.auth")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """Ask the driver to show ``device_code`` to the user (the prompt callback)."""
+
+    device_code: DeviceCode
+
+
+SignInStep = httpx.Request | Sleep | Prompt
+#: A sign-in flow: yields steps, is sent responses (``None`` after a sleep or a prompt).
+SignInFlow = Generator[SignInStep, httpx.Response | None, TokenResponse]
+
+
+def request_flow(
+    build: Callable[[float], TokenRequest],
+    parse: Callable[[int, httpx.Headers, bytes, float], T],
+    *,
+    retry: RetryPolicy,
+    clock: Callable[[], float],
+    random: Callable[[], float],
+) -> Generator[httpx.Request | Sleep, httpx.Response | None, T]:
+    """Send one form POST, retrying 429, 5xx and connection failures as ``retry`` says (as
+    :func:`~partnercenter.auth.flow.token_flow` does), and return ``parse(status, headers,
+    body, sent_at)`` of the first final answer (``parse`` raises for an error answer)."""
+    retries = 0
+    while True:
+        sent_at = clock()
+        request = build(sent_at)
+        try:
+            response = yield build_httpx_request(request)
+        except httpx.TransportError as exc:
+            delay = retry_delay(retry, retries, random())
+            if delay is None:
+                raise TokenEndpointUnreachableError(
+                    f"cannot reach {request.url}: {type(exc).__name__}: {exc}".rstrip(": "),
+                    hint="Check the network, the authority host, and verify= (the CA file).",
+                ) from exc
+        else:
+            assert response is not None
+            status = response.status_code
+            if status < 400:
+                return parse(status, response.headers, response.content, sent_at)
+            error = parse_error_response(
+                status, response.headers, response.content, now=clock(), secrets=request.secrets
+            )
+            retry_after = getattr(error, "retry_after", None)
+            delay = retry_delay(retry, retries, random(), status=status, retry_after=retry_after)
+            if delay is None:
+                raise error
+        retries += 1
+        yield Sleep(delay)
+
+
+def _device_expired() -> AzureADError:
+    entry = aadsts.DEVICE_EXPIRED
+    return AzureADError(
+        error=entry.error,
+        description=entry.format() + " (the device code's lifetime passed while polling)",
+        codes=[entry.code],
+    )
+
+
+def device_code_flow(
+    start: Callable[[float], TokenRequest],
+    poll: Callable[[float, DeviceCode], TokenRequest],
+    *,
+    retry: RetryPolicy,
+    clock: Callable[[], float],
+    random: Callable[[], float],
+    timeout: float | None = None,
+) -> SignInFlow:
+    """The device-code sign-in (RFC 8628): get a code, show it, poll until the user is done.
+
+    Polls every ``interval`` seconds (waiting before the first poll: nobody signs in faster);
+    ``authorization_pending`` goes on, ``slow_down`` adds 5 s to the interval; any other
+    answer ends the flow: a token, or the error it means (``authorization_declined`` →
+    :class:`~partnercenter.errors.AccessDeniedError`, ``expired_token``,
+    ``bad_verification_code``). Polling stops when the code expires or after ``timeout``.
+    """
+    started = clock()
+    code: DeviceCode = yield from request_flow(
+        start,
+        lambda status, headers, body, sent_at: parse_device_code_response(
+            status, headers, body, now=sent_at
+        ),
+        retry=retry,
+        clock=clock,
+        random=random,
+    )
+    yield Prompt(code)
+    deadline = code.expires_on
+    if timeout is not None:
+        deadline = min(deadline, started + timeout)
+    interval = float(code.interval)
+    while True:
+        yield Sleep(interval)
+        if clock() >= deadline:
+            raise _device_expired()
+        try:
+            response: TokenResponse = yield from token_flow(
+                lambda now: poll(now, code), retry=retry, clock=clock, random=random
+            )
+        except AzureADError as exc:
+            if exc.error == "authorization_pending":
+                continue
+            if exc.error == "slow_down":
+                interval += SLOW_DOWN_STEP
+                logger.info("device-code polling told to slow down: every %g s now", interval)
+                continue
+            raise
+        return response
+
+
+def run_signin_flow(
+    flow: SignInFlow,
+    send: Callable[[httpx.Request], httpx.Response],
+    sleep: Callable[[float], object],
+    prompt: Callable[[DeviceCode], object],
+) -> TokenResponse:
+    """Drive a sign-in ``flow`` with a blocking ``send``, ``sleep`` and ``prompt``."""
+    try:
+        step = next(flow)
+        while True:
+            if isinstance(step, Sleep):
+                sleep(step.seconds)
+                step = flow.send(None)
+            elif isinstance(step, Prompt):
+                prompt(step.device_code)
+                step = flow.send(None)
+            else:
+                try:
+                    response = send(step)
+                except httpx.TransportError as exc:
+                    step = flow.throw(exc)
+                    continue
+                step = flow.send(response)
+    except StopIteration as stop:
+        result: TokenResponse = stop.value
+        return result
+    finally:
+        flow.close()

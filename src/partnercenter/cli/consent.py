@@ -1,0 +1,213 @@
+"""``partnercenter consent``: the secure application model's one-time sign-in, from a shell.
+
+A thin shell over :func:`partnercenter.secure_app_consent`: parse the options, build the store,
+sign in (browser or device code, with MFA), print who signed in and where the refresh token
+went. ``--emulator`` reads the running emulator's ``emulator.json`` for its URL, CA and seed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..auth.signin_protocol import DeviceCode
+from ..clouds import Cloud
+from ..errors import PartnerCenterError
+from ..stores import FileRefreshTokenStore, KeyringRefreshTokenStore, RefreshTokenStore
+from ..stores.file import KEYRING_SERVICE, default_store_path
+from .emulator import default_state_dir
+
+__all__ = ["consent"]
+
+#: The seed's public client, used with --emulator when no --client-id is given.
+EMULATOR_CLI_APP = "partner-center-cli"
+_DEFAULT_EMULATOR = "<default>"
+
+
+def _emulator_info(location: str) -> dict[str, Any]:
+    path = Path(location)
+    if location == _DEFAULT_EMULATOR:
+        path = default_state_dir() / "emulator.json"
+    if path.is_dir():
+        path = path / "emulator.json"
+    try:
+        info = json.loads(path.read_text())
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot read the emulator's {path}: {exc.strerror or exc}. Start it with "
+            "`partnercenter emulator serve` (it prints that file's path)."
+        ) from None
+    except ValueError:
+        raise click.ClickException(f"{path} is not the emulator's JSON description") from None
+    if not isinstance(info, dict) or "base_url" not in info:
+        raise click.ClickException(f"{path} is not the emulator's JSON description")
+    return info
+
+
+def _store(kind: str, path: Path | None, keyring_service: str) -> tuple[RefreshTokenStore, str]:
+    if kind == "keyring":
+        return KeyringRefreshTokenStore(keyring_service), f"the OS keyring ({keyring_service})"
+    target = path or default_store_path()
+    if kind == "plaintext-file":
+        return FileRefreshTokenStore(target, plaintext=True), f"{target} (PLAINTEXT)"
+    return FileRefreshTokenStore(target), f"{target} (encrypted)"
+
+
+def _prompt(code: DeviceCode) -> None:
+    click.echo(code.message, err=True)
+
+
+@click.command()
+@click.option("--tenant", "tenant", help="The partner tenant: GUID or domain.")
+@click.option("--client-id", help="The application (client) id of the app registration.")
+@click.option(
+    "--client-secret",
+    envvar="PARTNERCENTER_CLIENT_SECRET",
+    help="Secret of a confidential app (better: the PARTNERCENTER_CLIENT_SECRET variable).",
+)
+@click.option(
+    "--certificate",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Certificate (PEM with key, or PFX) of a confidential app.",
+)
+@click.option(
+    "--certificate-password",
+    envvar="PARTNERCENTER_CERTIFICATE_PASSWORD",
+    help="Password of the certificate file (or PARTNERCENTER_CERTIFICATE_PASSWORD).",
+)
+@click.option(
+    "--device-code",
+    is_flag=True,
+    help="Sign in with a device code (on any device) instead of this machine's browser.",
+)
+@click.option("--no-browser", is_flag=True, help="Print the sign-in address instead of opening it.")
+@click.option(
+    "--port",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Loopback port for the browser's redirect (0: any free port).",
+)
+@click.option("--login-hint", help="Pre-fill the user name on the sign-in page.")
+@click.option(
+    "--store",
+    "store_kind",
+    type=click.Choice(["file", "keyring", "plaintext-file"]),
+    default="file",
+    show_default=True,
+    help="Where to keep the refresh token: an encrypted file (key from PARTNERCENTER_STORE_KEY "
+    "or the OS keyring), the OS keyring, or an unencrypted file (only if you must).",
+)
+@click.option(
+    "--store-path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The store file [default: $XDG_STATE_HOME/partnercenter/refresh-tokens.json].",
+)
+@click.option("--store-key", help="The key the token is saved under [default: HOST|CLIENT_ID].")
+@click.option(
+    "--keyring-service", default=KEYRING_SERVICE, show_default=True, help="OS keyring service."
+)
+@click.option("--v1", "v1", is_flag=True, help="Use the v1 endpoints (resource=) instead of v2.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    help="Give up if the sign-in takes longer (seconds) [default: 300, device code: 900].",
+)
+@click.option(
+    "--emulator",
+    "emulator",
+    is_flag=False,
+    flag_value=_DEFAULT_EMULATOR,
+    default=None,
+    metavar="[EMULATOR_JSON]",
+    help="Sign in at a running `partnercenter emulator`: read its emulator.json (default: the "
+    "default state dir) for URL and CA; tenant and client default to its partner tenant and "
+    f"its public '{EMULATOR_CLI_APP}' app.",
+)
+def consent(
+    tenant: str | None,
+    client_id: str | None,
+    client_secret: str | None,
+    certificate: Path | None,
+    certificate_password: str | None,
+    device_code: bool,
+    no_browser: bool,
+    port: int,
+    login_hint: str | None,
+    store_kind: str,
+    store_path: Path | None,
+    store_key: str | None,
+    keyring_service: str,
+    v1: bool,
+    timeout: float | None,
+    emulator: str | None,
+) -> None:
+    """Sign in once with MFA and store the refresh token (the secure application model).
+
+    A person signs in (browser, or --device-code) to the partner tenant for the app, with
+    multi-factor authentication, and consents to its Partner Center permission. The token must
+    carry MFA (Partner Center refuses app + user tokens without it): otherwise nothing is
+    stored. The refresh token is then redeemed unattended by RefreshTokenCredential, which
+    saves every rotated token back to the same store.
+    """
+    from ..auth.consent import secure_app_consent
+
+    options: dict[str, Any] = {}
+    if emulator is not None:
+        info = _emulator_info(emulator)
+        base = str(info["base_url"])
+        options["cloud"] = Cloud.custom(authority_host=base, api_root=base, name="emulator")
+        if info.get("ca_cert"):
+            options["verify"] = str(info["ca_cert"])
+        tenant = tenant or str(info["partner_tenant"]["id"])
+        if client_id is None:
+            app = next((a for a in info.get("apps", []) if a["name"] == EMULATOR_CLI_APP), None)
+            if app is None:
+                raise click.ClickException(f"the emulator has no app named {EMULATOR_CLI_APP!r}")
+            client_id = str(app["client_id"])
+    if not tenant or not client_id:
+        raise click.UsageError("--tenant and --client-id are required (or use --emulator)")
+    if v1:
+        options["endpoint_version"] = "v1"
+    if certificate is not None:
+        options["certificate_path"] = certificate
+        options["password"] = certificate_password
+    store, where = _store(store_kind, store_path, keyring_service)
+    if device_code:
+        click.echo("Starting a device-code sign-in...", err=True)
+    elif no_browser:
+        click.echo("Open the address below in a browser on this machine to sign in.", err=True)
+    else:
+        click.echo("Opening your browser to sign in (--no-browser prints the address)...", err=True)
+    try:
+        result = secure_app_consent(
+            tenant,
+            client_id,
+            store=store,
+            store_key=store_key,
+            method="device_code" if device_code else "browser",
+            client_secret=client_secret,
+            open_browser=not no_browser,
+            redirect_port=port,
+            login_hint=login_hint,
+            prompt_callback=_prompt,
+            sign_in_timeout=timeout,
+            **options,
+        )
+    except PartnerCenterError as exc:
+        raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
+    mfa = "with MFA" if result.has_mfa else "WITHOUT MFA"
+    click.echo(f"Signed in as {result.username} (tenant {result.tenant_id}) {mfa}.")
+    click.echo(f"Refresh token saved in {where} under the key {result.store_key!r}.")
+    if store_kind == "plaintext-file":
+        click.echo("Warning: the token is stored unencrypted; protect that file.", err=True)
+    click.echo(
+        "Redeem it unattended with RefreshTokenCredential(tenant_id, client_id, store=...); "
+        "it warns two weeks before the 90-day inactivity limit.",
+        err=True,
+    )
+    sys.stdout.flush()
