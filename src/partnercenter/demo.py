@@ -114,7 +114,7 @@ def _with_the_library(
     console.rule("[bold]5. The same job with the library")
     cloud = Cloud.custom(authority_host=emu.base_url, api_root=emu.base_url)
     credential = ClientSecretCredential(
-        tenant["id"], app["client_id"], app["client_secret"], cloud=cloud, verify=emu.ca_cert
+        tenant["id"], app["client_id"], app["client_secret"], cloud=cloud, verify=emu.verify
     )
     with (
         credential,
@@ -152,7 +152,7 @@ def _with_the_library(
     console.print("A token for the retired graph.windows.net audience, sent to Partner Center:")
     with (
         AccessTokenCredential(graph_token) as stale,
-        PartnerClient(stale, cloud=cloud, verify=emu.ca_cert) as client,
+        PartnerClient(stale, cloud=cloud, verify=emu.verify) as client,
     ):
         try:
             client.get_legal_business_profile()
