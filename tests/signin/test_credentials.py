@@ -310,6 +310,22 @@ def test_browser_falls_back_to_sign_in_when_the_stored_token_is_refused(aad: Fak
     assert store.load(credential.store_key) == aad.issued[-1]
 
 
+def test_sync_credentials_refuse_async_stores() -> None:
+    class AsyncStore:
+        async def load(self, key: str) -> str | None:
+            return None
+
+        async def save(self, key: str, refresh_token: str) -> None:
+            return None
+
+        async def delete(self, key: str) -> None:
+            return None
+
+    for cls in (InteractiveBrowserCredential, DeviceCodeCredential):
+        with pytest.raises(ConfigurationError, match="async store"):
+            cls(TENANT, CLIENT_ID, store=AsyncStore())  # type: ignore[arg-type]
+
+
 def test_browser_arguments() -> None:
     for kwargs in (
         {"redirect_port": -1},

@@ -9,6 +9,7 @@ stored, so that later calls are silent.
 from __future__ import annotations
 
 import abc
+import inspect
 import logging
 import os
 import threading
@@ -20,7 +21,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..clouds import Cloud
-from ..errors import InteractionRequiredError, InvalidGrantError, MfaMissingError
+from ..errors import (
+    ConfigurationError,
+    InteractionRequiredError,
+    InvalidGrantError,
+    MfaMissingError,
+)
 from ..stores import MemoryRefreshTokenStore, RefreshTokenStore
 from ..tokens import AccessToken
 from .assertion import AssertionAlgorithm
@@ -118,6 +124,10 @@ class UserSignInCredential(TokenEndpointCredential, abc.ABC):
         algorithm: AssertionAlgorithm,
         **options: Unpack[CredentialOptions],
     ) -> None:
+        if store is not None and inspect.iscoroutinefunction(getattr(store, "load", None)):
+            raise ConfigurationError(
+                "store", "is an async store: use the credential of partnercenter.aio"
+            )
         tenant, client, auth, resolved, key = refresh_token_setup(
             tenant_id=tenant_id,
             client_id=client_id,
