@@ -94,17 +94,6 @@ def secure_app_consent(
         )
     if not isinstance(require_mfa, bool):
         raise ConfigurationError("require_mfa", "must be True or False")
-    common = {
-        "store": store,
-        "store_key": store_key,
-        "client_secret": client_secret,
-        "certificate_path": certificate_path,
-        "certificate_data": certificate_data,
-        "password": password,
-        "private_key": private_key,
-        "certificate": certificate,
-        "algorithm": algorithm,
-    }
     if method not in ("browser", "device_code"):
         raise ConfigurationError("method", f"must be 'browser' or 'device_code', not {method!r}")
     credential: UserSignInCredential
@@ -117,7 +106,15 @@ def secure_app_consent(
             login_hint=login_hint,
             prompt=prompt,
             sign_in_timeout=sign_in_timeout or DEFAULT_SIGN_IN_TIMEOUT,
-            **common,  # type: ignore[arg-type]
+            store=store,
+            store_key=store_key,
+            client_secret=client_secret,
+            certificate_path=certificate_path,
+            certificate_data=certificate_data,
+            password=password,
+            private_key=private_key,
+            certificate=certificate,
+            algorithm=algorithm,
             **options,
         )
     else:
@@ -126,7 +123,15 @@ def secure_app_consent(
             client_id,
             prompt_callback=prompt_callback,
             sign_in_timeout=sign_in_timeout,
-            **common,  # type: ignore[arg-type]
+            store=store,
+            store_key=store_key,
+            client_secret=client_secret,
+            certificate_path=certificate_path,
+            certificate_data=certificate_data,
+            password=password,
+            private_key=private_key,
+            certificate=certificate,
+            algorithm=algorithm,
             **options,
         )
     with credential:
