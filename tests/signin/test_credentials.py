@@ -20,6 +20,7 @@ from partnercenter import (
     DeviceCodeCredential,
     FileRefreshTokenStore,
     InteractiveBrowserCredential,
+    KeyringRefreshTokenStore,
     MemoryRefreshTokenStore,
     RefreshTokenCredential,
     secure_app_consent,
@@ -531,3 +532,21 @@ def test_sign_ins_are_one_at_a_time(aad: FakeAzureAD) -> None:
     for thread in threads:
         thread.join()
     assert len(results) == 2 and len(browser.urls) == 1  # the second redeemed silently
+
+
+def test_rotation_and_warning_with_the_keyring_store(
+    aad: FakeAzureAD, clock: Clock, memory_keyring: Any
+) -> None:
+    store = KeyringRefreshTokenStore(backend=memory_keyring, clock=clock)
+    key = f"https://login.microsoftonline.com|{CLIENT_ID}"
+    aad.issued.append("0.first-refresh-token")
+    store.save(key, "0.first-refresh-token")
+    clock.now += 85 * DAY
+    credential = RefreshTokenCredential(
+        TENANT, CLIENT_ID, store=store, transport=aad.transport, clock=clock
+    )
+    with pytest.warns(RefreshTokenExpiringWarning, match="5 days left"):
+        credential.get_token()
+    assert store.load(key) == aad.issued[-1]
+    record = store.load_record(key)
+    assert record is not None and record.saved_at == clock.now
