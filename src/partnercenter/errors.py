@@ -121,6 +121,11 @@ class PartnerCenterError(Exception):
             return f"{self.message}\nHint: {self.hint}"
         return self.message
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Picklable whatever a subclass's __init__ takes (many take keyword-only arguments):
+        # errors cross process boundaries in worker pools and multiprocessing stores.
+        return (_rebuild_error, (type(self), dict(self.__dict__)))
+
 
 class ConfigurationError(PartnerCenterError, ValueError):
     """A wrong argument. ``argument`` names it; the message says what is wrong with it."""
@@ -293,9 +298,6 @@ class MfaMissingError(AuthenticationError):
         super().__init__(message, hint=hint)
         self.amr = tuple(amr)
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_error, (type(self), dict(self.__dict__)))
-
 
 class RefreshTokenStoreError(PartnerCenterError):
     """A refresh-token store cannot be read or written. ``location`` names the file (or the
@@ -307,10 +309,6 @@ class RefreshTokenStoreError(PartnerCenterError):
         super().__init__(message, hint=hint)
         self.location = location
         self.reason = reason
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Picklable despite keyword-only arguments: stores are used from worker processes.
-        return (_rebuild_error, (type(self), dict(self.__dict__)))
 
 
 def _rebuild_error(cls: type[PartnerCenterError], state: dict[str, Any]) -> PartnerCenterError:
