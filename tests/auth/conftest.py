@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import base64
 import datetime
-import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -20,6 +18,8 @@ from cryptography.x509.oid import NameOID
 
 from partnercenter.emulator import Emulator
 
+from ..fakes import FakeClock, ScriptedTransport, app_claims, jwt, user_claims
+
 TENANT = "contoso.onmicrosoft.com"
 TENANT_GUID = "8e2346b3-225f-5cc1-89c3-5f5cea075940"
 CUSTOMER = "13b70e0a-e2eb-50b4-bf21-2ab72ba7bb5e"
@@ -29,94 +29,20 @@ REFRESH_TOKEN = "0.ARwA-refresh-token-secret"
 NOW = 1_000_000.0
 
 
-def jwt(claims: dict[str, Any]) -> str:
-    """An unsigned-looking JWT with ``claims`` (the library reads, never verifies, claims)."""
-
-    def part(obj: dict[str, Any]) -> str:
-        raw = json.dumps(obj).encode()
-        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-    return f"{part({'typ': 'JWT', 'alg': 'RS256'})}.{part(claims)}.c2lnbmF0dXJl"
-
-
 def app_token(tid: str = TENANT_GUID, **extra: Any) -> str:
-    return jwt(
-        {
-            "aud": "https://api.partnercenter.microsoft.com",
-            "tid": tid,
-            "appid": CLIENT_ID,
-            "idtyp": "app",
-            "roles": ["Partner.Read"],
-            **extra,
-        }
-    )
+    return jwt({**app_claims(tid, CLIENT_ID), **extra})
 
 
 def user_token(amr: list[str], tid: str = TENANT_GUID) -> str:
-    return jwt(
-        {
-            "aud": "https://api.partnercenter.microsoft.com",
-            "tid": tid,
-            "appid": CLIENT_ID,
-            "idtyp": "user",
-            "scp": "user_impersonation",
-            "amr": amr,
-            "upn": "admin@contoso.onmicrosoft.com",
-        }
-    )
+    return jwt(user_claims(tid, CLIENT_ID, amr, "admin@contoso.onmicrosoft.com"))
 
 
-class FakeClock:
-    """``time.time`` and ``time.sleep`` that only move when told (sleep moves the clock)."""
-
-    def __init__(self, now: float = NOW) -> None:
-        self.now = now
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    async def asleep(self, seconds: float) -> None:
-        self.sleep(seconds)
-
-
-Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
-
-
-@dataclass
-class TokenServer:
+class TokenServer(ScriptedTransport):
     """A scripted token endpoint: answers from ``replies`` in order (the last one repeats),
     records every request with its decoded form."""
 
-    replies: list[Reply] = field(default_factory=list)
-    requests: list[httpx.Request] = field(default_factory=list)
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if not self.replies:
-            reply: Reply = ok()
-        else:
-            reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
-        if isinstance(reply, Exception):
-            raise reply
-        if callable(reply) and not isinstance(reply, httpx.Response):
-            return reply(request)
-        return reply
-
-    async def ahandle(self, request: httpx.Request) -> httpx.Response:
-        return self.handle(request)
-
-    @property
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
-
-    @property
-    def async_transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.ahandle)
+    def default_reply(self) -> httpx.Response:
+        return ok()
 
     def form(self, index: int = -1) -> dict[str, str]:
         body = self.requests[index].content.decode()
@@ -175,7 +101,7 @@ def server() -> TokenServer:
 
 @pytest.fixture()
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(NOW)
 
 
 @dataclass(frozen=True)

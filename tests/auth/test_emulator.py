@@ -17,10 +17,11 @@ from partnercenter import (
     AzureCredentialAdapter,
     CertificateCredential,
     ClientSecretCredential,
-    Cloud,
 )
 from partnercenter.emulator import Emulator
 from partnercenter.errors import InvalidClientError, InvalidRequestError, UnauthorizedClientError
+
+from ..emulator_support import cloud
 
 PC = "https://api.partnercenter.microsoft.com"
 T = TypeVar("T")
@@ -39,10 +40,6 @@ def closing() -> Iterator[Callable[[T], T]]:
     yield register
     for credential in opened:
         credential.close()
-
-
-def cloud(emu: Emulator) -> Cloud:
-    return Cloud.custom(authority_host=emu.base_url, api_root=emu.base_url, name="emulator")
 
 
 def client_credential_requests(emu: Emulator) -> int:

@@ -3,11 +3,8 @@ minted with the emulator's keys (with and without MFA), and forged tokens."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import json
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,61 +14,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 import partnercenter.aio as aio
-from partnercenter import AccessTokenCredential, ClientSecretCredential, Cloud, PartnerClient
+from partnercenter import AccessTokenCredential, ClientSecretCredential, PartnerClient
 from partnercenter.emulator import Emulator
 
-PC = "https://api.partnercenter.microsoft.com"
+from ..emulator_support import b64url, claims, cloud, mint, segment
+
 GRAPH = "https://graph.windows.net"
-
-
-def cloud(emu: Emulator) -> Cloud:
-    return Cloud.custom(authority_host=emu.base_url, api_root=emu.base_url, name="emulator")
-
-
-def claims(
-    emu: Emulator, *, user: bool = True, mfa: bool = True, **overrides: Any
-) -> dict[str, Any]:
-    """Claims shaped like Azure AD's v1 Partner Center tokens (app + user by default)."""
-    now = int(emu.state.clock.now())
-    tenant = emu.partner_tenant["id"]
-    body: dict[str, Any] = {
-        "aud": PC,
-        "iss": f"https://sts.windows.net/{tenant}/",
-        "iat": now - 300,
-        "nbf": now - 300,
-        "exp": now + 3600,
-        "appid": emu.app("partner-center-app")["client_id"],
-        "appidacr": "1",
-        "oid": str(uuid.uuid4()),
-        "tid": tenant,
-        "ver": "1.0",
-    }
-    if user:
-        body.update(
-            {
-                "idtyp": "user",
-                "scp": "user_impersonation",
-                "amr": ["pwd", "mfa"] if mfa else ["pwd"],
-                "upn": "admin@contosopartner.onmicrosoft.com",
-            }
-        )
-    else:
-        body["idtyp"] = "app"
-    body.update(overrides)
-    return {key: value for key, value in body.items() if value is not None}
-
-
-def mint(emu: Emulator, **overrides: Any) -> str:
-    """A token signed by the emulator's active key."""
-    return emu.state.keys.sign(claims(emu, **overrides))
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def segment(value: dict[str, Any]) -> str:
-    return b64url(json.dumps(value, separators=(",", ":")).encode())
 
 
 def forged(emu: Emulator, kind: str) -> str:

@@ -25,6 +25,7 @@ from partnercenter.errors import (
 )
 from partnercenter.operations import OPERATIONS, Access, Paging
 
+from ..emulator_support import agreement_body, cart_body, new_customer, new_user, order_body
 from .emulated import (
     LoseFirstAnswer,
     app_client,
@@ -71,86 +72,6 @@ def world(pc: PartnerClient, emu: Emulator) -> dict[str, Any]:
 
 
 # -- every operation of the catalog ------------------------------------------------------------
-def new_customer() -> dict[str, Any]:
-    prefix = f"new{uuid.uuid4().hex[:12]}"
-    return {
-        "companyProfile": {"domain": f"{prefix}.onmicrosoft.com"},
-        "billingProfile": {
-            "culture": "en-US",
-            "email": "owner@example.com",
-            "language": "en",
-            "companyName": f"New Co {prefix}",
-            "defaultAddress": {
-                "country": "US",
-                "city": "Redmond",
-                "state": "WA",
-                "addressLine1": "1 Microsoft Way",
-                "postalCode": "98052",
-                "firstName": "Owner",
-                "lastName": "Person",
-                "phoneNumber": "4255550100",
-            },
-        },
-    }
-
-
-def new_user(world: dict[str, Any]) -> dict[str, Any]:
-    name = f"user{uuid.uuid4().hex[:8]}"
-    return {
-        "usageLocation": "US",
-        "userPrincipalName": f"{name}@{world['domain']}",
-        "firstName": "New",
-        "lastName": "User",
-        "displayName": "New User",
-        "passwordProfile": {"forceChangePassword": True, "password": "Sup3r-Secret!"},
-        "attributes": {"objectType": "CustomerUser"},
-    }
-
-
-def cart_body(emu: Emulator) -> dict[str, Any]:
-    from partnercenter.emulator.api.catalog_data import PRODUCTS, catalog_item_id
-
-    item = catalog_item_id(PRODUCTS[1], "0001")
-    return {
-        "lineItems": [
-            {
-                "id": 0,
-                "catalogItemId": item,
-                "quantity": 3,
-                "billingCycle": "monthly",
-                "termDuration": "P1M",
-            }
-        ]
-    }
-
-
-def order_body(world: dict[str, Any]) -> dict[str, Any]:
-    from partnercenter.emulator.api.catalog_data import OFFERS
-
-    return {
-        "referenceCustomerId": world["customer_id"],
-        "billingCycle": "monthly",
-        "lineItems": [{"lineItemNumber": 0, "offerId": OFFERS[0].id, "quantity": 2}],
-    }
-
-
-def agreement_body() -> dict[str, Any]:
-    from partnercenter.emulator.api.catalog_data import AGREEMENT_TEMPLATES
-
-    template = AGREEMENT_TEMPLATES[1]
-    return {
-        "primaryContact": {
-            "firstName": "Ada",
-            "lastName": "Lovelace",
-            "email": "ada@example.com",
-            "phoneNumber": "4255550100",
-        },
-        "templateId": template.template_id,
-        "dateAgreed": "2026-11-20T00:00:00Z",
-        "type": template.agreement_type,
-    }
-
-
 QUERIES: dict[str, dict[str, str]] = {
     "list_azure_utilization": {
         "start_time": "2026-10-01T00:00:00Z",
@@ -170,17 +91,17 @@ PATH_VALUES = {
 }
 
 
-def body_for(name: str, emu: Emulator, world: dict[str, Any]) -> Any:
+def body_for(name: str, world: dict[str, Any]) -> Any:
     return {
         "create_customer": lambda: new_customer(),
-        "create_customer_user": lambda: new_user(world),
+        "create_customer_user": lambda: new_user(world["domain"]),
         "reset_user_password": lambda: {
             "passwordProfile": {"password": "An0ther-Secret!", "forceChangePassword": True},
             "attributes": {"objectType": "CustomerUser"},
         },
         "update_subscription": lambda: {"autoRenewEnabled": False},
-        "create_cart": lambda: cart_body(emu),
-        "create_order": lambda: order_body(world),
+        "create_cart": cart_body,
+        "create_order": lambda: order_body(world["customer_id"]),
         "create_customer_agreement": agreement_body,
     }.get(name, lambda: None)()
 
@@ -195,7 +116,7 @@ def test_every_operation(
     else:
         values["subscription_id"] = world["license_subscription_id"]
     if op.name == "checkout_cart":
-        values["cart_id"] = pc.create_cart(world["customer_id"], cart_body(emu))["id"]
+        values["cart_id"] = pc.create_cart(world["customer_id"], cart_body())["id"]
     if op.name == "get_service_request" and values["service_request_id"] is None:
         pytest.skip("no seeded service request")
     params = {name: values[name] for name in op.parameters}
@@ -205,7 +126,7 @@ def test_every_operation(
         assert pages and all(isinstance(p.items, list) for p in pages)
         assert pages[0].body["attributes"]["objectType"] == "Collection"
         return
-    response = pc.request(op.name, params=query, json=body_for(op.name, emu, world), **params)
+    response = pc.request(op.name, params=query, json=body_for(op.name, world), **params)
     assert 200 <= response.status < 300
     assert response.request_id and response.correlation_id
     assert response.headers["ms-cv"] and response.headers["ms-serverid"]
@@ -232,7 +153,7 @@ def test_typed_methods(pc: PartnerClient, world: dict[str, Any], emu: Emulator) 
     assert pc.check_domain_availability(f"free{uuid.uuid4().hex[:10]}") is True
     subscription = pc.get_subscription(cid, world["license_subscription_id"])
     assert subscription["id"] == world["license_subscription_id"]
-    user = pc.create_customer_user(cid, new_user(world))
+    user = pc.create_customer_user(cid, new_user(world["domain"]))
     assert pc.reset_user_password(cid, user["id"], "Yet-An0ther!")["id"] == user["id"]
     invoice = pc.get_invoice(world["invoice_id"])
     items = pc.list_invoice_line_items(
@@ -241,11 +162,11 @@ def test_typed_methods(pc: PartnerClient, world: dict[str, Any], emu: Emulator) 
     assert items
     records = pc.list_audit_records(start_date="2026-10-01", size=20).first_page()
     assert records.items
-    cart = pc.create_cart(cid, cart_body(emu))
+    cart = pc.create_cart(cid, cart_body())
     checkout = pc.checkout_cart(cid, cart["id"])
     order_id = checkout["orders"][0]["id"]
     assert pc.get_order(cid, order_id)["id"] == order_id
-    assert pc.create_order(cid, order_body(world))["attributes"]["objectType"] == "Order"
+    assert pc.create_order(cid, order_body(cid))["attributes"]["objectType"] == "Order"
     assert order_id in {o["id"] for o in pc.list_orders(cid)}
 
 
@@ -463,7 +384,7 @@ def test_answer_lost_by_the_server_is_replayed(clean: Emulator, world: dict[str,
         customers = len(pc.list_customers(size=1000).collect())
         rule = {"target": "api", "drop": "after", "count": 1}
         emu.admin("POST", "faults", {**rule, "path_prefix": f"/v1/customers/{cid}/users"})
-        user = pc.create_customer_user(cid, new_user(world))
+        user = pc.create_customer_user(cid, new_user(world["domain"]))
         emu.admin("POST", "faults", {**rule, "path_prefix": "/v1/customers"})
         customer = pc.create_customer(new_customer())
         assert len(pc.list_customer_users(cid, size=500).collect()) == users + 1

@@ -15,8 +15,8 @@ import partnercenter.aio as aio
 from partnercenter.emulator import Emulator
 from partnercenter.errors import AppUserRequiredError, MfaRequiredError, NotFoundError
 
+from ..emulator_support import new_customer
 from .emulated import cloud, mint
-from .test_emulator import new_customer
 
 pytestmark = pytest.mark.anyio
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import time
 import uuid
@@ -13,13 +12,11 @@ import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from ..emulator_support import b64url
+
 PC_RESOURCE = "https://api.partnercenter.microsoft.com"
 PC_DEFAULT_SCOPE = f"{PC_RESOURCE}/.default"
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def make_assertion(

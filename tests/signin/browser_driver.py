@@ -17,6 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
+
 from tests.signin.signin_pages import CHROMIUM, CHROMIUM_ARGS, User, browser_sign_in  # noqa: E402
 
 

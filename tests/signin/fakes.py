@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,33 +12,24 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from ..fakes import PC, MockTransports, user_claims
+from ..fakes import jwt as shared_jwt
+
 TENANT = "contosopartner.onmicrosoft.com"
 TENANT_ID = "8e2346b3-225f-5cc1-89c3-5f5cea075940"
 CUSTOMER = "13b70e0a-e2eb-50b4-bf21-2ab72ba7bb5e"
 CLIENT_ID = "cc4afb77-5fa2-5d39-8abd-3d28161e9056"
 UPN = "admin@contosopartner.onmicrosoft.com"
-PC = "https://api.partnercenter.microsoft.com"
+#: Where the fake clock of the sign-in tests starts.
+NOW = 1_700_000_000.0
 
 
 def jwt(claims: dict[str, Any]) -> str:
-    def part(obj: dict[str, Any]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
-
-    return f"{part({'typ': 'JWT', 'alg': 'RS256'})}.{part(claims)}.c2ln"
+    return shared_jwt(claims, signature="c2ln")
 
 
 def user_token(amr: tuple[str, ...] = ("pwd", "mfa"), tid: str = TENANT_ID) -> str:
-    return jwt(
-        {
-            "aud": PC,
-            "tid": tid,
-            "appid": CLIENT_ID,
-            "idtyp": "user",
-            "scp": "user_impersonation",
-            "amr": list(amr),
-            "upn": UPN,
-        }
-    )
+    return jwt(user_claims(tid, CLIENT_ID, list(amr), UPN))
 
 
 def aad_error(code: int, error: str, message: str = "failed") -> httpx.Response:
@@ -59,7 +49,7 @@ def challenge_of(verifier: str) -> str:
 
 
 @dataclass
-class FakeAzureAD:
+class FakeAzureAD(MockTransports):
     """Answers devicecode and token requests; ``polls`` scripts the device-code poll answers
     (the last repeats); authorization codes are checked against the PKCE challenge that the
     test registers with :meth:`issue_code`."""
@@ -131,17 +121,6 @@ class FakeAzureAD:
                 return aad_error(9002313, "invalid_grant", "malformed")
             return self._tokens(tid)
         return aad_error(900144, "invalid_request", "unexpected")
-
-    async def ahandle(self, request: httpx.Request) -> httpx.Response:
-        return self.handle(request)
-
-    @property
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
-
-    @property
-    def async_transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.ahandle)
 
     def grants(self) -> list[str]:
         return [form.get("grant_type", path.rsplit("/", 1)[-1]) for path, form in self.requests]

@@ -35,28 +35,11 @@ from partnercenter.errors import (
     SignInError,
 )
 
-from .fakes import CLIENT_ID, CUSTOMER, TENANT, UPN, FakeAzureAD, aad_error, query
+from ..fakes import FakeClock
+from .fakes import CLIENT_ID, CUSTOMER, NOW, TENANT, UPN, FakeAzureAD, aad_error, query
 from .store_workers import KEY
 
 DAY = 86_400.0
-
-
-class Clock:
-    """time.time and time.sleep that move only when told (sleep moves the clock)."""
-
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    async def asleep(self, seconds: float) -> None:
-        self.sleep(seconds)
 
 
 @pytest.fixture()
@@ -65,8 +48,8 @@ def aad() -> FakeAzureAD:
 
 
 @pytest.fixture()
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock(NOW)
 
 
 def pending() -> httpx.Response:
@@ -76,14 +59,16 @@ def pending() -> httpx.Response:
 # -- device code -----------------------------------------------------------------------------
 
 
-def device_credential(aad: FakeAzureAD, clock: Clock, **kwargs: Any) -> DeviceCodeCredential:
+def device_credential(aad: FakeAzureAD, clock: FakeClock, **kwargs: Any) -> DeviceCodeCredential:
     kwargs.setdefault("prompt_callback", lambda code: None)
     return DeviceCodeCredential(
         TENANT, CLIENT_ID, transport=aad.transport, clock=clock, sleep=clock.sleep, **kwargs
     )
 
 
-def test_device_code_polls_through_pending_and_slow_down(aad: FakeAzureAD, clock: Clock) -> None:
+def test_device_code_polls_through_pending_and_slow_down(
+    aad: FakeAzureAD, clock: FakeClock
+) -> None:
     aad.polls = [pending(), aad_error(70016, "slow_down", "Polling too fast."), None]
     shown: list[DeviceCode] = []
     store = MemoryRefreshTokenStore()
@@ -118,21 +103,23 @@ def test_device_code_polls_through_pending_and_slow_down(aad: FakeAzureAD, clock
     assert len(shown) == 1
 
 
-def test_device_code_declined(aad: FakeAzureAD, clock: Clock) -> None:
+def test_device_code_declined(aad: FakeAzureAD, clock: FakeClock) -> None:
     aad.polls = [pending(), aad_error(65004, "authorization_declined", "User declined.")]
     with pytest.raises(AccessDeniedError) as caught:
         device_credential(aad, clock).get_token()
     assert caught.value.code == 65004 and caught.value.hint
 
 
-def test_device_code_expired_on_the_server(aad: FakeAzureAD, clock: Clock) -> None:
+def test_device_code_expired_on_the_server(aad: FakeAzureAD, clock: FakeClock) -> None:
     aad.polls = [pending(), aad_error(70019, "expired_token", "Verification code expired.")]
     with pytest.raises(AzureADError) as caught:
         device_credential(aad, clock).get_token()
     assert caught.value.error == "expired_token" and caught.value.code == 70019
 
 
-def test_device_code_stops_polling_when_the_code_expires(aad: FakeAzureAD, clock: Clock) -> None:
+def test_device_code_stops_polling_when_the_code_expires(
+    aad: FakeAzureAD, clock: FakeClock
+) -> None:
     aad.polls = [pending()]
     with pytest.raises(AzureADError) as caught:
         device_credential(aad, clock).get_token()
@@ -140,7 +127,7 @@ def test_device_code_stops_polling_when_the_code_expires(aad: FakeAzureAD, clock
     assert sum(clock.sleeps) >= 900 and len(aad.requests) == 1 + 900 // 5 - 1
 
 
-def test_device_code_sign_in_timeout(aad: FakeAzureAD, clock: Clock) -> None:
+def test_device_code_sign_in_timeout(aad: FakeAzureAD, clock: FakeClock) -> None:
     aad.polls = [pending()]
     with pytest.raises(AzureADError):
         device_credential(aad, clock, sign_in_timeout=30).get_token()
@@ -148,7 +135,7 @@ def test_device_code_sign_in_timeout(aad: FakeAzureAD, clock: Clock) -> None:
 
 
 def test_device_code_default_prompt_prints_the_message(
-    aad: FakeAzureAD, clock: Clock, capsys: pytest.CaptureFixture[str]
+    aad: FakeAzureAD, clock: FakeClock, capsys: pytest.CaptureFixture[str]
 ) -> None:
     DeviceCodeCredential(
         TENANT, CLIENT_ID, transport=aad.transport, clock=clock, sleep=clock.sleep
@@ -156,7 +143,7 @@ def test_device_code_default_prompt_prints_the_message(
     assert "ABCD-1234" in capsys.readouterr().err
 
 
-def test_device_code_v1(aad: FakeAzureAD, clock: Clock) -> None:
+def test_device_code_v1(aad: FakeAzureAD, clock: FakeClock) -> None:
     credential = device_credential(aad, clock, endpoint_version="v1")
     credential.get_token()
     assert aad.requests[0][0] == f"/{TENANT}/oauth2/devicecode"
@@ -165,7 +152,7 @@ def test_device_code_v1(aad: FakeAzureAD, clock: Clock) -> None:
 
 
 @pytest.mark.anyio
-async def test_async_device_code(aad: FakeAzureAD, clock: Clock) -> None:
+async def test_async_device_code(aad: FakeAzureAD, clock: FakeClock) -> None:
     aad.polls = [pending(), None]
     shown: list[str] = []
 
@@ -369,7 +356,7 @@ def test_consent_stores_the_refresh_token_of_an_mfa_sign_in(aad: FakeAzureAD) ->
     assert store.load(result.store_key) == aad.issued[-1]
 
 
-def test_consent_refuses_a_sign_in_without_mfa(aad: FakeAzureAD, clock: Clock) -> None:
+def test_consent_refuses_a_sign_in_without_mfa(aad: FakeAzureAD, clock: FakeClock) -> None:
     aad.amr = ("pwd",)
     store = MemoryRefreshTokenStore()
     with pytest.raises(MfaMissingError) as caught:
@@ -400,7 +387,7 @@ def test_consent_arguments(aad: FakeAzureAD) -> None:
 # -- RefreshTokenCredential with persistent stores ------------------------------------------------
 
 
-def seeded_file_store(tmp_path: Path, clock: Clock, aad: FakeAzureAD) -> FileRefreshTokenStore:
+def seeded_file_store(tmp_path: Path, clock: FakeClock, aad: FakeAzureAD) -> FileRefreshTokenStore:
     store = FileRefreshTokenStore(tmp_path / "tokens.json", key=KEY, keyring=False, clock=clock)
     aad.issued.append("0.first-refresh-token")
     store.save(f"https://login.microsoftonline.com|{CLIENT_ID}", "0.first-refresh-token")
@@ -408,7 +395,7 @@ def seeded_file_store(tmp_path: Path, clock: Clock, aad: FakeAzureAD) -> FileRef
 
 
 def test_rotation_persists_in_the_file_store(
-    tmp_path: Path, aad: FakeAzureAD, clock: Clock
+    tmp_path: Path, aad: FakeAzureAD, clock: FakeClock
 ) -> None:
     store = seeded_file_store(tmp_path, clock, aad)
     credential = RefreshTokenCredential(
@@ -424,7 +411,7 @@ def test_rotation_persists_in_the_file_store(
 
 
 def test_warns_well_before_the_inactivity_limit(
-    tmp_path: Path, aad: FakeAzureAD, clock: Clock, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, aad: FakeAzureAD, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     store = seeded_file_store(tmp_path, clock, aad)
     clock.now += 70 * DAY
@@ -451,7 +438,7 @@ def test_warns_well_before_the_inactivity_limit(
 
 
 def test_a_token_rotated_by_another_process_is_retried(
-    tmp_path: Path, aad: FakeAzureAD, clock: Clock
+    tmp_path: Path, aad: FakeAzureAD, clock: FakeClock
 ) -> None:
     store = seeded_file_store(tmp_path, clock, aad)
     key = f"https://login.microsoftonline.com|{CLIENT_ID}"
@@ -478,7 +465,7 @@ def test_a_token_rotated_by_another_process_is_retried(
 
 @pytest.mark.anyio
 async def test_async_refresh_token_credential_with_the_file_store(
-    tmp_path: Path, aad: FakeAzureAD, clock: Clock
+    tmp_path: Path, aad: FakeAzureAD, clock: FakeClock
 ) -> None:
     store = seeded_file_store(tmp_path, clock, aad)
     clock.now += 80 * DAY
@@ -494,7 +481,7 @@ async def test_async_refresh_token_credential_with_the_file_store(
 
 
 def test_no_secret_in_logs_or_reprs(
-    aad: FakeAzureAD, clock: Clock, caplog: pytest.LogCaptureFixture
+    aad: FakeAzureAD, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     aad.polls = [pending(), None]
@@ -535,7 +522,7 @@ def test_sign_ins_are_one_at_a_time(aad: FakeAzureAD) -> None:
 
 
 def test_rotation_and_warning_with_the_keyring_store(
-    aad: FakeAzureAD, clock: Clock, memory_keyring: Any
+    aad: FakeAzureAD, clock: FakeClock, memory_keyring: Any
 ) -> None:
     store = KeyringRefreshTokenStore(backend=memory_keyring, clock=clock)
     key = f"https://login.microsoftonline.com|{CLIENT_ID}"

@@ -25,7 +25,6 @@ import httpx
 import pytest
 
 from partnercenter import (
-    Cloud,
     DeviceCode,
     DeviceCodeCredential,
     FileRefreshTokenStore,
@@ -42,6 +41,7 @@ from partnercenter.errors import (
     RefreshTokenExpiringWarning,
 )
 
+from ..emulator_support import cloud
 from .signin_pages import CHROMIUM, CHROMIUM_ARGS, User, browser_sign_in, device_login, wrong_totp
 from .store_workers import KEY
 
@@ -98,10 +98,6 @@ def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
         config={"settings": {"device_code_interval": 1}},
     ) as emulator:
         yield emulator
-
-
-def cloud(emu: Emulator) -> Cloud:
-    return Cloud.custom(authority_host=emu.base_url, api_root=emu.base_url, name="emulator")
 
 
 def user(emu: Emulator, upn: str) -> User:

@@ -22,20 +22,14 @@ from partnercenter import FileRefreshTokenStore, KeyringRefreshTokenStore, Refre
 from partnercenter.errors import ConfigurationError, RefreshTokenStoreError
 from partnercenter.stores import RefreshTokenRecordStore, generate_store_key
 
+from ..fakes import FakeClock
 from . import store_workers
 from .conftest import MemoryKeyring
+from .fakes import NOW
 
 KEY = store_workers.KEY
 TOKEN = "0.ARwA-refresh-token-" + "s" * 40
 POSIX = sys.platform != "win32"
-
-
-class Clock:
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def file_store(path: Path, **kwargs: Any) -> FileRefreshTokenStore:
@@ -49,7 +43,7 @@ def file_store(path: Path, **kwargs: Any) -> FileRefreshTokenStore:
 
 def test_round_trip_and_layout(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "tokens.json"
-    clock = Clock()
+    clock = FakeClock(NOW)
     store = file_store(path, clock=clock)
     assert isinstance(store, RefreshTokenStore) and isinstance(store, RefreshTokenRecordStore)
     assert store.load("k") is None and not path.exists()  # loading creates nothing
@@ -300,7 +294,7 @@ def test_killed_at_random_moments_never_corrupts(tmp_path: Path) -> None:
 
 
 def test_keyring_store_round_trip(memory_keyring: MemoryKeyring) -> None:
-    clock = Clock()
+    clock = FakeClock(NOW)
     store = KeyringRefreshTokenStore(backend=memory_keyring, clock=clock)
     assert isinstance(store, RefreshTokenStore) and isinstance(store, RefreshTokenRecordStore)
     assert store.load("k") is None

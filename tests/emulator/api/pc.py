@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import json
-import uuid
 from typing import Any
 
 import httpx
@@ -15,56 +12,24 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from partnercenter.emulator import Emulator
 
+from ...emulator_support import b64url, segment
+from ...emulator_support import claims as emulator_claims
+from ...emulator_support import mint as emulator_mint
+
 PC_RESOURCE = "https://api.partnercenter.microsoft.com"
 GRAPH = "https://graph.windows.net"
+DISPLAY_NAME = "Partner Admin"
 
 
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def segment(value: dict[str, Any]) -> str:
-    return b64url(json.dumps(value, separators=(",", ":")).encode())
-
-
-def claims(
-    emu: Emulator, *, user: bool = True, mfa: bool = True, **overrides: Any
-) -> dict[str, Any]:
-    """Claims shaped like Azure AD's v1 Partner Center tokens (app + user by default)."""
-    now = int(emu.state.clock.now())
-    tenant = emu.partner_tenant["id"]
-    app = emu.app("partner-center-app")
-    body: dict[str, Any] = {
-        "aud": PC_RESOURCE,
-        "iss": f"https://sts.windows.net/{tenant}/",
-        "iat": now - 300,
-        "nbf": now - 300,
-        "exp": now + 3600,
-        "appid": app["client_id"],
-        "appidacr": "1",
-        "oid": str(uuid.uuid4()),
-        "tid": tenant,
-        "ver": "1.0",
-    }
-    if user:
-        body.update(
-            {
-                "idtyp": "user",
-                "scp": "user_impersonation",
-                "amr": ["pwd", "mfa"] if mfa else ["pwd"],
-                "upn": "admin@contosopartner.onmicrosoft.com",
-                "name": "Partner Admin",
-            }
-        )
-    else:
-        body["idtyp"] = "app"
-    body.update(overrides)
-    return {key: value for key, value in body.items() if value is not None}
+def claims(emu: Emulator, **overrides: Any) -> dict[str, Any]:
+    """Claims shaped like Azure AD's v1 Partner Center tokens (app + user by default; user
+    tokens carry the display name too)."""
+    return emulator_claims(emu, display_name=DISPLAY_NAME, **overrides)
 
 
 def mint(emu: Emulator, **overrides: Any) -> str:
     """A token signed by the emulator's active key."""
-    return emu.state.keys.sign(claims(emu, **overrides))
+    return emulator_mint(emu, display_name=DISPLAY_NAME, **overrides)
 
 
 def fetch_token(

@@ -12,8 +12,8 @@ import pytest
 from partnercenter.emulator import Emulator
 from partnercenter.emulator.api.catalog_data import PRODUCTS, catalog_item_id
 
+from ...emulator_support import agreement_body, cart_body, new_customer, new_user
 from .pc import error
-from .test_operations import _agreement_body, _cart_body, _customer_body, _user_body
 
 
 def _count(pc: httpx.Client) -> int:
@@ -21,7 +21,7 @@ def _count(pc: httpx.Client) -> int:
 
 
 def test_create_customer_then_domain_taken_and_409(pc: httpx.Client, world: dict[str, Any]) -> None:
-    body = _customer_body(world)
+    body = new_customer()
     domain = body["companyProfile"]["domain"]
     assert pc.head(f"/v1/domains/{domain}").status_code == 404
     created = pc.post("/v1/customers", json=body)
@@ -39,7 +39,7 @@ def test_create_customer_then_domain_taken_and_409(pc: httpx.Client, world: dict
     assert error(again) == (409, 3000)
     assert domain in again.json()["description"]
     # A directory tenant's domain is taken too.
-    clash = _customer_body(world)
+    clash = new_customer()
     clash["companyProfile"]["domain"] = "fabrikam.onmicrosoft.com"
     assert error(pc.post("/v1/customers", json=clash)) == (409, 3000)
 
@@ -48,7 +48,7 @@ def test_repeated_post_with_the_same_request_id_creates_once(
     pc: httpx.Client, world: dict[str, Any]
 ) -> None:
     before = _count(pc)
-    body = _customer_body(world)
+    body = new_customer()
     headers = {"MS-RequestId": str(uuid.uuid4()), "MS-CorrelationId": str(uuid.uuid4())}
     first = pc.post("/v1/customers", json=body, headers=headers)
     retry_headers = {**headers, "MS-CorrelationId": str(uuid.uuid4())}
@@ -65,7 +65,7 @@ def test_repeated_post_with_the_same_request_id_creates_once(
 
 def test_repeated_checkout_and_order_are_replayed(pc: httpx.Client, world: dict[str, Any]) -> None:
     cid = world["customer_id"]
-    cart = pc.post(f"/v1/customers/{cid}/carts", json=_cart_body(world)).json()
+    cart = pc.post(f"/v1/customers/{cid}/carts", json=cart_body()).json()
     headers = {"MS-RequestId": str(uuid.uuid4())}
     orders_before = len(pc.get(f"/v1/customers/{cid}/orders").json()["items"])
     subs_before = len(pc.get(f"/v1/customers/{cid}/subscriptions").json()["items"])
@@ -87,7 +87,7 @@ def test_repeated_checkout_and_order_are_replayed(pc: httpx.Client, world: dict[
 
 def test_user_create_and_password_reset_with_etags(pc: httpx.Client, world: dict[str, Any]) -> None:
     cid = world["customer_id"]
-    body = _user_body(world)
+    body = new_user(world["customer_domain"])
     created = pc.post(f"/v1/customers/{cid}/users", json=body)
     assert created.status_code == 201
     user = created.json()
@@ -186,7 +186,7 @@ _DELETE = object()
 def test_invalid_customer_properties_are_400_3000(
     pc: httpx.Client, world: dict[str, Any], field: str, value: Any
 ) -> None:
-    body = _mutate(_customer_body(world), field, value)
+    body = _mutate(new_customer(), field, value)
     assert error(pc.post("/v1/customers", json=body)) == (400, 3000)
 
 
@@ -217,7 +217,7 @@ def test_invalid_bodies_are_400_3000(
 
 def test_weak_password_and_bad_json_are_400(pc: httpx.Client, world: dict[str, Any]) -> None:
     cid = world["customer_id"]
-    weak = _user_body(world)
+    weak = new_user(world["customer_domain"])
     weak["passwordProfile"]["password"] = "short"
     assert error(pc.post(f"/v1/customers/{cid}/users", json=weak)) == (400, 3000)
     raw = pc.post(
@@ -244,14 +244,12 @@ def test_lone_surrogates_in_bodies_are_400(pc: httpx.Client, world: dict[str, An
 def test_agreement_creation_is_listed(pc: httpx.Client, world: dict[str, Any]) -> None:
     cid = world["customer_id"]
     before = len(pc.get(f"/v1/customers/{cid}/agreements").json()["items"])
-    assert (
-        pc.post(f"/v1/customers/{cid}/agreements", json=_agreement_body(world)).status_code == 201
-    )
+    assert pc.post(f"/v1/customers/{cid}/agreements", json=agreement_body()).status_code == 201
     assert len(pc.get(f"/v1/customers/{cid}/agreements").json()["items"]) == before + 1
 
 
 def test_changes_are_audited(pc: httpx.Client, world: dict[str, Any]) -> None:
-    body = _customer_body(world)
+    body = new_customer()
     request_id = str(uuid.uuid4())
     created = pc.post("/v1/customers", json=body, headers={"MS-RequestId": request_id}).json()
     spec = f'{{"Field":"CustomerId","Value":"{created["id"]}","Operator":"equals"}}'
@@ -284,7 +282,7 @@ def test_query_parameter_validation(pc: httpx.Client, world: dict[str, Any]) -> 
 def test_concurrent_retries_of_one_post_create_once(
     emulator: Emulator, user_token: str, world: dict[str, Any]
 ) -> None:
-    body = _customer_body(world)
+    body = new_customer()
     headers = {"Authorization": f"Bearer {user_token}", "MS-RequestId": str(uuid.uuid4())}
 
     async def burst() -> list[httpx.Response]:

@@ -13,6 +13,7 @@ import pytest
 from partnercenter.emulator import Emulator
 from partnercenter.emulator.api.faults import FaultError, Faults
 
+from ...emulator_support import new_customer
 from .pc import error, fetch_token
 
 PATH = "/v1/profiles/legalbusiness"
@@ -176,13 +177,11 @@ def test_fault_rules_unit() -> None:
 def test_lost_response_then_retry_with_the_same_request_id_creates_once(
     clean_emulator: Emulator, pc: httpx.Client, world: dict[str, Any]
 ) -> None:
-    from .test_operations import _customer_body
-
     before = pc.get("/v1/customers", params={"size": 1000}).json()["totalCount"]
     clean_emulator.admin(
         "POST", "faults", {"target": "api", "drop": "after", "count": 1, "path_prefix": "/v1/cust"}
     )
-    body = _customer_body(world)
+    body = new_customer()
     headers = {"MS-RequestId": "lost-response-retry-1"}
     with pytest.raises(httpx.TransportError):
         pc.post("/v1/customers", json=body, headers=headers)

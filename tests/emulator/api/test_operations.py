@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -11,86 +10,12 @@ import pytest
 
 from partnercenter import operations
 from partnercenter.emulator import Emulator
-from partnercenter.emulator.api.catalog_data import AGREEMENT_TEMPLATES, PRODUCTS, catalog_item_id
 from partnercenter.emulator.api.handlers import HANDLERS
 from partnercenter.operations import OPERATIONS
 
+from ...emulator_support import agreement_body, cart_body, new_customer, new_user, order_body
+
 Body = Callable[[dict[str, Any]], Any]
-
-
-def _customer_body(world: dict[str, Any]) -> dict[str, Any]:
-    prefix = f"new{uuid.uuid4().hex[:12]}"
-    return {
-        "companyProfile": {"domain": f"{prefix}.onmicrosoft.com"},
-        "billingProfile": {
-            "culture": "en-US",
-            "email": "owner@example.com",
-            "language": "en",
-            "companyName": f"New Co {prefix}",
-            "defaultAddress": {
-                "country": "US",
-                "city": "Redmond",
-                "state": "WA",
-                "addressLine1": "1 Microsoft Way",
-                "postalCode": "98052",
-                "firstName": "Owner",
-                "lastName": "Person",
-                "phoneNumber": "4255550100",
-            },
-        },
-    }
-
-
-def _user_body(world: dict[str, Any]) -> dict[str, Any]:
-    name = f"user{uuid.uuid4().hex[:8]}"
-    return {
-        "usageLocation": "US",
-        "userPrincipalName": f"{name}@{world['customer_domain']}",
-        "firstName": "New",
-        "lastName": "User",
-        "displayName": "New User",
-        "passwordProfile": {"forceChangePassword": True, "password": "Sup3r-Secret!"},
-        "attributes": {"objectType": "CustomerUser"},
-    }
-
-
-def _cart_body(world: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "lineItems": [
-            {
-                "id": 0,
-                "catalogItemId": catalog_item_id(PRODUCTS[1], "0001"),
-                "quantity": 3,
-                "billingCycle": "monthly",
-                "termDuration": "P1M",
-            }
-        ]
-    }
-
-
-def _agreement_body(world: dict[str, Any]) -> dict[str, Any]:
-    template = AGREEMENT_TEMPLATES[1]
-    return {
-        "primaryContact": {
-            "firstName": "Ada",
-            "lastName": "Lovelace",
-            "email": "ada@example.com",
-            "phoneNumber": "4255550100",
-        },
-        "templateId": template.template_id,
-        "dateAgreed": "2026-11-20T00:00:00Z",
-        "type": template.agreement_type,
-    }
-
-
-def _order_body(world: dict[str, Any]) -> dict[str, Any]:
-    from partnercenter.emulator.api.catalog_data import OFFERS
-
-    return {
-        "referenceCustomerId": world["customer_id"],
-        "billingCycle": "monthly",
-        "lineItems": [{"lineItemNumber": 0, "offerId": OFFERS[0].id, "quantity": 2}],
-    }
 
 
 # name -> (path parameters from `world`, query, body, status, objectType of the answer)
@@ -101,7 +26,7 @@ CASES: dict[str, tuple[dict[str, str], dict[str, str], Body | None, int, str | N
     "get_billing_profile": ({}, {}, None, 200, "BillingProfile"),
     "get_support_profile": ({}, {}, None, 200, "SupportProfile"),
     "list_customers": ({}, {"size": "40"}, None, 200, "Collection"),
-    "create_customer": ({}, {}, _customer_body, 201, "Customer"),
+    "create_customer": ({}, {}, lambda world: new_customer(), 201, "Customer"),
     "get_relationship_request_link": ({}, {}, None, 200, "CustomerRelationshipRequest"),
     "get_customer": ({"customer_id": "customer_id"}, {}, None, 200, "Customer"),
     "get_customer_company_profile": (
@@ -134,7 +59,13 @@ CASES: dict[str, tuple[dict[str, str], dict[str, str], Body | None, int, str | N
         "Collection",
     ),
     "list_customer_users": ({"customer_id": "customer_id"}, {}, None, 200, "Collection"),
-    "create_customer_user": ({"customer_id": "customer_id"}, {}, _user_body, 201, "CustomerUser"),
+    "create_customer_user": (
+        {"customer_id": "customer_id"},
+        {},
+        lambda world: new_user(world["customer_domain"]),
+        201,
+        "CustomerUser",
+    ),
     "reset_user_password": (
         {"customer_id": "customer_id", "user_id": "user_id"},
         {},
@@ -164,10 +95,16 @@ CASES: dict[str, tuple[dict[str, str], dict[str, str], Body | None, int, str | N
         "Collection",
     ),
     "list_product_skus": ({"product_id": "product_id"}, {"country": "US"}, None, 200, "Collection"),
-    "create_cart": ({"customer_id": "customer_id"}, {}, _cart_body, 201, "Cart"),
+    "create_cart": ({"customer_id": "customer_id"}, {}, lambda world: cart_body(), 201, "Cart"),
     "checkout_cart": ({"customer_id": "customer_id", "cart_id": "cart_id"}, {}, None, 201, None),
     "list_orders": ({"customer_id": "customer_id"}, {}, None, 200, "Collection"),
-    "create_order": ({"customer_id": "customer_id"}, {}, _order_body, 201, "Order"),
+    "create_order": (
+        {"customer_id": "customer_id"},
+        {},
+        lambda world: order_body(world["customer_id"]),
+        201,
+        "Order",
+    ),
     "get_order": ({"customer_id": "customer_id", "order_id": "order_id"}, {}, None, 200, "Order"),
     "list_customer_service_requests": (
         {"customer_id": "service_request_customer"},
@@ -194,7 +131,7 @@ CASES: dict[str, tuple[dict[str, str], dict[str, str], Body | None, int, str | N
     "create_customer_agreement": (
         {"customer_id": "customer_id"},
         {},
-        _agreement_body,
+        lambda world: agreement_body(),
         201,
         "Agreement",
     ),
@@ -232,7 +169,7 @@ def test_operation_success_path(
     param_keys, query, body, status, object_type = CASES[name]
     values = dict(world)
     if name == "checkout_cart":
-        cart = pc.post(f"/v1/customers/{world['customer_id']}/carts", json=_cart_body(world))
+        cart = pc.post(f"/v1/customers/{world['customer_id']}/carts", json=cart_body())
         assert cart.status_code == 201
         values["cart_id"] = cart.json()["id"]
     path = op.format_path(**{param: values[key] for param, key in param_keys.items()})
