@@ -8,11 +8,14 @@ Keys live in the state directory so tokens stay valid across restarts.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -25,6 +28,19 @@ from .x509util import cert_pem, der, key_pem, new_rsa_key, self_signed, x5t
 #: Keys published at once; rotation drops the oldest beyond this.
 MAX_PUBLISHED_KEYS = 3
 MIN_PUBLISHED_KEYS = 2
+
+#: Threads that sign tokens off the event loop. The one event loop handles at most about
+#: 2,000 token requests/s, which two signers cover; anyio's default pool (40 threads) wakes a
+#: thread per request in flight, and they queue for the GIL and the cores ahead of the loop
+#: (20-35% fewer tokens/s; see docs/benchmarks.md).
+SIGNING_THREADS = 2
+_signing_pool = ThreadPoolExecutor(SIGNING_THREADS, thread_name_prefix="pc-emulator-sign")
+_T = TypeVar("_T")
+
+
+async def run_signing(fn: Callable[[], _T]) -> _T:
+    """Run ``fn`` (RSA signing: ~1 ms, releases the GIL) on the signing threads."""
+    return await asyncio.get_running_loop().run_in_executor(_signing_pool, fn)
 
 
 @dataclass(slots=True)

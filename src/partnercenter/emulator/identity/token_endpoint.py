@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -31,6 +30,7 @@ from ...wire import (
 )
 from ..directory import Application, Resource, Tenant
 from ..jose import dumps
+from ..keys import run_signing
 from ..state import EmulatorState
 from .assertion import verify_assertion
 from .claims import ACR_CERTIFICATE, ACR_PUBLIC, ACR_SECRET, app_only_claims
@@ -325,7 +325,7 @@ async def client_credentials(
     )
     # RSA signing is ~1 ms and releases the GIL: run it off the event loop so the loop keeps
     # parsing requests on one core while the other signs.
-    token = await anyio.to_thread.run_sync(
+    token = await run_signing(
         lambda: state.keys.sign(claims, v1_header=resource.token_version == 1)
     )
     return token_response(version, token, claims, now, requested)
