@@ -14,11 +14,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import anyio.to_thread
-
 from ...wire import V1_ISSUER_TEMPLATE
 from ..directory import Application, Resource, Tenant, User
 from ..jose import b64url
+from ..keys import run_signing
 from ..state import EmulatorState
 from .claims import BACKDATE_SECONDS, _opaque, v2_issuer
 
@@ -158,7 +157,7 @@ async def user_token_response(
         id_token = state.keys.sign(id_claims, v1_header=False) if want_id_token else None
         return token, id_token
 
-    access_token, id_token = await anyio.to_thread.run_sync(sign)
+    access_token, id_token = await run_signing(sign)
     expires_in = int(access["exp"] - int(now))
     if version == 1:
         body: dict[str, Any] = {
