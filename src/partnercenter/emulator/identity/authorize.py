@@ -11,7 +11,6 @@ is trusted are shown as a page; after that they travel back to the app on the re
 from __future__ import annotations
 
 import hmac
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -20,8 +19,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ... import aadsts
-from ...wire import MULTI_TENANT_SEGMENTS
-from ..directory import Application, Tenant
 from ..jose import dumps
 from ..state import EmulatorState
 from .errors import JSON_UTF8, NO_CACHE_HEADERS, AadError, aad_timestamp
@@ -37,7 +34,8 @@ from .scopes import parse_v1_resource, parse_v2_scopes
 from .signin_state import AuthorizeRequest, SignInFlow
 from .token_endpoint import (
     RequestContext,
-    is_tenant_segment,
+    lookup_app,
+    path_tenant,
     read_form,
     request_context,
 )
@@ -45,7 +43,6 @@ from .totp import verify_totp
 from .user_grants import needs_mfa, user_may_sign_in
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 TROUBLE = "Sorry, but we're having trouble signing you in."
 
@@ -129,21 +126,9 @@ def _validate(
 ) -> AuthorizeRequest:
     """Check an authorization request; AadError before the redirect URI is trusted,
     _RedirectError after."""
-    if not is_tenant_segment(segment):
-        raise AadError(aadsts.TENANT_INVALID, tenant=segment)
-    tenant: Tenant | None = None
-    if segment.lower() not in MULTI_TENANT_SEGMENTS:
-        tenant = state.directory.tenant(segment)
-        if tenant is None:
-            raise AadError(aadsts.TENANT_NOT_FOUND, tenant=segment)
-    client_id = params.get("client_id")
-    if not client_id:
-        raise AadError(aadsts.MISSING_PARAMETER, name="client_id")
-    if not _GUID.match(client_id):
-        raise AadError(aadsts.CLIENT_ID_INVALID, client_id=client_id)
-    app = state.directory.app(client_id)
-    if app is None or (tenant is not None and not app.installed_in(tenant.id)):
-        raise AadError(aadsts.APP_NOT_FOUND, client_id=client_id, tenant=segment)
+    tenant = path_tenant(state, segment)
+    app = lookup_app(state, params.get("client_id") or None, tenant, segment)
+    client_id = app.client_id
     redirect_uri = params.get("redirect_uri")
     if redirect_uri is None:
         if len(app.redirect_uris) != 1:
@@ -432,21 +417,8 @@ def _start_device_flow(
     form: dict[str, str],
     now: float,
 ) -> dict[str, Any]:
-    if not is_tenant_segment(segment):
-        raise AadError(aadsts.TENANT_INVALID, tenant=segment)
-    tenant: Tenant | None = None
-    if segment.lower() not in MULTI_TENANT_SEGMENTS:
-        tenant = state.directory.tenant(segment)
-        if tenant is None:
-            raise AadError(aadsts.TENANT_NOT_FOUND, tenant=segment)
-    client_id = form.get("client_id")
-    if client_id is None:
-        raise AadError(aadsts.MISSING_PARAMETER, name="client_id")
-    if not _GUID.match(client_id):
-        raise AadError(aadsts.CLIENT_ID_INVALID, client_id=client_id)
-    app: Application | None = state.directory.app(client_id)
-    if app is None or (tenant is not None and not app.installed_in(tenant.id)):
-        raise AadError(aadsts.APP_NOT_FOUND, client_id=client_id, tenant=segment)
+    tenant = path_tenant(state, segment)
+    app = lookup_app(state, form.get("client_id"), tenant, segment)
     request = AuthorizeRequest(
         version=version,
         segment=segment,

@@ -166,14 +166,38 @@ async def read_form(request: Request) -> dict[str, str]:
     return form
 
 
-def resolve_tenant(state: EmulatorState, segment: str, grant_type: str) -> Tenant:
+def path_tenant(state: EmulatorState, segment: str) -> Tenant | None:
+    """The tenant the path names, or None for common/organizations (the user decides)."""
+    if not is_tenant_segment(segment):
+        raise AadError(aadsts.TENANT_INVALID, tenant=segment)
     if segment.lower() in MULTI_TENANT_SEGMENTS:
-        # App-only tokens come from exactly one tenant.
-        raise AadError(aadsts.TENANT_MULTI_FOR_APP_ONLY, tenant=segment, grant_type=grant_type)
+        return None
     tenant = state.directory.tenant(segment)
     if tenant is None:
         raise AadError(aadsts.TENANT_NOT_FOUND, tenant=segment)
     return tenant
+
+
+def resolve_tenant(state: EmulatorState, segment: str, grant_type: str) -> Tenant:
+    tenant = path_tenant(state, segment)
+    if tenant is None:
+        # App-only tokens come from exactly one tenant.
+        raise AadError(aadsts.TENANT_MULTI_FOR_APP_ONLY, tenant=segment, grant_type=grant_type)
+    return tenant
+
+
+def lookup_app(
+    state: EmulatorState, client_id: str | None, tenant: Tenant | None, segment: str
+) -> Application:
+    """The app a request names, installed in ``tenant`` (any tenant when None)."""
+    if client_id is None:
+        raise AadError(aadsts.MISSING_PARAMETER, name="client_id")
+    if not _GUID.match(client_id):
+        raise AadError(aadsts.CLIENT_ID_INVALID, client_id=client_id)
+    app = state.directory.app(client_id)
+    if app is None or (tenant is not None and not app.installed_in(tenant.id)):
+        raise AadError(aadsts.APP_NOT_FOUND, client_id=client_id, tenant=segment)
+    return app
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,13 +252,7 @@ def authenticate_client(
     credential_required: bool,
 ) -> tuple[Application, str]:
     """The calling app and its ``appidacr`` (0 public, 1 secret, 2 certificate)."""
-    if auth.client_id is None:
-        raise AadError(aadsts.MISSING_PARAMETER, name="client_id")
-    if not _GUID.match(auth.client_id):
-        raise AadError(aadsts.CLIENT_ID_INVALID, client_id=auth.client_id)
-    app = state.directory.app(auth.client_id)
-    if app is None or not app.installed_in(tenant.id):
-        raise AadError(aadsts.APP_NOT_FOUND, client_id=auth.client_id, tenant=segment)
+    app = lookup_app(state, auth.client_id, tenant, segment)
     if auth.secret is not None and auth.assertion is not None:
         raise AadError(
             aadsts.MALFORMED_REQUEST,

@@ -23,7 +23,6 @@ from ...wire import (
     GRANT_DEVICE_CODE,
     GRANT_PASSWORD,
     GRANT_REFRESH_TOKEN,
-    MULTI_TENANT_SEGMENTS,
 )
 from ..directory import Application, Resource, Tenant, User
 from ..state import EmulatorState
@@ -34,7 +33,7 @@ from .token_endpoint import (
     GrantHandler,
     RequestContext,
     authenticate_client,
-    is_tenant_segment,
+    path_tenant,
     read_client_auth,
 )
 from .user_tokens import UserGrant, user_token_response
@@ -49,18 +48,6 @@ def _required(form: dict[str, str], name: str) -> str:
     if value is None:
         raise AadError(aadsts.MISSING_PARAMETER, name=name)
     return value
-
-
-def _tenant(state: EmulatorState, segment: str) -> Tenant | None:
-    """The path's tenant, or None for common/organizations (the user's home decides)."""
-    if not is_tenant_segment(segment):
-        raise AadError(aadsts.TENANT_INVALID, tenant=segment)
-    if segment.lower() in MULTI_TENANT_SEGMENTS:
-        return None
-    tenant = state.directory.tenant(segment)
-    if tenant is None:
-        raise AadError(aadsts.TENANT_NOT_FOUND, tenant=segment)
-    return tenant
 
 
 def user_may_sign_in(state: EmulatorState, user: User, tenant: Tenant) -> bool:
@@ -181,7 +168,7 @@ async def authorization_code(
     request: Request,
 ) -> dict[str, Any]:
     code_value = _required(form, "code")
-    requested = _tenant(state, segment)
+    requested = path_tenant(state, segment)
     record = state.signin.codes.get(code_value)
     if record is None:
         raise AadError(aadsts.CODE_INVALID, name="code", detail="The code is unknown or malformed.")
@@ -249,7 +236,7 @@ async def refresh_token(
     request: Request,
 ) -> dict[str, Any]:
     token = _required(form, "refresh_token")
-    requested = _tenant(state, segment)
+    requested = path_tenant(state, segment)
     record = state.signin.refresh_tokens.get(token)
     if record is None:
         raise AadError(
@@ -298,7 +285,7 @@ async def device_code(
     value = form.get("device_code") or form.get("code")
     if value is None:
         raise AadError(aadsts.MISSING_PARAMETER, name="device_code")
-    requested = _tenant(state, segment)
+    requested = path_tenant(state, segment)
     record = state.signin.device_codes.get(value)
     if record is None:
         raise AadError(aadsts.DEVICE_BAD_CODE)
@@ -350,7 +337,7 @@ async def password(
 ) -> dict[str, Any]:
     username = _required(form, "username")
     secret = _required(form, "password")
-    requested = _tenant(state, segment)
+    requested = path_tenant(state, segment)
     user = state.directory.user(username)
     if user is None:
         raise AadError(aadsts.USER_NOT_FOUND, upn=username, tenant=segment)
