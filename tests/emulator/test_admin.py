@@ -126,3 +126,26 @@ def test_bad_admin_input_gets_a_json_error(
     assert response.status_code == 400
     assert response.json()["error"] in ("invalid_json", "invalid_value")
     assert emulator.state.clock.offset == 0
+
+
+def test_fault_and_throttling_helpers(tmp_path: Path) -> None:
+    with Emulator.start(state_dir=tmp_path) as emu:
+        app, tenant = emu.app("partner-center-app"), emu.partner_tenant["id"]
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "scope": PC_DEFAULT_SCOPE,
+        }
+        rule = emu.add_fault(target="token", status=503, count=1)
+        assert rule["statuses"] == [503] and rule["remaining"] == 1
+        with httpx.Client(base_url=emu.base_url, verify=emu.verify) as c:
+            failed = c.post(f"/{tenant}/oauth2/v2.0/token", data=form)
+            assert failed.status_code == 503
+            assert failed.json()["error"] == "temporarily_unavailable"
+            assert c.post(f"/{tenant}/oauth2/v2.0/token", data=form).status_code == 200
+        assert emu.set_throttling(burst=5)["burst"] == 5
+        emu.reset_throttling()
+        assert emu.set_throttling()["burst"] != 5
+        emu.clear_faults()
+        assert emu.admin("GET", "faults")["rules"] == []

@@ -145,6 +145,24 @@ class Emulator:
         """Revoke every refresh token of a user (AADSTS50173 on their next redemption)."""
         return int(self.admin("POST", f"users/{upn}/revoke")["revoked_refresh_tokens"])
 
+    def add_fault(self, **rule: Any) -> dict[str, Any]:
+        """Add a fault rule (``target="api"|"token"|"all"``, ``rate``, ``count``, ``status`` /
+        ``statuses``, ``latency_ms``, ``drop``); see :mod:`partnercenter.emulator.api.faults`."""
+        added: dict[str, Any] = self.admin("POST", "faults", rule)["added"]
+        return added
+
+    def clear_faults(self) -> None:
+        self.admin("DELETE", "faults")
+
+    def set_throttling(self, **limits: float) -> dict[str, Any]:
+        """Change the API's token buckets (``rate_per_second``, ``burst``,
+        ``customer_rate_per_second``, ``customer_burst``); ``reset_throttling()`` restores them."""
+        result: dict[str, Any] = self.admin("POST", "throttling", limits)
+        return result
+
+    def reset_throttling(self) -> None:
+        self.admin("DELETE", "throttling")
+
     def rotate_keys(self) -> str:
         return str(self.admin("POST", "keys/rotate")["active_kid"])
 
