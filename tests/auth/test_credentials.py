@@ -441,6 +441,10 @@ def test_static_access_token(clock: FakeClock) -> None:
     assert bad.value.argument == "expires_on"
     assert AccessTokenCredential("opaque", expires_on=NOW + 1, clock=clock)
     assert raw not in repr(AccessTokenCredential(raw))
+    for endless in (float("nan"), float("inf")):
+        with pytest.raises(ConfigurationError) as bad:
+            AccessTokenCredential("opaque", expires_on=endless)
+        assert bad.value.argument == "expires_on"
 
 
 # -- warnings and secrets --------------------------------------------------------------------
@@ -499,6 +503,10 @@ def test_no_secret_in_repr_errors_or_logs(
         if "authorization" in server.requests[form_index].headers:
             secrets.append(server.requests[form_index].headers["authorization"].split()[1])
     texts.append(caplog.text)
+    for credential in credentials:
+        parts = credential._client_auth.parts("https://login.example/token", NOW)
+        secrets += parts.secrets
+        texts.append(repr(parts))
     everything = "\n".join(texts)
     assert "AADSTS90023: echo" in everything
     for secret in secrets:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -29,13 +30,17 @@ def static_token(token: str | AccessToken, expires_on: float | None) -> AccessTo
         token = token[7:].strip()
     if expires_on is None:
         exp = read_jwt_claims(token).get("exp")
-        if not isinstance(exp, int | float) or isinstance(exp, bool):
+        if not isinstance(exp, int | float) or isinstance(exp, bool) or not math.isfinite(exp):
             raise ConfigurationError(
                 "expires_on",
                 "is required: the token is not a JWT with an exp claim, so its expiry is unknown",
             )
         expires_on = exp
-    elif isinstance(expires_on, bool) or not isinstance(expires_on, int | float):
+    elif (
+        isinstance(expires_on, bool)
+        or not isinstance(expires_on, int | float)
+        or not math.isfinite(expires_on)
+    ):
         raise ConfigurationError("expires_on", "must be a Unix time in seconds")
     return AccessToken(token, int(expires_on))
 

@@ -18,13 +18,17 @@ from .protocol import basic_auth_header
 __all__ = ["CertificateAuth", "ClientAuth", "ClientAuthParts", "NoClientAuth", "SecretAuth"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class ClientAuthParts:
     """What a client-authentication strategy adds to one token request."""
 
     form: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     secrets: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        # Every value here may be a secret (client secret, assertion, Basic header): names only.
+        return f"ClientAuthParts(form={sorted(self.form)!r}, headers={sorted(self.headers)!r})"
 
 
 class ClientAuth(Protocol):
