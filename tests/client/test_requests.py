@@ -349,6 +349,8 @@ async def test_async_invalidate(clock: FakeClock) -> None:
     [
         ({"headers": {"X-Mine": "ok\r\nInjected: 1"}}, "headers['X-Mine']"),
         ({"headers": {"Bad Name": "v"}}, "headers"),
+        ({"headers": {"authorization": "Bearer other"}}, "headers['authorization']"),
+        ({"headers": {"MS-RequestId": "mine"}}, "headers['MS-RequestId']"),
         ({"if_match": "é"}, "if_match"),
         ({"correlation_id": "two\nlines"}, "correlation_id"),
     ],

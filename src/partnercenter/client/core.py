@@ -205,6 +205,13 @@ def _extra_headers(
     for name, value in (headers or {}).items():
         if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9-]{1,64}$", name):
             raise ConfigurationError("headers", f"{name!r} is not a header name")
+        if name.lower() in _OWN_HEADERS:
+            # The client sets these on every attempt; a second copy would go out beside them.
+            raise ConfigurationError(
+                f"headers[{name!r}]",
+                "is set by the client (the credential's token, one request id per call)",
+                hint="Pass correlation_id= for MS-CorrelationId; the credential gives the token.",
+            )
         extra[name] = _header_value(f"headers[{name!r}]", value)
     if if_match is not None:
         _header_value("if_match", if_match)
@@ -437,4 +444,8 @@ def build_request(
 
 
 _REQUEST_ID: Final = wire.HEADER_REQUEST_ID.encode("ascii")
+#: Headers :func:`build_request` sets itself; callers may not add them again.
+_OWN_HEADERS: Final = frozenset(
+    {"authorization", wire.HEADER_REQUEST_ID.lower(), wire.HEADER_CORRELATION_ID.lower()}
+)
 _CORRELATION_ID: Final = wire.HEADER_CORRELATION_ID.encode("ascii")
