@@ -93,3 +93,10 @@ def test_token_bucket_unit(clock: Clock) -> None:
     # A clock moved backwards does not drain or overfill anything.
     clock.advance(-100)
     assert throttle.take("p", None) == 1
+
+
+def test_tiny_rate_caps_retry_after(clock: Clock) -> None:
+    # The admin API accepts any positive rate; 1/rate must not overflow into a 500.
+    throttle = Throttle(clock, Limits(rate=1e-320, burst=1, customer_rate=1, customer_burst=1))
+    assert throttle.take("p", None) is None
+    assert throttle.take("p", None) == 86_400

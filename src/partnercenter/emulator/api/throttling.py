@@ -17,6 +17,8 @@ from ..clock import Clock
 
 #: Per-customer buckets kept at once; the least recently used are dropped (and start full).
 MAX_BUCKETS = 10_000
+#: Longest ``Retry-After`` answered (a day): a tiny configured rate must not overflow it.
+MAX_RETRY_AFTER = 86_400
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,7 @@ class Throttle:
             if wait > 0:
                 self.throttled += 1
                 # Retry-After is whole seconds, rounded up so a client that honours it succeeds.
-                return max(1, math.ceil(wait))
+                return max(1, math.ceil(min(wait, MAX_RETRY_AFTER)))
             bucket.tokens -= 1
             if customer_bucket is not None:
                 customer_bucket.tokens -= 1
