@@ -113,6 +113,8 @@ def test_time_travel(emulator: Emulator, client: httpx.Client) -> None:
         b'{"advance": 1, "now": 2}',
         b"{}",
         b'{"advance": 1e300}',
+        b'{"now": -100000000000}',
+        b'{"advance": 99000000000}',
     ],
 )
 def test_bad_admin_input_gets_a_json_error(
@@ -126,6 +128,25 @@ def test_bad_admin_input_gets_a_json_error(
     assert response.status_code == 400
     assert response.json()["error"] in ("invalid_json", "invalid_value")
     assert emulator.state.clock.offset == 0
+
+
+def test_repeated_advances_cannot_push_the_clock_out_of_range(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    auth = {"Authorization": f"Bearer {emulator.admin_key}"}
+    try:
+        first = client.post("/_emulator/clock", json={"advance": 5e10}, headers=auth)
+        second = client.post("/_emulator/clock", json={"advance": 5e10}, headers=auth)
+        assert first.status_code == 200
+        assert second.status_code == 400 and second.json()["error"] == "invalid_value"
+        # Every error body formats the clock's time: it must still render.
+        tenant = emulator.partner_tenant["id"]
+        token = client.post(
+            f"/{tenant}/oauth2/v2.0/token", data={"grant_type": "client_credentials"}
+        )
+        assert token.status_code == 400 and token.json()["error_codes"] == [900144]
+    finally:
+        emulator.reset_clock()
 
 
 def test_fault_and_throttling_helpers(tmp_path: Path) -> None:

@@ -69,6 +69,18 @@ def _number(body: dict[str, Any], key: str) -> float | None:
     return float(value)
 
 
+#: The emulator's clock stays between 1970 and about 5138 (token exp, timestamps and dates
+#: are formatted with datetime, which stops at year 9999): repeated advances cannot leave it.
+MAX_CLOCK = 1e11
+
+
+def _check_time(at: float) -> None:
+    if not 0 <= at <= MAX_CLOCK:
+        raise AdminError(
+            400, "invalid_value", f"the clock would leave the range 0..{MAX_CLOCK:.0f} (epoch s)"
+        )
+
+
 def _guard(state: EmulatorState, handler: Callable[[Request], Awaitable[Any]]) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         if not _authorized(state, request):
@@ -105,8 +117,10 @@ def routes(state: EmulatorState, info: Callable[[Request], dict[str, Any]]) -> l
             elif advance is not None and at is not None:
                 raise AdminError(400, "invalid_value", "send either 'advance' or 'now', not both")
             elif advance is not None:
+                _check_time(state.clock.now() + advance)
                 state.clock.advance(advance)
             elif at is not None:
+                _check_time(at)
                 state.clock.set(at)
             else:
                 raise AdminError(
