@@ -138,6 +138,7 @@ def test_all_target(clean_emulator: Emulator, client: httpx.Client, pc: httpx.Cl
         {"drop": True, "status": 500},
         {"latency_ms": -1},
         {"drop": "sometimes"},
+        {"drop": 1},
         {"status": 500, "nonsense": 1},
         {"statuses": "500"},
     ],

@@ -231,7 +231,8 @@ def _parse(spec: dict[str, Any]) -> FaultRule:
     if not _number(latency) or not 0 <= latency <= MAX_LATENCY_MS:
         raise FaultError(f"'latency_ms' must be a number from 0 to {MAX_LATENCY_MS}")
     drop_raw = spec.get("drop", False)
-    if drop_raw not in (True, False, "close", "reset", "after"):
+    # Identity for the booleans: 1 == True would otherwise pass and be echoed back as 1.
+    if not (drop_raw is True or drop_raw is False or drop_raw in ("close", "reset", "after")):
         raise FaultError("'drop' must be true, false, 'close', 'reset' or 'after'")
     drop = "close" if drop_raw is True else (drop_raw or None)
     if drop is not None and statuses:
