@@ -38,7 +38,7 @@ def read_jwt_claims(token: str) -> Mapping[str, Any]:
     try:
         raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
         claims = json.loads(raw)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, binascii.Error, RecursionError):
         return _EMPTY
     if not isinstance(claims, dict):
         return _EMPTY

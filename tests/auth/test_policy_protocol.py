@@ -234,3 +234,11 @@ def test_non_aad_error_bodies() -> None:
     error = protocol.parse_error_response(429, response.headers, response.content, now=0)
     assert isinstance(error, TokenEndpointError)
     assert error.status == 429 and error.retry_after == 12 and "Retry-After" in error.hint
+
+
+def test_absurdly_nested_json_is_not_a_recursion_error() -> None:
+    nested = b"[" * 100_000
+    with pytest.raises(TokenEndpointError):
+        protocol.parse_token_response(200, {}, nested, sent_at=0)
+    payload = base64.urlsafe_b64encode(nested).decode().rstrip("=")
+    assert AccessToken(f"e30.{payload}.sig", 0).kind == "unknown"

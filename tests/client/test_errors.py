@@ -181,6 +181,13 @@ def test_success_that_is_not_json(api: FakeApi, clock: FakeClock) -> None:
     api.replies = [ok([1, 2])]
     with client(api, clock) as pc, pytest.raises(InvalidResponseError):
         pc.get_customer(CUSTOMER)  # a resource must be an object
+    # Absurdly nested JSON is "not JSON", not a RecursionError, in answers and error bodies.
+    api.replies = [httpx.Response(200, content=b"[" * 100_000)]
+    with client(api, clock) as pc, pytest.raises(InvalidResponseError):
+        pc.get_customer(CUSTOMER)
+    api.replies = [httpx.Response(400, content=b"[" * 100_000)]
+    with client(api, clock) as pc, pytest.raises(BadRequestError):
+        pc.get_customer(CUSTOMER)
 
 
 def test_api_error_class_without_status() -> None:

@@ -201,7 +201,7 @@ def _number(value: Any) -> float | None:
 def _json_object(body: bytes) -> dict[str, Any] | None:
     try:
         value = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
         return None
     return value if isinstance(value, dict) else None
 

@@ -109,7 +109,7 @@ def read_response(
     if content and call.method != "HEAD":
         try:
             body = _parse_json(content)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise InvalidResponseError(
                 f"the answer is not JSON (Content-Type {headers.get('content-type')!r}, "
                 f"{len(content)} bytes)",
@@ -171,7 +171,7 @@ def _fields(status: int, content: bytes, reason: str) -> tuple[Any, str, list[An
     if content:
         try:
             body = _parse_json(content)
-        except ValueError:
+        except (ValueError, RecursionError):
             body = None
     if isinstance(body, dict):
         nested = body.get("error")
