@@ -441,6 +441,10 @@ def test_static_access_token(clock: FakeClock) -> None:
     assert bad.value.argument == "expires_on"
     assert AccessTokenCredential("opaque", expires_on=NOW + 1, clock=clock)
     assert raw not in repr(AccessTokenCredential(raw))
+    for garbled in ("tök", "two words", "line\nbreak"):
+        with pytest.raises(ConfigurationError) as bad:
+            AccessTokenCredential(garbled, expires_on=NOW + 1)
+        assert bad.value.argument == "token" and garbled not in str(bad.value)
     for endless in (float("nan"), float("inf")):
         with pytest.raises(ConfigurationError) as bad:
             AccessTokenCredential("opaque", expires_on=endless)

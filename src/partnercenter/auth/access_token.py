@@ -28,6 +28,9 @@ def static_token(token: str | AccessToken, expires_on: float | None) -> AccessTo
     token = token.strip()
     if token.lower().startswith("bearer "):
         token = token[7:].strip()
+    if not token.isascii() or not token.isprintable() or " " in token:
+        # RFC 6750's b64token: it travels in an HTTP header (the value is never echoed).
+        raise ConfigurationError("token", "must be a bearer token: printable ASCII, no spaces")
     if expires_on is None:
         exp = read_jwt_claims(token).get("exp")
         if not isinstance(exp, int | float) or isinstance(exp, bool) or not math.isfinite(exp):
