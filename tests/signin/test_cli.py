@@ -83,6 +83,22 @@ def test_emulator_description_errors(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("[]")
     code, output = run("--emulator", str(tmp_path / "bad.json"))
     assert code == 1 and "not the emulator's JSON description" in output
+    for info in (
+        {"base_url": "https://127.0.0.1:9"},
+        {"base_url": "https://127.0.0.1:9", "partner_tenant": "x"},
+        {"base_url": "https://127.0.0.1:9", "partner_tenant": {"id": "t"}, "apps": [1]},
+        {
+            "base_url": "https://127.0.0.1:9",
+            "partner_tenant": {"id": "t"},
+            "apps": [{"name": "partner-center-cli"}],
+        },
+    ):
+        (tmp_path / "partial.json").write_text(json.dumps(info))
+        code, output = run("--emulator", str(tmp_path / "partial.json"))
+        assert code == 1 and "not the emulator's JSON description" in output, output
+    (tmp_path / "url.json").write_text(json.dumps({"base_url": "not a url"}))
+    code, output = run("--emulator", str(tmp_path / "url.json"))
+    assert code == 1 and "ConfigurationError: authority_host" in output, output
 
 
 def test_wrong_client_id_is_a_configuration_error(tmp_path: Path) -> None:
@@ -90,3 +106,10 @@ def test_wrong_client_id_is_a_configuration_error(tmp_path: Path) -> None:
         "--tenant", TENANT, "--client-id", "not-a-guid", "--store-path", str(tmp_path / "t")
     )
     assert code == 1 and "ConfigurationError: client_id" in output
+
+
+def test_an_empty_keyring_service_is_a_configuration_error() -> None:
+    code, output = run(
+        "--tenant", TENANT, "--client-id", CLIENT_ID, "--store", "keyring", "--keyring-service", ""
+    )
+    assert code == 1 and "ConfigurationError: service" in output, output

@@ -160,15 +160,26 @@ def consent(
     if emulator is not None:
         info = _emulator_info(emulator)
         base = str(info["base_url"])
-        options["cloud"] = Cloud.custom(authority_host=base, api_root=base, name="emulator")
-        if info.get("ca_cert"):
-            options["verify"] = str(info["ca_cert"])
-        tenant = tenant or str(info["partner_tenant"]["id"])
-        if client_id is None:
-            app = next((a for a in info.get("apps", []) if a["name"] == EMULATOR_CLI_APP), None)
-            if app is None:
-                raise click.ClickException(f"the emulator has no app named {EMULATOR_CLI_APP!r}")
-            client_id = str(app["client_id"])
+        try:
+            options["cloud"] = Cloud.custom(authority_host=base, api_root=base, name="emulator")
+            if info.get("ca_cert"):
+                options["verify"] = str(info["ca_cert"])
+            tenant = tenant or str(info["partner_tenant"]["id"])
+            if client_id is None:
+                apps = info.get("apps", [])
+                app = next((a for a in apps if a.get("name") == EMULATOR_CLI_APP), None)
+                if app is None:
+                    raise click.ClickException(
+                        f"the emulator has no app named {EMULATOR_CLI_APP!r}"
+                    )
+                client_id = str(app["client_id"])
+        except PartnerCenterError as exc:
+            raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
+        except (KeyError, TypeError, AttributeError):
+            raise click.ClickException(
+                f"{emulator} is not the emulator's JSON description (partner_tenant or apps "
+                "is missing or malformed)"
+            ) from None
     if not tenant or not client_id:
         raise click.UsageError("--tenant and --client-id are required (or use --emulator)")
     if v1:
@@ -176,7 +187,10 @@ def consent(
     if certificate is not None:
         options["certificate_path"] = certificate
         options["password"] = certificate_password
-    store, where = _store(store_kind, store_path, keyring_service)
+    try:
+        store, where = _store(store_kind, store_path, keyring_service)
+    except PartnerCenterError as exc:
+        raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
     if device_code:
         click.echo("Starting a device-code sign-in...", err=True)
     elif no_browser:
