@@ -362,3 +362,14 @@ def test_header_values_are_checked(
         pc.request("get_customer", customer_id=CUSTOMER, **kwargs)
     assert caught.value.argument == argument
     assert api.requests == []
+
+
+def test_sleep_must_be_callable() -> None:
+    import time
+
+    from partnercenter import AccessTokenCredential, PartnerClient
+    from partnercenter.errors import ConfigurationError
+
+    credential = AccessTokenCredential("a.b.c", expires_on=time.time() + 3600)
+    with pytest.raises(ConfigurationError, match="^sleep"):
+        PartnerClient(credential, sleep=3)  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import random as _random
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -50,7 +51,9 @@ class AzureCredentialAdapter(AsyncTokenCredentialBase):
             kind="azure",
             cloud=cloud,
             tenant_id=SOURCE_TENANT,
-            client_id=f"{type(credential).__name__}@{id(credential):x}",
+            # A per-adapter id, not id(credential): an address can be reused once the wrapped
+            # credential is collected, and a shared cache must never hand its tokens to another.
+            client_id=f"{type(credential).__name__}@{uuid.uuid4().hex}",
             endpoint_version="v2",
             cache=cache,
             retry_policy=None,

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import anyio
 import httpx
 
-from ..auth.arguments import Verify, check_verify
+from ..auth.arguments import Verify, check_callable, check_verify
 from ..auth.policy import RetryPolicy
 from ..auth.token_endpoint import check_http_options
 from ..client import calls
@@ -109,7 +109,7 @@ class AsyncPartnerClient(ClientBase):
             random=random,
         )
         self._verify = check_verify(True if verify is None else verify)
-        self._sleep = sleep
+        self._sleep = check_callable("sleep", sleep)
         self._transport = transport
         self._http_client = http_client
         self._owns_client = False

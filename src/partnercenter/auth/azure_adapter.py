@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random as _random
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
@@ -103,7 +104,9 @@ class AzureCredentialAdapter(TokenCredentialBase):
             kind="azure",
             cloud=cloud,
             tenant_id=SOURCE_TENANT,
-            client_id=f"{type(credential).__name__}@{id(credential):x}",
+            # A per-adapter id, not id(credential): an address can be reused once the wrapped
+            # credential is collected, and a shared cache must never hand its tokens to another.
+            client_id=f"{type(credential).__name__}@{uuid.uuid4().hex}",
             endpoint_version="v2",
             cache=cache,
             retry_policy=None,

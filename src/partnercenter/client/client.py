@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import httpx
 
 from ..auth.access_token import AccessTokenCredential
-from ..auth.arguments import Verify, check_verify
+from ..auth.arguments import Verify, check_callable, check_verify
 from ..auth.azure_adapter import AzureCredentialAdapter
 from ..auth.base import TokenCredentialBase
 from ..auth.policy import RetryPolicy
@@ -127,7 +127,7 @@ class PartnerClient(ClientBase):
             random=random,
         )
         self._verify = check_verify(True if verify is None else verify)
-        self._sleep = sleep
+        self._sleep = check_callable("sleep", sleep)
         self._transport = transport
         self._http_client = http_client
         self._owns_client = False
