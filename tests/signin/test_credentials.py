@@ -5,6 +5,7 @@ with persistent stores and the inactivity warning, and that no secret leaks."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import warnings
@@ -25,6 +26,7 @@ from partnercenter import (
     RefreshTokenCredential,
     secure_app_consent,
 )
+from partnercenter.auth.signin_protocol import parse_device_code_response
 from partnercenter.errors import (
     AccessDeniedError,
     AzureADError,
@@ -537,3 +539,13 @@ def test_rotation_and_warning_with_the_keyring_store(
     assert store.load(key) == aad.issued[-1]
     record = store.load_record(key)
     assert record is not None and record.saved_at == clock.now
+
+
+@pytest.mark.parametrize("interval", ["inf", "nan", 1e400, "1e999", None, True])
+def test_a_devicecode_answer_with_an_unusable_interval_polls_every_5_seconds(
+    interval: object,
+) -> None:
+    answer = {"device_code": "d", "user_code": "U", "verification_uri": "https://x/devicelogin"}
+    body = json.dumps({**answer, "expires_in": "900", "interval": interval}).encode()
+    code = parse_device_code_response(200, {}, body, now=NOW)
+    assert code.interval == 5 and code.expires_on == NOW + 900

@@ -9,6 +9,7 @@ import json
 import multiprocessing
 import os
 import random
+import re
 import signal
 import stat
 import sys
@@ -198,6 +199,19 @@ def test_plaintext_only_on_request(tmp_path: Path) -> None:
         FileRefreshTokenStore(secret_path, plaintext=True).load("k")
     with pytest.raises(ConfigurationError):
         FileRefreshTokenStore(plain_path, plaintext=True, key=KEY)
+
+
+@pytest.mark.parametrize("saved_at", ["NaN", "1e999", "-1", "1e300"])
+def test_a_record_time_out_of_range_is_corrupt(tmp_path: Path, saved_at: str) -> None:
+    # JSON as Python reads it allows NaN and 1e999 (infinity): neither is a time to warn about.
+    path = tmp_path / "plain.json"
+    FileRefreshTokenStore(path, plaintext=True).save("k", TOKEN)
+    text = re.sub(r'"saved_at": [^,}]+', f'"saved_at": {saved_at}', path.read_text())
+    path.write_text(text)
+    with pytest.raises(RefreshTokenStoreError, match="saved_at is not a time") as caught:
+        FileRefreshTokenStore(path, plaintext=True).load_record("k")
+    assert TOKEN not in str(caught.value)
+    assert path.read_text() == text
 
 
 def test_arguments_and_repr(tmp_path: Path) -> None:

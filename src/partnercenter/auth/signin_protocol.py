@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -235,11 +236,12 @@ def _int(value: Any, default: int) -> int:
         return value
     if isinstance(value, str):
         try:
-            return int(float(value))
+            value = float(value)
         except ValueError:
             return default
     if isinstance(value, float):
-        return int(value)
+        # "inf" or "nan" from a broken server: no usable number.
+        return int(value) if math.isfinite(value) else default
     return default
 
 

@@ -24,6 +24,8 @@ __all__ = [
 ]
 
 _DAY: Final = 86_400.0
+#: The last second of year 9999: later times cannot be shown as dates.
+_MAX_TIME: Final = 253_402_300_799.0
 #: Azure AD's refresh-token inactivity limit: 90 days unused and redemption fails (700082).
 INACTIVITY_LIMIT: Final = 90 * _DAY
 #: Warn once a stored token is this close to the limit (76 days unused), leaving two weeks to
@@ -79,6 +81,8 @@ class RefreshTokenRecord:
         for name, number in (("saved_at", saved_at), ("created_at", created_at)):
             if isinstance(number, bool) or not isinstance(number, int | float):
                 raise ValueError(f"a record's {name} is not a number")
+            if not 0 <= number <= _MAX_TIME:  # also refuses NaN (JSON allows NaN, 1e999)
+                raise ValueError(f"a record's {name} is not a time between 1970 and 9999")
         assert isinstance(saved_at, int | float) and isinstance(created_at, int | float)
         return cls(token, float(saved_at), float(created_at))
 
