@@ -170,3 +170,11 @@ def test_fault_and_throttling_helpers(tmp_path: Path) -> None:
         assert emu.set_throttling()["burst"] != 5
         emu.clear_faults()
         assert emu.admin("GET", "faults")["rules"] == []
+
+
+def test_unknown_admin_path_is_a_json_404(emulator: Emulator, client: httpx.Client) -> None:
+    response = client.get("/_emulator/nope", headers={"X-Emulator-Key": emulator.admin_key})
+    assert response.status_code == 404 and response.json()["error"] == "not_found"
+    # The API side's admin routes still answer (the catch-all comes after them).
+    faults = client.get("/_emulator/faults", headers={"X-Emulator-Key": emulator.admin_key})
+    assert faults.status_code == 200

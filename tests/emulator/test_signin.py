@@ -233,10 +233,14 @@ def test_form_post_response_mode(emu: Emulator, web: httpx.Client) -> None:
     assert page.action == REDIRECT and page.field("state") == "st-123" and page.field("code")
 
 
-def test_loopback_redirect_any_port(emu: Emulator, web: httpx.Client) -> None:
+@pytest.mark.parametrize(
+    "redirect_uri",
+    ["http://localhost:54321/", "http://localhost:1", "http://LOCALHOST:8080/callback"],
+)
+def test_loopback_redirect_any_port(emu: Emulator, web: httpx.Client, redirect_uri: str) -> None:
     app = emu.app("partner-center-cli")
     _, challenge = pkce()
-    page = authorize(web, emu, app, challenge=challenge, redirect_uri="http://127.0.0.1:54321/")
+    page = authorize(web, emu, app, challenge=challenge, redirect_uri=redirect_uri)
     assert page.has("username")
 
 

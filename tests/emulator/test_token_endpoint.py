@@ -641,3 +641,19 @@ def test_wrong_assertion_type(
         "client_assertion_type": "urn:example:saml",
     }
     assert_aad_error(client.post(v2(tenant_id), data=form), 401, "invalid_client", 7000211)
+
+
+def test_basic_credentials_are_form_decoded(tmp_path: Path) -> None:
+    """RFC 6749 2.3.1: id and secret are form-encoded before Basic (a space is '+')."""
+    config = {"apps": [{"name": "spaced", "client_secret": "a b+c/d"}]}
+    with Emulator.start(state_dir=tmp_path, config=config) as emu:
+        app = emu.app("spaced")
+        raw = f"{app['client_id']}:a+b%2Bc%2Fd".encode()
+        header = "Basic " + base64.b64encode(raw).decode()
+        with httpx.Client(base_url=emu.base_url, verify=emu.verify) as c:
+            response = c.post(
+                v2(emu.partner_tenant["id"]),
+                data={"grant_type": "client_credentials", "scope": PC_DEFAULT_SCOPE},
+                headers={"Authorization": header},
+            )
+        assert response.status_code == 200, response.text

@@ -230,7 +230,10 @@ class InteractiveBrowserCredential(UserSignInCredential):
         self._redirect_port = redirect_port
         self._login_hint = login_hint
         self._prompt = prompt
-        self._sign_in_timeout = float(sign_in_timeout)
+        # None (accepted by the check) means the default wait.
+        self._sign_in_timeout = float(
+            DEFAULT_SIGN_IN_TIMEOUT if sign_in_timeout is None else sign_in_timeout
+        )
         super().__init__(
             tenant_id,
             client_id,

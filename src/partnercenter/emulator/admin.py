@@ -21,6 +21,7 @@ from .state import EmulatorState
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 MAX_ADMIN_BODY = 64 * 1024
+_ANY = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 class AdminError(Exception):
@@ -151,3 +152,15 @@ def routes(state: EmulatorState, info: Callable[[Request], dict[str, Any]]) -> l
         Route("/_emulator/info", _guard(state, describe), methods=["GET"]),
         Route("/_emulator/users/{upn}/revoke", _guard(state, revoke_user), methods=["POST"]),
     ]
+
+
+def not_found_route(state: EmulatorState) -> Route:
+    """Any other ``/_emulator/`` path, in the admin API's JSON shape rather than plain text.
+
+    Goes after every admin route (the API side adds its own), so it only catches the rest.
+    """
+
+    async def unknown(request: Request) -> Any:
+        raise AdminError(404, "not_found", f"no admin call {request.url.path!r}")
+
+    return Route("/_emulator/{rest:path}", _guard(state, unknown), methods=_ANY)

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from .admin import not_found_route as admin_not_found_route
 from .admin import routes as admin_routes
 from .api.routes import EmulatorApp, api_routes
 from .api.service import PartnerCenterApi
@@ -82,5 +83,6 @@ def create_app(state: EmulatorState, info: Callable[[Request], dict[str, Any]]) 
     ]
     # The Partner Center API shares the origin; its routes go last (they match by prefix).
     routes.extend(api_routes(state, PartnerCenterApi(state)))
+    routes.append(admin_not_found_route(state))
     # EmulatorApp puts fault injection outside every route, the token endpoint included.
     return EmulatorApp(state, routes=routes)

@@ -86,7 +86,11 @@ def default_seed() -> dict[str, Any]:
                 "name": "partner-center-app",
                 "secrets": [{"value": seed_secret("partner-center-app")}],
                 "certificate": True,
-                "redirect_uris": ["http://localhost", "https://localhost/signin-oidc"],
+                "redirect_uris": [
+                    "http://localhost",
+                    "http://localhost/callback",
+                    "https://localhost/signin-oidc",
+                ],
                 "roles": {
                     MS_GRAPH_RESOURCE: ["Directory.Read.All"],
                     AAD_GRAPH_RESOURCE: ["Directory.Read.All"],
@@ -101,7 +105,7 @@ def default_seed() -> dict[str, Any]:
             {
                 "name": "partner-center-cli",
                 "public_client": True,
-                "redirect_uris": ["http://localhost"],
+                "redirect_uris": ["http://localhost", "http://localhost/callback"],
             },
         ],
         "users": [

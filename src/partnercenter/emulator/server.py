@@ -223,30 +223,34 @@ class Emulator:
             clock=clock or Clock(),
         )
         sock = _bind(host, port)
-        bound_port = sock.getsockname()[1]
-        tls_files = ensure_tls(folder / "tls", host) if tls else None
-        url_host = f"[{host}]" if ":" in host else host
-        base_url = f"{'https' if tls else 'http'}://{url_host}:{bound_port}"
-        ca_path = tls_files.ca_cert if tls_files else None
+        try:
+            bound_port = sock.getsockname()[1]
+            tls_files = ensure_tls(folder / "tls", host) if tls else None
+            url_host = f"[{host}]" if ":" in host else host
+            base_url = f"{'https' if tls else 'http'}://{url_host}:{bound_port}"
+            ca_path = tls_files.ca_cert if tls_files else None
 
-        def info_for(request: Request | None = None) -> dict[str, Any]:
-            return describe(state, base_url=base_url, ca_cert=ca_path, state_dir=folder)
+            def info_for(request: Request | None = None) -> dict[str, Any]:
+                return describe(state, base_url=base_url, ca_cert=ca_path, state_dir=folder)
 
-        app = create_app(state, info_for)
-        server_config = uvicorn.Config(
-            app,
-            log_level=log_level,
-            access_log=False,
-            ssl_certfile=str(tls_files.server_cert) if tls_files else None,
-            ssl_keyfile=str(tls_files.server_key) if tls_files else None,
-            timeout_graceful_shutdown=5,
-            server_header=False,
-            lifespan="off",
-        )
-        server = uvicorn.Server(server_config)
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="pc-emulator", daemon=True
-        )
+            app = create_app(state, info_for)
+            server_config = uvicorn.Config(
+                app,
+                log_level=log_level,
+                access_log=False,
+                ssl_certfile=str(tls_files.server_cert) if tls_files else None,
+                ssl_keyfile=str(tls_files.server_key) if tls_files else None,
+                timeout_graceful_shutdown=5,
+                server_header=False,
+                lifespan="off",
+            )
+            server = uvicorn.Server(server_config)
+            thread = threading.Thread(
+                target=server.run, kwargs={"sockets": [sock]}, name="pc-emulator", daemon=True
+            )
+        except BaseException:
+            sock.close()  # a failed set-up must not leave the port bound
+            raise
         thread.start()
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while not server.started:

@@ -57,9 +57,9 @@ class _RedirectError(Exception):
 
 
 def redirect_uri_matches(registered: list[str], presented: str) -> bool:
-    """Exact match, except loopback: ``http://localhost`` (or 127.0.0.1) matches any port, as
-    Azure AD allows for native apps' loopback redirect servers, and any path when the
-    registered URI has none."""
+    """Exact match, except the port of a loopback URI: a registered ``http://localhost`` (or
+    ``http://127.0.0.1``) matches any port, as Azure AD allows for native apps' loopback
+    redirect servers; scheme, host and path must still match (an empty path equals ``/``)."""
     if presented in registered:
         return True
     try:
@@ -67,13 +67,17 @@ def redirect_uri_matches(registered: list[str], presented: str) -> bool:
         _ = given.port  # raises on a malformed port
     except ValueError:
         return False
-    if given.scheme != "http" or (given.hostname or "") not in LOOPBACK_HOSTS:
+    host = (given.hostname or "").lower()
+    if given.scheme != "http" or host not in LOOPBACK_HOSTS or given.query or given.fragment:
         return False
     for uri in registered:
         known = urlsplit(uri)
-        if known.scheme == "http" and (known.hostname or "") in LOOPBACK_HOSTS:
-            if known.path in ("", "/") or known.path == given.path:
-                return True
+        if (
+            known.scheme == "http"
+            and (known.hostname or "").lower() == host
+            and (known.path or "/") == (given.path or "/")
+        ):
+            return True
     return False
 
 
@@ -453,7 +457,7 @@ def _start_device_flow(
         request.permissions = list(request.resource.scopes)
     settings = state.settings
     device = state.signin.new_device_code(
-        request, now + settings.device_code_lifetime, settings.device_code_interval
+        request, now, now + settings.device_code_lifetime, settings.device_code_interval
     )
     uri = f"{ctx.origin}/devicelogin"
     message = (

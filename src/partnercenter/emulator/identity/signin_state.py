@@ -95,6 +95,7 @@ class SignInState:
     #: Pending flows a user never finished are dropped after this long.
     FLOW_LIFETIME = 1800.0
     MAX_ENTRIES = 100_000
+    DEVICE_CODES_BEFORE_PRUNING = 1_000
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -135,10 +136,11 @@ class SignInState:
         return code
 
     def new_device_code(
-        self, request: AuthorizeRequest, expires: float, interval: int
+        self, request: AuthorizeRequest, now: float, expires: float, interval: int
     ) -> DeviceCode:
         alphabet = string.ascii_uppercase + string.digits
         with self.lock:
+            self._prune_device_codes(now)
             while True:
                 user_code = "".join(secrets.choice(alphabet) for _ in range(9))
                 if user_code not in self.user_codes:
@@ -193,6 +195,16 @@ class SignInState:
     def grant_consent(self, user: User, client_id: str, grants: set[str]) -> None:
         with self.lock:
             self.consents.setdefault((user.object_id, client_id), set()).update(grants)
+
+    def _prune_device_codes(self, now: float) -> None:
+        # Anyone may start a device-code sign-in: drop expired ones once there are many, so
+        # repeated requests cannot grow memory without bound. Called with the lock held.
+        if len(self.device_codes) <= self.DEVICE_CODES_BEFORE_PRUNING:
+            return
+        for code, device in list(self.device_codes.items()):
+            if device.expires < now or device.status == "redeemed":
+                del self.device_codes[code]
+                self.user_codes.pop(device.user_code, None)
 
     def _prune(self, now: float) -> None:
         if len(self.flows) > self.MAX_ENTRIES:

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, unquote_plus
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -221,7 +221,8 @@ def read_client_auth(form: dict[str, str], request: Request) -> ClientAuth:
             raise AadError(
                 aadsts.MALFORMED_REQUEST, detail="the Basic authorization header is malformed."
             ) from None
-        basic_id, basic_secret = unquote(basic_id), unquote(basic_secret)
+        # RFC 6749 2.3.1: both halves are form-encoded first ('+' is a space).
+        basic_id, basic_secret = unquote_plus(basic_id), unquote_plus(basic_secret)
         if client_id is not None and client_id != basic_id:
             raise AadError(
                 aadsts.MALFORMED_REQUEST,
