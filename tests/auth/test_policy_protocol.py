@@ -242,3 +242,13 @@ def test_absurdly_nested_json_is_not_a_recursion_error() -> None:
         protocol.parse_token_response(200, {}, nested, sent_at=0)
     payload = base64.urlsafe_b64encode(nested).decode().rstrip("=")
     assert AccessToken(f"e30.{payload}.sig", 0).kind == "unknown"
+
+
+def test_retry_after_date_without_zone_is_gmt() -> None:
+    import calendar
+
+    from partnercenter.auth.policy import parse_retry_after
+
+    now = calendar.timegm((2026, 1, 1, 0, 0, 0))
+    assert parse_retry_after("Thu, 01 Jan 2026 00:00:30", now) == 30.0
+    assert parse_retry_after("Thu, 01 Jan 2026 00:00:30 GMT", now) == 30.0

@@ -5,6 +5,7 @@ number, so every branch is tested with plain numbers.
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import enum
 import math
@@ -154,6 +155,8 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
             when = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError):
             return None
+        if when.tzinfo is None:  # HTTP dates are GMT (RFC 9110 5.6.7); never local time
+            when = when.replace(tzinfo=datetime.UTC)
         return max(0.0, when.timestamp() - now)
     if not math.isfinite(seconds) or seconds < 0:
         return None
