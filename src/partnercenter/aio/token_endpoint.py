@@ -3,25 +3,22 @@
 
 from __future__ import annotations
 
-import random as _random
-import time
 from collections.abc import Awaitable, Callable
 from typing import TypedDict, Unpack
 
 import anyio
 import httpx
 
-from ..auth.arguments import Verify, check_timeout, check_verify
+from ..auth.arguments import Verify
 from ..auth.cache import TokenCache
 from ..auth.client_auth import ClientAuth
 from ..auth.flow import token_flow
 from ..auth.policy import RetryPolicy
 from ..auth.protocol import TokenRequest, TokenResponse
 from ..auth.token_endpoint import (
-    DEFAULT_TIMEOUT,
     USER_AGENT,
     TokenEndpointCore,
-    check_http_options,
+    core_arguments,
 )
 from ..clouds import Cloud, EndpointVersion
 from ..tokens import AccessToken
@@ -62,27 +59,13 @@ class AsyncTokenEndpointCredential(TokenEndpointCore, AsyncTokenCredentialBase):
         delegated: bool = False,
         **options: Unpack[AsyncCredentialOptions],
     ) -> None:
-        http_client = options.get("http_client")
-        transport = options.get("transport")
-        check_http_options(http_client, transport, httpx.AsyncClient, httpx.AsyncBaseTransport)
-        self._verify = check_verify(options.get("verify", True))
-        self._timeout = check_timeout(options.get("timeout", DEFAULT_TIMEOUT))
-        self._transport = transport
-        self._http_client = http_client
-        self._owns_client = False
-        self._client_auth = client_auth
+        self._set_http_options(options, httpx.AsyncClient, httpx.AsyncBaseTransport, client_auth)
         super().__init__(
             kind=kind,
-            cloud=options.get("cloud", Cloud.GLOBAL),
             tenant_id=tenant_id,
             client_id=client_id,
-            endpoint_version=options.get("endpoint_version", "v2"),
-            cache=options.get("cache"),
-            retry_policy=options.get("retry_policy"),
-            clock=options.get("clock", time.time),
-            sleep=options.get("sleep", anyio.sleep),
-            random=options.get("random", _random.random),
             delegated=delegated,
+            **core_arguments(options, anyio.sleep),
         )
 
     def _client(self) -> httpx.AsyncClient:

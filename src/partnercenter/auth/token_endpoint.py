@@ -10,7 +10,7 @@ import random as _random
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypedDict, Unpack
 
 import httpx
@@ -33,6 +33,7 @@ __all__ = [
     "TokenEndpointCredential",
     "USER_AGENT",
     "check_http_options",
+    "core_arguments",
 ]
 
 USER_AGENT = f"partnercenter-python/{__version__}"
@@ -81,6 +82,24 @@ class TokenEndpointCore:
     client_id: str
     _client_auth: ClientAuth
 
+    def _set_http_options(
+        self,
+        options: Mapping[str, Any],
+        client_type: type,
+        transport_type: type,
+        client_auth: ClientAuth,
+    ) -> None:
+        """Check and keep the HTTP options; the client itself is made on first use."""
+        http_client = options.get("http_client")
+        transport = options.get("transport")
+        check_http_options(http_client, transport, client_type, transport_type)
+        self._verify = check_verify(options.get("verify", True))
+        self._timeout = check_timeout(options.get("timeout", DEFAULT_TIMEOUT))
+        self._transport = transport
+        self._http_client = http_client
+        self._owns_client = False
+        self._client_auth = client_auth
+
     def _build_request(
         self,
         scopes: tuple[str, ...],
@@ -107,6 +126,20 @@ class TokenEndpointCore:
             **auth.headers,
         }
         return TokenRequest(url=url, form=form, headers=headers, secrets=secrets)
+
+
+def core_arguments(options: Mapping[str, Any], default_sleep: Any) -> dict[str, Any]:
+    """The :class:`~partnercenter.auth.base.CredentialCore` arguments among the options, with
+    their defaults (only ``sleep`` differs between the blocking and async credentials)."""
+    return {
+        "cloud": options.get("cloud", Cloud.GLOBAL),
+        "endpoint_version": options.get("endpoint_version", "v2"),
+        "cache": options.get("cache"),
+        "retry_policy": options.get("retry_policy"),
+        "clock": options.get("clock", time.time),
+        "sleep": options.get("sleep", default_sleep),
+        "random": options.get("random", _random.random),
+    }
 
 
 def check_http_options(
@@ -137,28 +170,14 @@ class TokenEndpointCredential(TokenEndpointCore, TokenCredentialBase):
         delegated: bool = False,
         **options: Unpack[CredentialOptions],
     ) -> None:
-        http_client = options.get("http_client")
-        transport = options.get("transport")
-        check_http_options(http_client, transport, httpx.Client, httpx.BaseTransport)
-        self._verify = check_verify(options.get("verify", True))
-        self._timeout = check_timeout(options.get("timeout", DEFAULT_TIMEOUT))
-        self._transport = transport
-        self._http_client = http_client
-        self._owns_client = False
+        self._set_http_options(options, httpx.Client, httpx.BaseTransport, client_auth)
         self._client_lock = threading.Lock()
-        self._client_auth = client_auth
         super().__init__(
             kind=kind,
-            cloud=options.get("cloud", Cloud.GLOBAL),
             tenant_id=tenant_id,
             client_id=client_id,
-            endpoint_version=options.get("endpoint_version", "v2"),
-            cache=options.get("cache"),
-            retry_policy=options.get("retry_policy"),
-            clock=options.get("clock", time.time),
-            sleep=options.get("sleep", time.sleep),
-            random=options.get("random", _random.random),
             delegated=delegated,
+            **core_arguments(options, time.sleep),
         )
 
     def _client(self) -> httpx.Client:
