@@ -13,9 +13,8 @@ from typing import Any, TypeVar
 import anyio
 import httpx
 
-from ..auth.arguments import Verify, check_callable, check_verify
+from ..auth.arguments import Verify
 from ..auth.policy import RetryPolicy
-from ..auth.token_endpoint import check_http_options
 from ..client import calls
 from ..client.base import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, ClientBase
 from ..client.concurrency import DEFAULT_CONCURRENCY, Outcome
@@ -70,6 +69,8 @@ class AsyncPartnerClient(ClientBase):
     Close it (``await client.close()`` or ``async with``) to release its connections.
     """
 
+    _http_client: httpx.AsyncClient | None
+
     def __init__(
         self,
         credential: Any,
@@ -90,9 +91,9 @@ class AsyncPartnerClient(ClientBase):
         sleep: Callable[[float], Awaitable[object]] = anyio.sleep,
         random: Callable[[], float] = _random.random,
     ) -> None:
-        check_http_options(http_client, transport, httpx.AsyncClient, httpx.AsyncBaseTransport)
-        if http_client is not None and verify is not None:
-            raise ConfigurationError("verify", "give verify= or http_client=, not both")
+        self._set_http_options(
+            http_client, transport, verify, sleep, httpx.AsyncClient, httpx.AsyncBaseTransport
+        )
         self._credential = async_credential(credential, cloud)
         super().__init__(
             credential_cloud=getattr(self._credential, "cloud", None),
@@ -108,11 +109,6 @@ class AsyncPartnerClient(ClientBase):
             clock=clock,
             random=random,
         )
-        self._verify = check_verify(True if verify is None else verify)
-        self._sleep = check_callable("sleep", sleep)
-        self._transport = transport
-        self._http_client = http_client
-        self._owns_client = False
 
     @property
     def credential(self) -> Any:

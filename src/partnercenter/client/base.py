@@ -9,8 +9,9 @@ import math
 from collections.abc import Callable
 from typing import Any, Self
 
-from ..auth.arguments import check_callable, check_cloud, check_timeout
+from ..auth.arguments import Verify, check_callable, check_cloud, check_timeout, check_verify
 from ..auth.policy import RetryPolicy
+from ..auth.token_endpoint import check_http_options
 from ..clouds import Cloud
 from ..errors import ConfigurationError
 from .core import ClientSettings, check_mfa_mode, new_id
@@ -85,6 +86,25 @@ class ClientBase:
             mfa_check=check_mfa_mode(mfa_check),
             check_access=_check_bool("check_access", check_access),
         )
+
+    def _set_http_options(
+        self,
+        http_client: Any,
+        transport: Any,
+        verify: Verify | None,
+        sleep: Callable[..., Any],
+        client_type: type,
+        transport_type: type,
+    ) -> None:
+        """Check and keep the HTTP options (the client is made on first use) and ``sleep``."""
+        check_http_options(http_client, transport, client_type, transport_type)
+        if http_client is not None and verify is not None:
+            raise ConfigurationError("verify", "give verify= or http_client=, not both")
+        self._verify = check_verify(True if verify is None else verify)
+        self._sleep = check_callable("sleep", sleep)
+        self._transport = transport
+        self._http_client = http_client
+        self._owns_client = False
 
     @property
     def settings(self) -> ClientSettings:

@@ -13,11 +13,10 @@ from typing import Any, TypeVar
 import httpx
 
 from ..auth.access_token import AccessTokenCredential
-from ..auth.arguments import Verify, check_callable, check_verify
+from ..auth.arguments import Verify
 from ..auth.azure_adapter import AzureCredentialAdapter
 from ..auth.base import TokenCredentialBase
 from ..auth.policy import RetryPolicy
-from ..auth.token_endpoint import check_http_options
 from ..clouds import Cloud
 from ..errors import ConfigurationError
 from ..tokens import AccessToken
@@ -88,6 +87,8 @@ class PartnerClient(ClientBase):
     Thread-safe; close it (or use ``with``) to release the connections it opened.
     """
 
+    _http_client: httpx.Client | None
+
     def __init__(
         self,
         credential: Any,
@@ -108,9 +109,9 @@ class PartnerClient(ClientBase):
         sleep: Callable[[float], object] = time.sleep,
         random: Callable[[], float] = _random.random,
     ) -> None:
-        check_http_options(http_client, transport, httpx.Client, httpx.BaseTransport)
-        if http_client is not None and verify is not None:
-            raise ConfigurationError("verify", "give verify= or http_client=, not both")
+        self._set_http_options(
+            http_client, transport, verify, sleep, httpx.Client, httpx.BaseTransport
+        )
         self._credential = sync_credential(credential, cloud)
         super().__init__(
             credential_cloud=getattr(self._credential, "cloud", None),
@@ -126,11 +127,6 @@ class PartnerClient(ClientBase):
             clock=clock,
             random=random,
         )
-        self._verify = check_verify(True if verify is None else verify)
-        self._sleep = check_callable("sleep", sleep)
-        self._transport = transport
-        self._http_client = http_client
-        self._owns_client = False
         self._client_lock = threading.Lock()
 
     @property
