@@ -6,7 +6,6 @@ from __future__ import annotations
 import inspect
 import random as _random
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,6 +14,7 @@ import anyio
 from ..auth.azure_adapter import (
     SOURCE_TENANT,
     SupportsGetToken,
+    adapter_identity,
     source_arguments,
     source_error,
     to_access_token,
@@ -51,9 +51,7 @@ class AzureCredentialAdapter(AsyncTokenCredentialBase):
             kind="azure",
             cloud=cloud,
             tenant_id=SOURCE_TENANT,
-            # A per-adapter id, not id(credential): an address can be reused once the wrapped
-            # credential is collected, and a shared cache must never hand its tokens to another.
-            client_id=f"{type(credential).__name__}@{uuid.uuid4().hex}",
+            client_id=adapter_identity(credential),
             endpoint_version="v2",
             cache=cache,
             retry_policy=None,

@@ -78,6 +78,13 @@ def source_arguments(
 SOURCE_TENANT = "source-default"
 
 
+def adapter_identity(credential: object) -> str:
+    """The cache identity of one adapter: per adapter, not ``id(credential)``, because an
+    address is reused once the wrapped credential is collected, and a shared cache must never
+    hand one source's tokens to another."""
+    return f"{type(credential).__name__}@{uuid.uuid4().hex}"
+
+
 class AzureCredentialAdapter(TokenCredentialBase):
     """Wrap an azure-core ``TokenCredential`` (e.g. ``azure.identity.ManagedIdentityCredential``)
     as a :mod:`partnercenter` credential: its tokens are cached with this library's refresh
@@ -104,9 +111,7 @@ class AzureCredentialAdapter(TokenCredentialBase):
             kind="azure",
             cloud=cloud,
             tenant_id=SOURCE_TENANT,
-            # A per-adapter id, not id(credential): an address can be reused once the wrapped
-            # credential is collected, and a shared cache must never hand its tokens to another.
-            client_id=f"{type(credential).__name__}@{uuid.uuid4().hex}",
+            client_id=adapter_identity(credential),
             endpoint_version="v2",
             cache=cache,
             retry_policy=None,
