@@ -57,6 +57,26 @@ def test_customer_list_items_are_lighter_than_get_by_id(pc: httpx.Client) -> Non
         assert full["companyProfile"] == item["companyProfile"]
 
 
+def test_invoice_list_items_carry_no_billing_period(pc: httpx.Client) -> None:
+    # Microsoft's collection example has no billing period; its get-by-id example has one.
+    items = pc.get("/v1/invoices", params={"size": 3}).json()["items"]
+    for item in items:
+        assert "billingPeriodStartDate" not in item and "billingPeriodEndDate" not in item
+        full = pc.get(f"/v1/invoices/{item['id']}").json()
+        assert full["billingPeriodStartDate"] < full["billingPeriodEndDate"]
+        assert {k: v for k, v in full.items() if not k.startswith("billingPeriod")} == item
+
+
+def test_order_list_items_carry_no_currency_symbol(pc: httpx.Client, world: dict[str, Any]) -> None:
+    cid = world["customer_id"]
+    items = pc.get(f"/v1/customers/{cid}/orders").json()["items"]
+    assert items
+    for item in items:
+        assert "currencySymbol" not in item
+        full = pc.get(f"/v1/customers/{cid}/orders/{item['id']}").json()
+        assert full.pop("currencySymbol") == "$" and full == item
+
+
 # -- throttling is on by default -------------------------------------------------------------
 def test_customer_calls_are_throttled_at_500_a_minute_by_default(
     clean_emulator: Emulator, pc: httpx.Client
