@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from partnercenter import operations
 from partnercenter.emulator import Emulator
@@ -298,3 +300,21 @@ def test_refresh_at_a_customer_without_delegated_admin_is_90099(emulator: Emulat
             assert app["client_id"] in body["error_description"]
             assert tenant(emulator, name)["id"] in body["error_description"]
         assert refresh(emulator.partner_tenant).status_code == 200  # at home, as ever
+
+
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
+    max_leaves=5,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(changes=st.dictionaries(st.sampled_from(CLAIMS), _VALUES, min_size=1, max_size=3))
+def test_no_claim_type_or_value_makes_a_5xx(emulator: Emulator, changes: dict[str, Any]) -> None:
+    token = mint(emulator, **changes)
+    with _client(emulator, token) as client:
+        response = client.get(APP_USER_PATH)
+    assert response.status_code < 500, (changes, response.text)
+    if response.status_code != 200:
+        error(response)
