@@ -233,62 +233,75 @@ class TokenValidator:
         # Every claim read here is type-checked first: a correctly signed token can still
         # carry a list, object or number where a string belongs, and that is a 401, not a
         # crash (a list is unhashable, an object has no .lower()).
-        audience = claims.get("aud")
-        if not isinstance(audience, str):
+        get = claims.get
+        audience = get("aud")
+        if type(audience) is not str:
             raise refused("The token's 'aud' claim must be a string.")
-        if audience.lower() in _GRAPH_AUDIENCES:
+        lowered = audience.lower()
+        if lowered in _GRAPH_AUDIENCES:
             raise ApiError(pc_errors.GRAPH_AUDIENCE)
-        if audience.lower() not in self._audiences:
+        if lowered not in self._audiences:
             raise refused(f"The token's audience '{audience}' is not Partner Center.")
-        tenant = claims.get("tid")
-        if not isinstance(tenant, str) or tenant.lower() != self._tenant:
+        tenant = get("tid")
+        if type(tenant) is not str or tenant.lower() != self._tenant:
             raise refused("The token was issued for another tenant than the partner's.")
-        issuer = claims.get("iss")
-        if not isinstance(issuer, str) or issuer != self._issuer:
+        issuer = get("iss")
+        if issuer != self._issuer:
             raise refused(f"The token's issuer '{issuer}' is not accepted.")
-        expires, not_before = _epoch(claims.get("exp")), _epoch(claims.get("nbf", 0))
+        expires, not_before = _epoch(get("exp")), _epoch(get("nbf", 0))
         if expires is None or not_before is None:
             raise refused("The token's 'exp' and 'nbf' must be numbers.")
         self._check_times(not_before, expires)
-        scope = _text(claims, "scp")
-        app_id = _text(claims, "appid") or _text(claims, "azp") or ""
-        object_id = _text(claims, "oid") or ""
-        upn = _text(claims, "upn") or _text(claims, "unique_name")
-        amr, roles = _texts(claims, "amr"), _texts(claims, "roles")
-        _text(claims, "idtyp")  # optional, never decisive, but still a string when present
+        scope, app_id, azp, object_id = get("scp"), get("appid"), get("azp"), get("oid")
+        upn, unique_name, amr, roles = get("upn"), get("unique_name"), get("amr"), get("roles")
+        # One cheap test on the hot path; the slow path names the offending claim.
+        if (
+            type(scope) not in _STRING_OR_ABSENT
+            or type(app_id) not in _STRING_OR_ABSENT
+            or type(azp) not in _STRING_OR_ABSENT
+            or type(object_id) not in _STRING_OR_ABSENT
+            or type(upn) not in _STRING_OR_ABSENT
+            or type(unique_name) not in _STRING_OR_ABSENT
+            or type(get("idtyp")) not in _STRING_OR_ABSENT
+            or not _strings_or_absent(amr)
+            or not _strings_or_absent(roles)
+        ):
+            raise refused(_wrong_type(claims))
         # Positional: a NamedTuple built from keywords costs noticeably more per token.
         return Principal(
             tenant,
-            app_id,
-            object_id,
+            app_id or azp or "",
+            object_id or "",
             # Delegated or app-only is read from `scp` (delegated permissions) as Microsoft
             # tells resource servers to; `idtyp` is an optional claim a tenant may not emit.
             scope is not None,
-            "mfa" in amr,
-            upn,
+            amr is not None and "mfa" in amr,
+            upn or unique_name,
             tuple(scope.split()) if scope is not None else (),
-            roles,
+            tuple(roles) if roles else (),
             expires,
             not_before,
         )
 
 
-def _text(claims: dict[str, Any], name: str) -> str | None:
-    """An optional string claim; 401 when present with another type."""
-    value = claims.get(name)
-    if value is None or isinstance(value, str):
-        return value
-    raise refused(f"The token's '{name}' claim must be a string.")
+_STRING_OR_ABSENT = frozenset({str, type(None)})
+_STRING_CLAIMS = ("scp", "appid", "azp", "oid", "upn", "unique_name", "idtyp")
+_LIST_CLAIMS = ("amr", "roles")
 
 
-def _texts(claims: dict[str, Any], name: str) -> tuple[str, ...]:
-    """An optional list-of-strings claim; 401 when present with another shape."""
-    value = claims.get(name)
-    if value is None:
-        return ()
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return tuple(value)
-    raise refused(f"The token's '{name}' claim must be a list of strings.")
+def _strings_or_absent(value: object) -> bool:
+    return value is None or (type(value) is list and all(type(item) is str for item in value))
+
+
+def _wrong_type(claims: dict[str, Any]) -> str:
+    """Which claim has the wrong type (the slow path of a refusal)."""
+    for name in _STRING_CLAIMS:
+        if type(claims.get(name)) not in _STRING_OR_ABSENT:
+            return f"The token's '{name}' claim must be a string."
+    for name in _LIST_CLAIMS:
+        if not _strings_or_absent(claims.get(name)):
+            return f"The token's '{name}' claim must be a list of strings."
+    return "The token's claims have the wrong types."
 
 
 def _signature_chars(key: SigningKey) -> int:
