@@ -318,3 +318,22 @@ def test_no_claim_type_or_value_makes_a_5xx(emulator: Emulator, changes: dict[st
     assert response.status_code < 500, (changes, response.text)
     if response.status_code != 200:
         error(response)
+
+
+def test_relationships_from_a_config_file(tmp_path: Any) -> None:
+    config = tmp_path / "emu.toml"
+    config.write_text(
+        '[[tenants]]\nname = "Litware"\ndomains = ["litware.onmicrosoft.com"]\n'
+        'relationship = "none"\n'
+        '[[tenants]]\nname = "Lamna"\ndomains = ["lamna.onmicrosoft.com"]\n'
+        "delegated_admin = false\n"
+    )
+    with Emulator.start(config=config, tls=False) as emu:
+        litware, lamna = tenant(emu, "Litware"), tenant(emu, "Lamna")
+        assert (litware["relationship"], litware["delegated_admin"]) == ("none", False)
+        assert (lamna["relationship"], lamna["delegated_admin"]) == ("reseller", False)
+    config.write_text(
+        '[[tenants]]\nname = "X"\ndomains = ["x.onmicrosoft.com"]\nrelationship = "friend"\n'
+    )
+    with pytest.raises(ValueError, match=r"tenants\[0\]\.relationship: 'friend' must be"):
+        Emulator.start(config=config, tls=False)
