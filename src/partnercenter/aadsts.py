@@ -295,6 +295,18 @@ USER_NOT_FOUND: Final = _entry(
     "application, the account must be added to the directory.",
     "Check the user name (UPN) and the tenant.",
 )
+PARTNER_APP_NOT_AUTHORIZED: Final = _entry(
+    90099,
+    INVALID_GRANT,
+    400,
+    "The application '{app}' ({app_name}) has not been authorized in the tenant '{tenant}'. "
+    "Applications must be authorized to access the customer tenant before partner delegated "
+    "administrators can use them. Provide pre-consent or execute the appropriate Partner "
+    "Center API to authorize the application.",
+    "The customer has not granted your organization delegated admin rights (GDAP) that cover "
+    "this application: ask the customer to accept a GDAP relationship, or call its tenant "
+    "with app-only credentials the customer consented to.",
+)
 CONSENT_REQUIRED: Final = _entry(
     65001,
     INVALID_GRANT,

@@ -3,7 +3,10 @@
 One table shared by the client (which refuses, before sending, an app-only credential on an
 app + user operation) and the emulator (which enforces the same rule on the wire), so the two
 agree by construction. Source: ``shared/reference/partner-center-api.md``, "Operations and the
-credentials they accept".
+credentials they accept". Each operation also names the Partner Center roles whose users may
+call it with app + user credentials (Microsoft's roles-and-permissions page,
+https://learn.microsoft.com/partner-center/account-settings/permissions-overview); the
+emulator refuses other users with 403 / 900150.
 """
 
 from __future__ import annotations
@@ -40,6 +43,32 @@ class Paging(enum.Enum):
     CONTINUATION = "continuation"
 
 
+class Role(enum.Enum):
+    """A Partner Center role a partner user can hold (app-only calls have no role check)."""
+
+    GLOBAL_ADMIN = "global_admin"
+    ADMIN_AGENT = "admin_agent"
+    SALES_AGENT = "sales_agent"
+    HELPDESK_AGENT = "helpdesk_agent"
+    BILLING_ADMIN = "billing_admin"
+
+
+_GA, _AA, _SA, _HA, _BA = (
+    Role.GLOBAL_ADMIN,
+    Role.ADMIN_AGENT,
+    Role.SALES_AGENT,
+    Role.HELPDESK_AGENT,
+    Role.BILLING_ADMIN,
+)
+#: Role sets the operations share (the agent roles act on customers; billing on invoices).
+EVERYONE: Final = frozenset(Role)
+ADMINS: Final = frozenset({_GA, _AA})
+AGENTS: Final = frozenset({_GA, _AA, _SA, _HA})
+SALES: Final = frozenset({_GA, _AA, _SA})
+SUPPORT: Final = frozenset({_GA, _AA, _HA})
+BILLING: Final = frozenset({_GA, _AA, _BA})
+USAGE: Final = frozenset({_GA, _AA, _SA, _BA})
+
 _PARAM = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -52,6 +81,8 @@ class Operation:
     access: Access
     paging: Paging = Paging.NONE
     summary: str = ""
+    #: The Partner Center roles whose users may call it (app + user credentials).
+    roles: frozenset[Role] = ADMINS
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -85,6 +116,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "/v1/profiles/legalbusiness",
         B,
         summary="The partner's legal business profile",
+        roles=EVERYONE,
     ),
     Operation(
         "get_organization_profile",
@@ -92,6 +124,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "/v1/profiles/organization",
         AU,
         summary="The partner's organization profile",
+        roles=EVERYONE,
     ),
     Operation(
         "get_mpn_profile",
@@ -99,6 +132,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "/v1/profiles/mpn",
         AU,
         summary="The partner's MPN (partner network) profile",
+        roles=EVERYONE,
     ),
     Operation(
         "get_billing_profile",
@@ -106,6 +140,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "/v1/profiles/billing",
         AU,
         summary="The partner's billing profile",
+        roles=BILLING,
     ),
     Operation(
         "get_support_profile",
@@ -113,6 +148,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "/v1/profiles/support",
         AU,
         summary="The partner's support profile",
+        roles=EVERYONE,
     ),
     Operation(
         "list_customers",
@@ -121,22 +157,29 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         B,
         CONT,
         summary="The partner's customers (size=, filter=)",
+        roles=AGENTS,
     ),
-    Operation("create_customer", "POST", "/v1/customers", B, summary="Create a customer"),
+    Operation(
+        "create_customer", "POST", "/v1/customers", B, summary="Create a customer", roles=SALES
+    ),
     Operation(
         "get_relationship_request_link",
         "GET",
         "/v1/customers/relationshiprequests",
         AU,
         summary="The link that invites a customer into a reseller relationship",
+        roles=SALES,
     ),
-    Operation("get_customer", "GET", "/v1/customers/{customer_id}", B, summary="A customer"),
+    Operation(
+        "get_customer", "GET", "/v1/customers/{customer_id}", B, summary="A customer", roles=AGENTS
+    ),
     Operation(
         "get_customer_company_profile",
         "GET",
         "/v1/customers/{customer_id}/profiles/company",
         AU,
         summary="A customer's company profile",
+        roles=AGENTS,
     ),
     Operation(
         "list_subscriptions",
@@ -144,6 +187,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "/v1/customers/{customer_id}/subscriptions",
         B,
         summary="A customer's subscriptions",
+        roles=AGENTS,
     ),
     Operation(
         "get_subscription",
@@ -151,6 +195,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "/v1/customers/{customer_id}/subscriptions/{subscription_id}",
         B,
         summary="One subscription",
+        roles=AGENTS,
     ),
     Operation(
         "update_subscription",
@@ -158,6 +203,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "/v1/customers/{customer_id}/subscriptions/{subscription_id}",
         B,
         summary="Change a subscription's quantity, status, auto-renewal or name (If-Match)",
+        roles=SALES,
     ),
     Operation(
         "list_azure_utilization",
@@ -166,6 +212,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         B,
         CONT,
         summary="Azure utilization records (start_time=, end_time=)",
+        roles=USAGE,
     ),
     Operation(
         "list_customer_users",
@@ -174,6 +221,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         AU,
         CONT,
         summary="A customer's users",
+        roles=SUPPORT,
     ),
     Operation(
         "create_customer_user",
@@ -181,6 +229,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "/v1/customers/{customer_id}/users",
         AU,
         summary="Create a user in a customer's tenant",
+        roles=ADMINS,
     ),
     Operation(
         "reset_user_password",
@@ -188,6 +237,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "/v1/customers/{customer_id}/users/{user_id}",
         AU,
         summary="Reset a customer user's password",
+        roles=SUPPORT,
     ),
     Operation(
         "list_invoices",
@@ -196,8 +246,11 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         B,
         OFF,
         summary="The partner's invoices (size=, offset=)",
+        roles=BILLING,
     ),
-    Operation("get_invoice", "GET", "/v1/invoices/{invoice_id}", AU, summary="One invoice"),
+    Operation(
+        "get_invoice", "GET", "/v1/invoices/{invoice_id}", AU, summary="One invoice", roles=BILLING
+    ),
     Operation(
         "list_invoice_line_items",
         "GET",
@@ -205,6 +258,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         B,
         OFF,
         summary="An invoice's line items (provider=, invoicelineitemtype=, size=)",
+        roles=BILLING,
     ),
     Operation(
         "list_audit_records",
@@ -213,10 +267,19 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         B,
         CONT,
         summary="Audit records (startDate=, endDate=, size=, filter=)",
+        roles=EVERYONE,
     ),
-    Operation("list_offers", "GET", "/v1/offers", B, OFF, summary="Offers (country=)"),
     Operation(
-        "list_products", "GET", "/v1/products", B, OFF, summary="Products (country=, targetView=)"
+        "list_offers", "GET", "/v1/offers", B, OFF, summary="Offers (country=)", roles=EVERYONE
+    ),
+    Operation(
+        "list_products",
+        "GET",
+        "/v1/products",
+        B,
+        OFF,
+        summary="Products (country=, targetView=)",
+        roles=EVERYONE,
     ),
     Operation(
         "list_product_skus",
@@ -224,9 +287,15 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "/v1/products/{product_id}/skus",
         B,
         summary="A product's SKUs (country=)",
+        roles=EVERYONE,
     ),
     Operation(
-        "create_cart", "POST", "/v1/customers/{customer_id}/carts", B, summary="Create a cart"
+        "create_cart",
+        "POST",
+        "/v1/customers/{customer_id}/carts",
+        B,
+        summary="Create a cart",
+        roles=SALES,
     ),
     Operation(
         "checkout_cart",
@@ -234,15 +303,31 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "/v1/customers/{customer_id}/carts/{cart_id}/checkout",
         B,
         summary="Check out a cart (creates orders)",
+        roles=SALES,
     ),
     Operation(
-        "list_orders", "GET", "/v1/customers/{customer_id}/orders", B, summary="A customer's orders"
+        "list_orders",
+        "GET",
+        "/v1/customers/{customer_id}/orders",
+        B,
+        summary="A customer's orders",
+        roles=AGENTS,
     ),
     Operation(
-        "create_order", "POST", "/v1/customers/{customer_id}/orders", B, summary="Create an order"
+        "create_order",
+        "POST",
+        "/v1/customers/{customer_id}/orders",
+        B,
+        summary="Create an order",
+        roles=SALES,
     ),
     Operation(
-        "get_order", "GET", "/v1/customers/{customer_id}/orders/{order_id}", B, summary="One order"
+        "get_order",
+        "GET",
+        "/v1/customers/{customer_id}/orders/{order_id}",
+        B,
+        summary="One order",
+        roles=AGENTS,
     ),
     Operation(
         "list_customer_service_requests",
@@ -250,6 +335,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "/v1/customers/{customer_id}/servicerequests",
         AU,
         summary="A customer's service requests",
+        roles=SUPPORT,
     ),
     Operation(
         "get_service_request",
@@ -257,6 +343,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "/v1/servicerequests/{service_request_id}",
         AU,
         summary="One of the partner's service requests",
+        roles=SUPPORT,
     ),
     Operation(
         "list_agreements",
@@ -264,6 +351,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "/v1/agreements",
         AU,
         summary="Agreement metadata (agreementType=)",
+        roles=SALES,
     ),
     Operation(
         "list_customer_agreements",
@@ -271,6 +359,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "/v1/customers/{customer_id}/agreements",
         AU,
         summary="Agreements a customer accepted",
+        roles=SALES,
     ),
     Operation(
         "create_customer_agreement",
@@ -278,6 +367,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "/v1/customers/{customer_id}/agreements",
         AU,
         summary="Confirm a customer's acceptance of an agreement",
+        roles=SALES,
     ),
     Operation(
         "check_domain_availability",
@@ -285,6 +375,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "/v1/domains/{domain}",
         B,
         summary="200 when the onmicrosoft.com domain is taken, 404 when free",
+        roles=SALES,
     ),
     Operation(
         "get_customer_usage_summary",
@@ -292,6 +383,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "/v1/customers/{customer_id}/usagesummary",
         AU,
         summary="A customer's usage summary",
+        roles=USAGE,
     ),
     Operation(
         "get_partner_usage_summary",
@@ -299,6 +391,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "/v1/usagesummary",
         AU,
         summary="The partner's usage summary",
+        roles=USAGE,
     ),
     Operation(
         "list_indirect_resellers",
@@ -306,6 +399,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "/v1/relationships",
         AU,
         summary="Indirect resellers (relationship_type=IsIndirectCloudSolutionProviderOf)",
+        roles=SALES,
     ),
     Operation(
         "get_mfa_adoption_status",
@@ -313,6 +407,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "/v1/applicationmfaadoptionstatus",
         AU,
         summary="MFA adoption of the partner's applications",
+        roles=ADMINS,
     ),
 )
 

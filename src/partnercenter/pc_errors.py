@@ -89,7 +89,8 @@ ROLE_FORBIDDEN: Final = PartnerCenterCode(
     403,
     900150,
     "The user's role lacks the rights for this operation.",
-    "Give the signed-in user an admin agent (or the needed) Partner Center role.",
+    "Give the signed-in user one of those roles in Partner Center (Account settings > User "
+    "management), or use app-only credentials where the operation accepts them.",
 )
 NO_RELATIONSHIP: Final = PartnerCenterCode(
     "no_relationship",

@@ -111,6 +111,9 @@ def test_classification(
         900421: pc_errors.MFA_HINT,
         900154: pc_errors.APP_ONLY_HINT,
         20002: pc_errors.NO_RELATIONSHIP.hint,
+        # A role refusal names the roles the catalog gives the operation.
+        900150: "get_customer is open to these Partner Center roles: admin agent, global admin, "
+        "helpdesk agent, sales agent. " + pc_errors.ROLE_FORBIDDEN.hint,
         2055: pc_errors.ETAG_INVALID.hint,
     }.get(code or 0)
     if expected_hint:

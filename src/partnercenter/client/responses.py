@@ -17,7 +17,7 @@ from typing import Any, Final
 
 import httpx
 
-from .. import pc_errors, wire
+from .. import operations, pc_errors, wire
 from ..auth.policy import parse_retry_after
 from ..errors import (
     AlreadyExistsError,
@@ -242,5 +242,14 @@ def error_from_response(
         method=call.method,
         path=call.bare_path,
         attempts=attempts,
-        hint=_hint(cls, status, code),
+        hint=_role_hint(call.name, code) + _hint(cls, status, code),
     )
+
+
+def _role_hint(name: str | None, code: int | str | None) -> str:
+    """For a role refusal (900150), the roles the catalog says the operation allows."""
+    op = operations.BY_NAME.get(name) if name and code == pc_errors.ROLE_FORBIDDEN.code else None
+    if op is None:
+        return ""
+    roles = ", ".join(sorted(role.value.replace("_", " ") for role in op.roles))
+    return f"{op.name} is open to these Partner Center roles: {roles}. "

@@ -33,6 +33,7 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 
+from ..operations import Role
 from .directory import (
     AppCertificate,
     Application,
@@ -74,12 +75,14 @@ class Settings:
     #: Refresh tokens expire after this many days unused (AADSTS700082).
     refresh_token_inactivity_days: int = 90
     #: Partner Center API throttling: token buckets per partner tenant and per partner tenant
-    #: per customer (requests a second, bucket size). Generous so tests never hit them by
-    #: accident; lower them (or POST /_emulator/throttling) to test 429 handling.
+    #: per customer (requests a second, bucket size). Customer-scoped calls are limited as
+    #: Partner Center documents for the Customer resource, 500 requests a minute per customer
+    #: tenant; Microsoft publishes no partner-wide figure, so that bucket is generous. Raise
+    #: them (or POST /_emulator/throttling) for load tests; lower them to test 429 handling.
     api_rate_per_second: float = 10_000.0
     api_burst: int = 10_000
-    api_customer_rate_per_second: float = 10_000.0
-    api_customer_burst: int = 10_000
+    api_customer_rate_per_second: float = 500 / 60
+    api_customer_burst: int = 500
     #: Clock skew tolerated on the API's bearer tokens (``nbf``/``exp``, seconds).
     api_token_skew: int = 300
     #: The seeded Partner Center data: random seed and number of made-up customers.
@@ -304,7 +307,7 @@ def _resource(raw: dict[str, Any], at: _Entry) -> Resource:
 
 
 def _tenant(raw: dict[str, Any], at: _Entry) -> Tenant:
-    at.check_keys(raw, {"name", "id", "domains", "kind", "mfa"})
+    at.check_keys(raw, {"name", "id", "domains", "kind", "mfa", "relationship", "delegated_admin"})
     name = at.str_(raw, "name")
     domains = at.str_list(raw, "domains")
     if not domains:
@@ -322,7 +325,12 @@ def _tenant(raw: dict[str, Any], at: _Entry) -> Tenant:
             f"{mfa!r} must be 'per_user' (users with a TOTP secret do MFA) "
             "or 'skip' (a policy that skips MFA)",
         )
+    relationship = raw.get("relationship", "reseller")
+    if relationship not in ("reseller", "none"):
+        raise at.error("relationship", f"{relationship!r} must be 'reseller' or 'none'")
     return Tenant(
+        relationship=relationship,
+        delegated_admin=at.bool_(raw, "delegated_admin", relationship == "reseller"),
         mfa=mfa,
         id=at.guid(raw, "id", derived_id("tenant", name)),
         name=name,
@@ -475,7 +483,7 @@ def materialize_certificate(app_name: str, apps_dir: Path) -> AppCertificate:
 
 
 def _user(raw: dict[str, Any], at: _Entry, directory: Directory) -> User:
-    at.check_keys(raw, {"upn", "password", "totp_secret", "display_name"})
+    at.check_keys(raw, {"upn", "password", "totp_secret", "display_name", "roles"})
     upn = at.str_(raw, "upn")
     if upn.count("@") != 1:
         raise at.error("upn", f"{upn!r} is not a user principal name (name@domain)")
@@ -485,7 +493,15 @@ def _user(raw: dict[str, Any], at: _Entry, directory: Directory) -> User:
     totp = raw.get("totp_secret")
     if totp is not None and (not isinstance(totp, str) or not _BASE32.match(totp.upper())):
         raise at.error("totp_secret", "must be a base32 secret (A-Z, 2-7; 16+ characters) or null")
+    roles = at.str_list(raw, "roles")
+    known = {role.value for role in Role}
+    for role in roles:
+        if role not in known:
+            raise at.error(
+                "roles", f"{role!r} is not a Partner Center role ({', '.join(sorted(known))})"
+            )
     return User(
+        roles=roles,
         upn=upn.lower(),
         tenant_id=tenant.id,
         object_id=derived_id("user", upn.lower()),

@@ -36,6 +36,12 @@ class Tenant:
     #: ``per_user``: users with a TOTP secret must pass MFA; ``skip``: a tenant policy that
     #: skips MFA, so every sign-in yields tokens whose ``amr`` lacks ``mfa``.
     mfa: Literal["per_user", "skip"] = "per_user"
+    #: A customer's relationship with the partner: ``reseller`` (the partner's customer) or
+    #: ``none`` (a tenant the partner does not serve: Partner Center answers 403 / 20002).
+    relationship: Literal["reseller", "none"] = "reseller"
+    #: The customer granted the partner delegated admin rights (DAP/GDAP), so partner users
+    #: may redeem tokens at its authority (Entra answers AADSTS90099 otherwise).
+    delegated_admin: bool = True
 
     @property
     def default_domain(self) -> str:
@@ -117,6 +123,9 @@ class User:
     password: str = field(repr=False)
     #: Base32 TOTP secret; None means the user has no MFA method registered.
     totp_secret: str | None = field(default=None, repr=False)
+    #: Partner Center roles (``admin_agent``, ``sales_agent``...; see
+    #: ``partnercenter.operations.Role``) of a partner-tenant user; empty: no role.
+    roles: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -143,6 +152,7 @@ class Directory:
     _app_index: dict[str, Application] = field(default_factory=dict, repr=False)
     _resource_index: dict[str, Resource] = field(default_factory=dict, repr=False)
     _user_index: dict[str, User] = field(default_factory=dict, repr=False)
+    _user_oid_index: dict[str, User] = field(default_factory=dict, repr=False)
 
     def reindex(self) -> None:
         """Rebuild the look-up tables; call after changing the lists."""
@@ -157,6 +167,7 @@ class Directory:
             self._resource_index[_normalize_uri(resource.uri)] = resource
             self._resource_index[resource.app_id.lower()] = resource
         self._user_index = {user.upn.lower(): user for user in self.users}
+        self._user_oid_index = {user.object_id.lower(): user for user in self.users}
 
     @property
     def partner_tenant(self) -> Tenant:
@@ -184,6 +195,9 @@ class Directory:
 
     def user(self, upn: str) -> User | None:
         return self._user_index.get(upn.lower())
+
+    def user_by_object_id(self, object_id: str) -> User | None:
+        return self._user_oid_index.get(object_id.lower())
 
 
 def _normalize_uri(uri: str) -> str:

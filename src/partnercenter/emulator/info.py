@@ -15,6 +15,8 @@ def _tenant(tenant: Tenant) -> dict[str, Any]:
         "domain": tenant.default_domain,
         "name": tenant.name,
         "domains": list(tenant.domains),
+        "relationship": tenant.relationship,
+        "delegated_admin": tenant.delegated_admin,
     }
 
 
@@ -65,6 +67,7 @@ def describe(
                 "tenant_id": user.tenant_id,
                 "object_id": user.object_id,
                 "display_name": user.display_name,
+                "roles": list(user.roles),
             }
             for user in directory.users
         ],

@@ -38,10 +38,21 @@ def seed_totp_secret(upn: str) -> str:
 
 
 def default_seed() -> dict[str, Any]:
+    # Partner users hold Partner Center roles (one of each kind, and one with none), so
+    # role refusals (403 / 900150) can be tried; customer users hold none.
     users = [
-        ("admin@contosopartner.onmicrosoft.com", "Partner Admin", True),
-        ("agent@contosopartner.onmicrosoft.com", "Sales Agent (no MFA)", False),
-        ("admin@fabrikam.onmicrosoft.com", "Fabrikam Admin", True),
+        (
+            "admin@contosopartner.onmicrosoft.com",
+            "Partner Admin",
+            True,
+            ["global_admin", "admin_agent"],
+        ),
+        ("agent@contosopartner.onmicrosoft.com", "Sales Agent (no MFA)", False, ["sales_agent"]),
+        ("admin@fabrikam.onmicrosoft.com", "Fabrikam Admin", True, []),
+        ("sales@contosopartner.onmicrosoft.com", "Sales Agent", True, ["sales_agent"]),
+        ("helpdesk@contosopartner.onmicrosoft.com", "Helpdesk Agent", True, ["helpdesk_agent"]),
+        ("billing@contosopartner.onmicrosoft.com", "Billing Admin", True, ["billing_admin"]),
+        ("norole@contosopartner.onmicrosoft.com", "No Role", True, []),
     ]
     return {
         "tenants": [
@@ -56,7 +67,21 @@ def default_seed() -> dict[str, Any]:
                 "domains": ["wingtiptoys.onmicrosoft.com"],
                 "kind": "customer",
             },
-            {"name": "Adatum", "domains": ["adatum.onmicrosoft.com"], "kind": "customer"},
+            # A customer that never granted delegated admin rights: partner users cannot
+            # redeem tokens at its authority (AADSTS90099); the API still serves it.
+            {
+                "name": "Adatum",
+                "domains": ["adatum.onmicrosoft.com"],
+                "kind": "customer",
+                "delegated_admin": False,
+            },
+            # A tenant without a reseller relationship: the API answers 403 / 20002.
+            {
+                "name": "Northwind Traders",
+                "domains": ["northwindtraders.onmicrosoft.com"],
+                "kind": "customer",
+                "relationship": "none",
+            },
         ],
         "resources": [
             {
@@ -114,8 +139,9 @@ def default_seed() -> dict[str, Any]:
                 "display_name": name,
                 "password": "Emulator-Passw0rd!",
                 "totp_secret": seed_totp_secret(upn) if mfa else None,
+                "roles": roles,
             }
-            for upn, name, mfa in users
+            for upn, name, mfa, roles in users
         ],
     }
 

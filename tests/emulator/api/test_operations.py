@@ -14,6 +14,7 @@ from partnercenter.emulator.api.handlers import HANDLERS
 from partnercenter.operations import OPERATIONS
 
 from ...emulator_support import agreement_body, cart_body, new_customer, new_user, order_body
+from .pc import error
 
 Body = Callable[[dict[str, Any]], Any]
 
@@ -203,15 +204,20 @@ def test_operation_success_path(
     assert not any(key.startswith("_") for key in answer), "private fields leaked"
 
 
-def test_paths_without_v1_are_served(pc: httpx.Client, world: dict[str, Any]) -> None:
-    with_v1 = pc.get(f"/v1/customers/{world['customer_id']}")
-    without = pc.get(f"/customers/{world['customer_id']}")
-    assert without.status_code == 200
-    assert without.json() == with_v1.json()
-    # The invoice collection's own next link has no /v1; following it works.
+def test_paths_without_v1_are_404_in_partner_centers_shape(
+    pc: httpx.Client, world: dict[str, Any]
+) -> None:
+    assert pc.get(f"/v1/customers/{world['customer_id']}").status_code == 200
+    for path in (f"/customers/{world['customer_id']}", "/customers", "/invoices", "/v1"):
+        response = pc.get(path)
+        assert error(response) == (404, 1000), path
+    # Methods that exist on the versioned path change nothing: still 404, not 405.
+    assert error(pc.delete("/customers")) == (404, 1000)
+    # The invoice collection's own next link has no /v1: it is relative to the API's
+    # versioned root, where following it works.
     first = pc.get("/v1/invoices?size=2").json()
     assert not first["links"]["next"]["uri"].startswith("/v1")
-    assert pc.get(first["links"]["next"]["uri"]).status_code == 200
+    assert pc.get("/v1" + first["links"]["next"]["uri"]).status_code == 200
 
 
 def test_seeded_customers_include_the_directory_tenants(
@@ -221,6 +227,9 @@ def test_seeded_customers_include_the_directory_tenants(
     by_id = {c["id"]: c for c in customers}
     assert len(customers) >= 300
     for tenant in emulator.customer_tenants:
+        if tenant["relationship"] == "none":
+            assert tenant["id"] not in by_id  # not the partner's customer
+            continue
         customer = by_id[tenant["id"]]
         assert customer["companyProfile"]["tenantId"] == tenant["id"]
         assert customer["companyProfile"]["domain"] == tenant["domain"]

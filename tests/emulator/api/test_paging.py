@@ -28,7 +28,10 @@ def walk(pc: httpx.Client, uri: str, params: dict[str, Any] | None = None) -> li
             return pages
         headers = {h["key"]: h["value"] for h in following["headers"]}
         assert following["method"] == "GET"
-        response = pc.get(following["uri"], headers=headers)
+        # Links are relative to the versioned root; some already carry /v1, as in
+        # Partner Center's examples (a client resolves both, see client/core.api_path).
+        uri = following["uri"]
+        response = pc.get(uri if uri.startswith("/v1/") else "/v1" + uri, headers=headers)
 
 
 def test_continuation_paging_walks_every_customer(pc: httpx.Client) -> None:

@@ -58,7 +58,7 @@ def test_customer_bucket_is_per_customer(
 
 def test_throttling_settings_from_a_config_file(tmp_path: Any) -> None:
     config = tmp_path / "emu.toml"
-    config.write_text("[settings]\napi_rate_per_second = 1\napi_burst = 2\n")
+    config.write_text("[settings]\napi_rate_per_second = 0.01\napi_burst = 2\n")
     with Emulator.start(config=config, tls=False) as emulator:
         headers = {"Authorization": f"Bearer {mint(emulator)}"}
         with httpx.Client(base_url=emulator.base_url, headers=headers) as client:

@@ -6,6 +6,8 @@ import uuid
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.datastructures import Headers
 
 from partnercenter.emulator import Clock
@@ -113,3 +115,52 @@ def test_mangled_signatures_are_refused(keys: KeyRing, mangle: str) -> None:
     with pytest.raises(ApiError) as raised:
         validator.validate(f"{head}.{mangled}")
     assert raised.value.status == 401
+
+
+# -- claims of the wrong type are a 401, never a crash (issue 9 item 9) ---------------------------
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+_CLAIMS = (
+    "aud",
+    "iss",
+    "tid",
+    "exp",
+    "nbf",
+    "scp",
+    "amr",
+    "roles",
+    "appid",
+    "azp",
+    "oid",
+    "upn",
+    "unique_name",
+    "idtyp",
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(changes=st.dictionaries(st.sampled_from(_CLAIMS), _JSON, min_size=1, max_size=4))
+def test_any_claim_of_any_type_is_accepted_or_a_401(keys: KeyRing, changes: dict[str, Any]) -> None:
+    clock = Clock(source=lambda: 1_000_000.0)
+    validator = TokenValidator(keys, clock, TENANT, {AUDIENCE})
+    token = keys.sign(_claims(clock.now(), **{"scp": "user_impersonation", **changes}))
+    try:
+        principal = validator.validate(token)
+    except ApiError as refused:
+        assert refused.status == 401
+    else:
+        assert isinstance(principal.app_id, str) and isinstance(principal.scopes, tuple)
+
+
+@pytest.mark.parametrize("aud", [[AUDIENCE], {"aud": AUDIENCE}, 42, True, None, 1.5])
+def test_audience_of_the_wrong_type_is_a_401(keys: KeyRing, aud: Any) -> None:
+    clock = Clock(source=lambda: 1_000_000.0)
+    validator = TokenValidator(keys, clock, TENANT, {AUDIENCE})
+    with pytest.raises(ApiError) as raised:
+        validator.validate(keys.sign(_claims(clock.now(), aud=aud)))
+    assert raised.value.status == 401 and raised.value.entry.code == 400

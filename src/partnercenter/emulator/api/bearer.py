@@ -48,9 +48,17 @@ _PKCS1 = padding.PKCS1v15()
 _SHA256 = hashes.SHA256()
 _GRAPH_AUDIENCES = frozenset({AAD_GRAPH_RESOURCE, AAD_GRAPH_RESOURCE + "/", AAD_GRAPH_APP_ID})
 
-#: RFC 6750 3.1: a request without credentials gets the scheme without an error code.
-CHALLENGE_MISSING = 'Bearer realm="api.partnercenter.microsoft.com"'
+#: The challenge of a 401 for MFA (900421), as Partner Center sends it. Other 401s carry the
+#: form Partner Center's error-code page documents (``oauth_challenge``), added when the
+#: answer is rendered, since it names the request.
 CHALLENGE_INVALID = 'Bearer error="invalid_token"'
+
+
+def oauth_challenge(correlation_id: str) -> str:
+    """``OAuth realm=urn:cpsvc:cpid:{id}``: Partner Center's documented 401 challenge
+    (https://learn.microsoft.com/partner-center/developer/error-codes). The page shows a
+    placeholder for the id; the emulator names the request's correlation id."""
+    return f"OAuth realm=urn:cpsvc:cpid:{correlation_id}"
 
 
 class Principal(NamedTuple):
@@ -60,7 +68,7 @@ class Principal(NamedTuple):
     #: The calling application (``appid`` of v1 tokens, ``azp`` of v2).
     app_id: str
     object_id: str
-    #: App + user (delegated: ``idtyp`` user or an ``scp`` claim) rather than app-only.
+    #: App + user (delegated: the token has an ``scp`` claim) rather than app-only.
     user: bool
     #: ``amr`` contains ``mfa``.
     mfa: bool
@@ -84,12 +92,8 @@ def b64url_strict(segment: str) -> bytes:
 
 
 def refused(detail: str) -> ApiError:
-    """401 / 400 with the invalid-token challenge."""
-    return ApiError(
-        pc_errors.AUTHENTICATION_FAILED,
-        headers={"WWW-Authenticate": CHALLENGE_INVALID},
-        detail=detail,
-    )
+    """401 / 400 (the challenge is added when the answer is rendered)."""
+    return ApiError(pc_errors.AUTHENTICATION_FAILED, detail=detail)
 
 
 class TokenValidator:
@@ -109,7 +113,9 @@ class TokenValidator:
         self._clock = clock
         self._tenant = partner_tenant_id.lower()
         self._issuer = V1_ISSUER_TEMPLATE.format(tenant_id=partner_tenant_id)
-        self._audiences = frozenset(audiences)
+        # Entra echoes the resource as the client spelled it; GUIDs and hosts are
+        # case-insensitive, so the comparison is too.
+        self._audiences = frozenset(audience.lower() for audience in audiences)
         self._skew = skew
         self._cache_size = cache_size
         #: token -> (principal, the key that verified it)
@@ -123,13 +129,13 @@ class TokenValidator:
     def authenticate(self, authorization: str | None) -> Principal:
         """The principal of an ``Authorization`` header value, or the documented refusal."""
         if not authorization:
-            raise ApiError(pc_errors.TOKEN_MISSING, headers={"WWW-Authenticate": CHALLENGE_MISSING})
+            raise ApiError(pc_errors.TOKEN_MISSING)
         scheme, _, token = authorization.strip().partition(" ")
         if scheme.lower() != "bearer":
-            raise ApiError(pc_errors.TOKEN_MISSING, headers={"WWW-Authenticate": CHALLENGE_MISSING})
+            raise ApiError(pc_errors.TOKEN_MISSING)
         token = token.strip()
         if not token:
-            raise ApiError(pc_errors.TOKEN_MISSING, headers={"WWW-Authenticate": CHALLENGE_MISSING})
+            raise ApiError(pc_errors.TOKEN_MISSING)
         return self.validate(token)
 
     def validate(self, token: str) -> Principal:
@@ -224,39 +230,78 @@ class TokenValidator:
         return self._principal(claims), key
 
     def _principal(self, claims: dict[str, Any]) -> Principal:
-        audience = claims.get("aud")
-        if audience in _GRAPH_AUDIENCES:
-            raise ApiError(
-                pc_errors.GRAPH_AUDIENCE, headers={"WWW-Authenticate": CHALLENGE_INVALID}
-            )
-        if not isinstance(audience, str) or audience not in self._audiences:
+        # Every claim read here is type-checked first: a correctly signed token can still
+        # carry a list, object or number where a string belongs, and that is a 401, not a
+        # crash (a list is unhashable, an object has no .lower()).
+        get = claims.get
+        audience = get("aud")
+        if type(audience) is not str:
+            raise refused("The token's 'aud' claim must be a string.")
+        lowered = audience.lower()
+        if lowered in _GRAPH_AUDIENCES:
+            raise ApiError(pc_errors.GRAPH_AUDIENCE)
+        if lowered not in self._audiences:
             raise refused(f"The token's audience '{audience}' is not Partner Center.")
-        tenant = claims.get("tid")
-        if not isinstance(tenant, str) or tenant.lower() != self._tenant:
+        tenant = get("tid")
+        if type(tenant) is not str or tenant.lower() != self._tenant:
             raise refused("The token was issued for another tenant than the partner's.")
-        if claims.get("iss") != self._issuer:
-            raise refused(f"The token's issuer '{claims.get('iss')}' is not accepted.")
-        expires, not_before = _epoch(claims.get("exp")), _epoch(claims.get("nbf", 0))
+        issuer = get("iss")
+        if issuer != self._issuer:
+            raise refused(f"The token's issuer '{issuer}' is not accepted.")
+        expires, not_before = _epoch(get("exp")), _epoch(get("nbf", 0))
         if expires is None or not_before is None:
             raise refused("The token's 'exp' and 'nbf' must be numbers.")
         self._check_times(not_before, expires)
-        scope = claims.get("scp")
-        amr = claims.get("amr")
-        roles = claims.get("roles")
-        upn = claims.get("upn") or claims.get("unique_name")
+        scope, app_id, azp, object_id = get("scp"), get("appid"), get("azp"), get("oid")
+        upn, unique_name, amr, roles = get("upn"), get("unique_name"), get("amr"), get("roles")
+        # One cheap test on the hot path; the slow path names the offending claim.
+        if (
+            type(scope) not in _STRING_OR_ABSENT
+            or type(app_id) not in _STRING_OR_ABSENT
+            or type(azp) not in _STRING_OR_ABSENT
+            or type(object_id) not in _STRING_OR_ABSENT
+            or type(upn) not in _STRING_OR_ABSENT
+            or type(unique_name) not in _STRING_OR_ABSENT
+            or type(get("idtyp")) not in _STRING_OR_ABSENT
+            or not _strings_or_absent(amr)
+            or not _strings_or_absent(roles)
+        ):
+            raise refused(_wrong_type(claims))
         # Positional: a NamedTuple built from keywords costs noticeably more per token.
         return Principal(
             tenant,
-            str(claims.get("appid") or claims.get("azp") or ""),
-            str(claims.get("oid") or ""),
-            claims.get("idtyp") == "user" or scope is not None,
-            isinstance(amr, list) and "mfa" in amr,
-            upn if isinstance(upn, str) else None,
-            tuple(scope.split()) if isinstance(scope, str) else (),
-            tuple([r for r in roles if isinstance(r, str)]) if isinstance(roles, list) else (),
+            app_id or azp or "",
+            object_id or "",
+            # Delegated or app-only is read from `scp` (delegated permissions) as Microsoft
+            # tells resource servers to; `idtyp` is an optional claim a tenant may not emit.
+            scope is not None,
+            amr is not None and "mfa" in amr,
+            upn or unique_name,
+            tuple(scope.split()) if scope is not None else (),
+            tuple(roles) if roles else (),
             expires,
             not_before,
         )
+
+
+_STRING_OR_ABSENT = frozenset({str, type(None)})
+_STRING_CLAIMS = ("scp", "appid", "azp", "oid", "upn", "unique_name", "idtyp")
+_LIST_CLAIMS = ("amr", "roles")
+
+
+def _strings_or_absent(value: object) -> bool:
+    return value is None or (type(value) is list and all(type(item) is str for item in value))
+
+
+def _wrong_type(claims: dict[str, Any]) -> str:
+    """Which claim has the wrong type (the slow path of a refusal)."""
+    for name in _STRING_CLAIMS:
+        if type(claims.get(name)) not in _STRING_OR_ABSENT:
+            return f"The token's '{name}' claim must be a string."
+    for name in _LIST_CLAIMS:
+        if not _strings_or_absent(claims.get(name)):
+            return f"The token's '{name}' claim must be a list of strings."
+    return "The token's claims have the wrong types."
 
 
 def _signature_chars(key: SigningKey) -> int:

@@ -208,6 +208,10 @@ class Dataset:
         self.customer_agreements: dict[str, list[Json]] = {}
         self.resellers: list[Json] = []
         self.versions: dict[str, int] = {}
+        #: Directory tenants the partner has no reseller relationship with (403 / 20002).
+        self.unrelated: frozenset[str] = frozenset(
+            t.id.lower() for t in directory.customer_tenants if t.relationship == "none"
+        )
         # Tenants of the directory own their domains even when they are not customers.
         for tenant in directory.tenants:
             for domain in tenant.domains:
@@ -219,6 +223,8 @@ class Dataset:
     def _build(self, directory: Directory, generated: int) -> None:
         rng = self.rng
         for tenant in directory.customer_tenants:
+            if tenant.id.lower() in self.unrelated:
+                continue
             users = [u for u in directory.users if u.tenant_id == tenant.id]
             customer = self._add_customer(
                 tenant.id, tenant.name, list(tenant.domains), created=ANCHOR - 700 * DAY

@@ -1,10 +1,11 @@
 """Wiring the Partner Center API into the emulator's application.
 
 The API shares the token service's origin. Its routes are every path under ``/v1/``, the same
-paths without ``/v1`` (Partner Center's own ``self`` links sometimes omit it), and the
-deprecated ``/generatetoken`` and ``/v3/generatetoken``. :class:`EmulatorApp` is the
-Starlette application with the fault-injection layer outermost, where it sees uvicorn's own
-``send`` (needed to drop a connection) and wraps the token endpoint without touching it.
+paths without ``/v1`` (answered 404 / 1000 in Partner Center's body, as Partner Center does,
+rather than with a bare 404), and the deprecated ``/generatetoken`` and ``/v3/generatetoken``.
+:class:`EmulatorApp` is the Starlette application with the fault-injection layer outermost,
+where it sees uvicorn's own ``send`` (needed to drop a connection) and wraps the token
+endpoint without touching it.
 """
 
 from __future__ import annotations

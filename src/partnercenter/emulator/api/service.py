@@ -4,8 +4,10 @@
    answer, with ``MS-CV`` and ``MS-ServerId``);
 2. authenticate the bearer token (:mod:`.bearer`); app + user tokens need ``mfa`` in ``amr``;
 3. find the operation in the shared catalog (:mod:`partnercenter.operations`): 404 / 1000
-   for an unknown path, 405 for a known path with another method;
-4. authorize: an app-only token on an App+User operation is 403;
+   for an unknown or unversioned path, 405 for a known path with another method;
+4. authorize: an app-only token on an App+User operation is 403 / 900154; a user without one
+   of the operation's Partner Center roles 403 / 900150; a customer the partner has no
+   reseller relationship with 403 / 20002;
 5. throttle per partner tenant, and per partner tenant per customer (429 + Retry-After);
 6. read the JSON body; replay the stored answer of a repeated POST/PATCH ``MS-RequestId``;
 7. run the handler, store POST/PATCH answers for replay, render.
@@ -32,7 +34,7 @@ from ...wire import PARTNER_CENTER_APP_ID, PARTNER_CENTER_RESOURCE
 from ..identity.errors import JSON_UTF8
 from ..jose import dumps
 from ..state import EmulatorState
-from .bearer import CHALLENGE_INVALID, Principal, TokenValidator
+from .bearer import CHALLENGE_INVALID, Principal, TokenValidator, oauth_challenge
 from .call import Call, Result
 from .context import ApiContext, MfaUsage
 from .dataset import Dataset
@@ -91,6 +93,11 @@ class PartnerCenterApi:
         self.replays = ReplayCache(state.clock)
         self.pager = Pager()
         self.mfa_usage = MfaUsage()
+        self._unrelated = frozenset(
+            tenant.id.lower()
+            for tenant in state.directory.customer_tenants
+            if tenant.relationship == "none"
+        )
         self._context: ApiContext | None = None
         self._build_lock = threading.Lock()
 
@@ -145,6 +152,20 @@ class PartnerCenterApi:
                 )
         return principal
 
+    def _has_role(self, op: operations.Operation, principal: Principal) -> bool:
+        """Whether the signed-in partner user holds one of the operation's roles.
+
+        Partner Center knows its users by object id; tokens minted by hand in tests often
+        carry a made-up ``oid``, so the user principal name is the fallback.
+        """
+        directory = self.state.directory
+        user = directory.user_by_object_id(principal.object_id) if principal.object_id else None
+        if user is None and principal.upn:
+            user = directory.user(principal.upn)
+        if user is None or user.tenant_id.lower() != principal.tenant_id.lower():
+            return False
+        return any(role.value in user.roles for role in op.roles)
+
     async def endpoint(self, request: Request) -> Response:
         """The Starlette endpoint for every Partner Center API path."""
         self.state.stats.api_request()
@@ -165,6 +186,9 @@ class PartnerCenterApi:
         principal = self.authenticate(request)
         raw_path = request.scope.get("raw_path") or request.url.path.encode()
         path = raw_path.decode("latin-1")
+        if not path.lower().startswith("/v1/"):
+            # Partner Center serves versioned paths only; `/customers` is not `/v1/customers`.
+            raise ApiError(pc_errors.NOT_FOUND, what=f"The resource '{unquote(path)}'")
         found = operations.match(method, path)
         head_as_get = False
         if found is None and method == "HEAD":
@@ -182,7 +206,12 @@ class PartnerCenterApi:
         op, raw_params = found
         if not op.access.accepts_app_only and not principal.user:
             raise ApiError(pc_errors.APP_ONLY_FORBIDDEN)
+        if principal.user and not self._has_role(op, principal):
+            raise ApiError(pc_errors.ROLE_FORBIDDEN)
         params = {name: unquote(value) for name, value in raw_params.items()}
+        customer_id = params.get("customer_id")
+        if customer_id is not None and customer_id.lower() in self._unrelated:
+            raise ApiError(pc_errors.NO_RELATIONSHIP, customer=customer_id)
         retry_after = self.throttle.take(principal.tenant_id, params.get("customer_id"))
         if retry_after is not None:
             raise Throttled(retry_after)
@@ -269,9 +298,14 @@ def _response(status: int, content: bytes, headers: dict[str, str]) -> Response:
 
 
 def render_error(error: ApiError, ids: RequestIds, *, head: bool = False) -> Response:
-    """An ``ApiError`` as Partner Center sends it (no body for HEAD)."""
+    """An ``ApiError`` as Partner Center sends it (no body for HEAD); a 401 carries a
+    ``WWW-Authenticate`` challenge (Partner Center's documented form unless the error names
+    its own)."""
     content = b"" if head else dumps(error.body())
-    return _response(error.status, content, {**ids.headers(), **error.headers})
+    headers = {**ids.headers(), **error.headers}
+    if error.status == 401:
+        headers.setdefault("WWW-Authenticate", oauth_challenge(ids.correlation_id))
+    return _response(error.status, content, headers)
 
 
 def render_throttled(throttled: Throttled, ids: RequestIds) -> Response:

@@ -253,6 +253,14 @@ async def refresh_token(
         )
     if record.revoked:
         raise AadError(aadsts.GRANT_REVOKED)
+    if tenant.id != record.user.tenant_id and not tenant.delegated_admin:
+        # A partner user acts in a customer tenant only through delegated admin rights.
+        raise AadError(
+            aadsts.PARTNER_APP_NOT_AUTHORIZED,
+            app=app.client_id,
+            app_name=app.name,
+            tenant=tenant.id,
+        )
     now = state.clock.now()
     limit = state.settings.refresh_token_inactivity_days * 86400
     if now - record.issued > limit:

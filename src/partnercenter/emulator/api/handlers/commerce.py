@@ -256,10 +256,15 @@ def checkout_cart(ctx: ApiContext, call: Call) -> Result:
 
 
 def list_orders(ctx: ApiContext, call: Call) -> Result:
-    """GET /v1/customers/{id}/orders."""
+    """GET /v1/customers/{id}/orders (items without ``currencySymbol``, which Microsoft's
+    "Get all of a customer's orders" example omits and "Get an order by ID" carries)."""
     customer = customer_of(ctx, call)
     cid = customer["id"]
-    return ok(collection(list(ctx.data.orders[cid]), self_uri=f"/customers/{cid}/orders"))
+    items = [
+        {key: value for key, value in order.items() if key != "currencySymbol"}
+        for order in ctx.data.orders[cid]
+    ]
+    return ok(collection(items, self_uri=f"/customers/{cid}/orders"))
 
 
 def get_order(ctx: ApiContext, call: Call) -> Result:

@@ -9,7 +9,7 @@ from .... import pc_errors
 from ... import directory as _directory
 from ..call import Call, Json, Result, obj, text
 from ..catalog_data import AGREEMENT_TEMPLATES, AGREEMENT_TYPES, TEMPLATES_BY_ID, template_body
-from ..context import ApiContext, Handler, customer_of, json_filter, ok, parse_date, strip
+from ..context import ApiContext, Handler, customer_of, json_filter, ok, parse_date
 from ..dataset import iso, public
 from ..errors import ApiError, invalid
 from ..paging import collection
@@ -47,8 +47,19 @@ def list_customers(ctx: ApiContext, call: Call) -> Result:
             # No customer is served through an indirect reseller in the seed.
             items = []
     page = ctx.pager.continuation(call, items, base="/v1/customers", keep=keep)
-    page["items"] = strip(page["items"])
+    page["items"] = [list_item(customer) for customer in page["items"]]
     return ok(page)
+
+
+#: What a customer carries in a list, as Microsoft's "Get a list of customers" example shows
+#: (https://learn.microsoft.com/partner-center/developer/get-a-list-of-customers); the rest
+#: (``commerceId``, ``billingProfile``, ``allowDelegatedAccess``...) only comes by id.
+LIST_ITEM_FIELDS = ("id", "companyProfile", "relationshipToPartner", "links", "attributes")
+
+
+def list_item(customer: Json) -> Json:
+    """The lighter shape of a customer in a collection."""
+    return {name: customer[name] for name in LIST_ITEM_FIELDS if name in customer}
 
 
 def get_customer(ctx: ApiContext, call: Call) -> Result:
