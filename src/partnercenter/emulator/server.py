@@ -29,6 +29,7 @@ from .app import create_app
 from .clock import Clock
 from .config import build, read_config_file
 from .files import StateDirError, StateDirLock, state_dir_error, write_private
+from .http_limits import MAX_HEAD_BYTES, QuietDisconnects, http_protocol
 from .info import describe
 from .keys import KeyRing
 from .state import EmulatorState
@@ -270,7 +271,7 @@ class Emulator:
 
             app = create_app(state, info_for)
             server_config = uvicorn.Config(
-                app,
+                QuietDisconnects(app),
                 log_level=log_level,
                 access_log=False,
                 ssl_certfile=str(tls_files.server_cert) if tls_files else None,
@@ -278,6 +279,12 @@ class Emulator:
                 timeout_graceful_shutdown=5,
                 server_header=False,
                 lifespan="off",
+                # 431 for heads over 64 KB before they are buffered; slow requests closed.
+                http=http_protocol(),
+                # h11's own cap, a backstop above ours (it would answer 400).
+                h11_max_incomplete_event_size=2 * MAX_HEAD_BYTES,
+                # Bounded concurrency: past it uvicorn answers 503 instead of queueing forever.
+                limit_concurrency=1000,
             )
             server = uvicorn.Server(server_config)
             thread = threading.Thread(
