@@ -9,6 +9,7 @@ import socket
 import ssl
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -155,3 +156,26 @@ def test_idle_and_half_sent_connections_are_closed(
     assert waited < TIMEOUT + 4, waited
     time.sleep(0.2)
     assert not server_errors, [r.getMessage() for r in server_errors]  # no traceback logged
+
+
+def test_the_same_limits_hold_on_uvicorns_h11_parser(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without httptools uvicorn parses with h11: the guard covers it the same way.
+    monkeypatch.setattr(http_limits, "guarded_httptools", lambda: None)
+    monkeypatch.setattr(http_limits, "REQUEST_TIMEOUT", TIMEOUT)
+    with Emulator.start(state_dir=tmp_path, tls=False) as emu:
+        with connect(emu) as sock:
+            send_header(sock, 1)
+            assert read_all(sock).startswith(b"HTTP/1.1 431 ")
+        filler = "a" * (http_limits.MAX_HEAD_BYTES - 200)
+        with httpx.Client(base_url=emu.base_url) as web:
+            for _ in range(3):
+                answer = web.get("/common/discovery/keys", headers={"X-Fill": filler})
+                assert answer.status_code == 200
+        with connect(emu) as half:
+            half.sendall(b"GET /common/discovery/keys HTTP/1.1\r\nHost: x\r\n")
+            half.settimeout(TIMEOUT + 5)
+            start = time.monotonic()
+            read_all(half)
+            assert time.monotonic() - start < TIMEOUT + 4
