@@ -287,6 +287,22 @@ INVALID_PASSWORD: Final = _entry(
     "Error validating credentials due to invalid username or password.",
     "Check the user name and password.",
 )
+ACCOUNT_LOCKED: Final = _entry(
+    50053,
+    INVALID_GRANT,
+    400,
+    "The account is locked because the user tried to sign in too many times with an incorrect "
+    "user ID or password.",
+    "Wait for the smart lockout to end (a minute at first, longer after repeated lockouts), "
+    "then sign in with the right password.",
+)
+TOO_MANY_SCOPES: Final = _entry(
+    28004,
+    INVALID_SCOPE,
+    400,
+    "Provided value for the input parameter scope exceeded the number or length of scopes allowed.",
+    "Request fewer scopes: one resource per request, with its permissions or /.default.",
+)
 USER_NOT_FOUND: Final = _entry(
     50034,
     INVALID_GRANT,

@@ -36,7 +36,8 @@ def emulator() -> None:
 )
 @click.option(
     "--state-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    # Not file_okay=False: the emulator names a file in the way in its own one-line error.
+    type=click.Path(path_type=Path),
     default=None,
     help="Where keys, certificates, the CA and emulator.json live "
     "[default: $XDG_STATE_HOME/partnercenter/emulator].",
@@ -73,6 +74,7 @@ def serve(
     apps with their secrets and certificates, users) and prints that file's path.
     """
     from ..emulator import ConfigError, Emulator
+    from ..emulator.files import StateDirError
 
     try:
         emu = Emulator.start(
@@ -85,6 +87,8 @@ def serve(
         )
     except ConfigError as exc:
         raise click.ClickException(f"ConfigError: {exc}") from None
+    except StateDirError as exc:
+        raise click.ClickException(f"StateDirError: {exc}") from None
     except OSError as exc:
         raise click.ClickException(
             f"cannot serve on {host}:{port}: {exc.strerror or exc}"

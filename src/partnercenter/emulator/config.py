@@ -74,6 +74,10 @@ class Settings:
     auth_code_lifetime: int = 600
     #: Refresh tokens expire after this many days unused (AADSTS700082).
     refresh_token_inactivity_days: int = 90
+    #: Refuse a TOTP code of a time step the user already signed in with (RFC 6238 5.2, as
+    #: Entra ID does). Off by default so that scripted tests may sign one user in several
+    #: times within 30 seconds; see docs/decisions.md.
+    single_use_totp: bool = False
     #: Partner Center API throttling: token buckets per partner tenant and per partner tenant
     #: per customer (requests a second, bucket size). Customer-scoped calls are limited as
     #: Partner Center documents for the Customer resource, 500 requests a minute per customer
@@ -98,6 +102,7 @@ _SETTING_TYPES: dict[str, type] = {
     "device_code_lifetime": int,
     "auth_code_lifetime": int,
     "refresh_token_inactivity_days": int,
+    "single_use_totp": bool,
     "api_rate_per_second": float,
     "api_burst": int,
     "api_customer_rate_per_second": float,

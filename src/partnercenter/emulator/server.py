@@ -16,6 +16,7 @@ import ssl
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -27,7 +28,8 @@ from starlette.requests import Request
 from .app import create_app
 from .clock import Clock
 from .config import build, read_config_file
-from .files import write_private
+from .files import StateDirError, StateDirLock, state_dir_error, write_private
+from .http_limits import MAX_HEAD_BYTES, QuietDisconnects, http_protocol
 from .info import describe
 from .keys import KeyRing
 from .state import EmulatorState
@@ -49,8 +51,10 @@ class Emulator:
         info: dict[str, Any],
         state_dir: Path,
         temporary: bool,
+        lock: StateDirLock | None = None,
     ) -> None:
         self.state = state
+        self._lock = lock
         self._server = server
         self._thread = thread
         self.info = info
@@ -210,22 +214,54 @@ class Emulator:
         clock: Clock | None,
         log_level: str,
     ) -> Emulator:
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise state_dir_error(folder, exc) from None
+        # Before anything is written: a second emulator must not take over a directory in use
+        # (it would overwrite emulator.json, then delete it on exit while the first runs).
+        lock = StateDirLock(folder)
+        lock.acquire(lambda pid: _owner(folder, pid))
+        try:
+            return cls._start_locked(
+                folder, temporary, config, host, port, tls, clock, log_level, lock
+            )
+        except BaseException:
+            lock.release()
+            raise
+
+    @classmethod
+    def _start_locked(
+        cls,
+        folder: Path,
+        temporary: bool,
+        config: str | Path | dict[str, Any] | None,
+        host: str,
+        port: int,
+        tls: bool,
+        clock: Clock | None,
+        log_level: str,
+        lock: StateDirLock,
+    ) -> Emulator:
         raw: dict[str, Any] | None = config if isinstance(config, dict) else None
         source = "config"
         if isinstance(config, (str, Path)):
             raw, source = read_config_file(Path(config)), str(config)
-        directory, settings = build(raw, source=source, apps_dir=folder / "apps")
+        with _state_files(folder):
+            directory, settings = build(raw, source=source, apps_dir=folder / "apps")
+        with _state_files(folder / "keys", "the signing keys"):
+            keys = KeyRing.load_or_create(folder / "keys")
+        with _state_files(folder / "tls", "the TLS certificates"):
+            tls_files = ensure_tls(folder / "tls", host) if tls else None
         state = EmulatorState(
             directory=directory,
             settings=settings,
-            keys=KeyRing.load_or_create(folder / "keys"),
+            keys=keys,
             clock=clock or Clock(),
         )
         sock = _bind(host, port)
         try:
             bound_port = sock.getsockname()[1]
-            tls_files = ensure_tls(folder / "tls", host) if tls else None
             url_host = f"[{host}]" if ":" in host else host
             base_url = f"{'https' if tls else 'http'}://{url_host}:{bound_port}"
             ca_path = tls_files.ca_cert if tls_files else None
@@ -235,7 +271,7 @@ class Emulator:
 
             app = create_app(state, info_for)
             server_config = uvicorn.Config(
-                app,
+                QuietDisconnects(app),
                 log_level=log_level,
                 access_log=False,
                 ssl_certfile=str(tls_files.server_cert) if tls_files else None,
@@ -243,6 +279,12 @@ class Emulator:
                 timeout_graceful_shutdown=5,
                 server_header=False,
                 lifespan="off",
+                # 431 for heads over 64 KB before they are buffered; slow requests closed.
+                http=http_protocol(),
+                # h11's own cap, a backstop above ours (it would answer 400).
+                h11_max_incomplete_event_size=2 * MAX_HEAD_BYTES,
+                # Bounded concurrency: past it uvicorn answers 503 instead of queueing forever.
+                limit_concurrency=1000,
             )
             server = uvicorn.Server(server_config)
             thread = threading.Thread(
@@ -260,7 +302,7 @@ class Emulator:
                 raise RuntimeError("the emulator failed to start (see the log above)")
             time.sleep(0.01)
         info = info_for()
-        emulator = cls(state, server, thread, info, folder, temporary)
+        emulator = cls(state, server, thread, info, folder, temporary, lock)
         write_private(emulator.info_path, json.dumps(info, indent=2).encode("utf-8"))
         return emulator
 
@@ -275,6 +317,8 @@ class Emulator:
             self._thread.join(timeout=10)
         with contextlib.suppress(FileNotFoundError):
             self.info_path.unlink()
+        if self._lock is not None:
+            self._lock.release()
         if self._temporary:
             shutil.rmtree(self.state_dir, ignore_errors=True)
 
@@ -293,6 +337,36 @@ class Emulator:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _owner(folder: Path, pid: str) -> str:
+    """What the refusal says about the emulator holding ``folder``: its pid and base URL."""
+    try:
+        base_url = json.loads((folder / INFO_FILE).read_text(encoding="utf-8"))["base_url"]
+    except (OSError, ValueError, KeyError, TypeError):
+        base_url = "still starting"
+    return f"pid {pid}, {base_url}"
+
+
+@contextlib.contextmanager
+def _state_files(path: Path, what: str | None = None) -> Iterator[None]:
+    """Turn a failure to read or write the state directory into a one-line StateDirError that
+    names the path and the problem (with ``what``, unreadable content counts too: a corrupt
+    key file is not a traceback)."""
+    try:
+        yield
+    except StateDirError:
+        raise
+    except OSError as exc:
+        where = Path(exc.filename) if isinstance(exc.filename, str) else path
+        raise state_dir_error(where, exc) from None
+    except ValueError as exc:
+        if what is None:
+            raise  # a ConfigError from build() names its own file
+        reason = str(exc).split(". ")[0].split("\n")[0][:200]
+        raise StateDirError(
+            f"{path}: cannot load {what} ({reason}); move the directory away to make new ones"
+        ) from None
 
 
 def _bind(host: str, port: int) -> socket.socket:

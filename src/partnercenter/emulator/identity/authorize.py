@@ -10,7 +10,6 @@ is trusted are shown as a page; after that they travel back to the app on the re
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -19,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ... import aadsts
+from ..directory import Resource
 from ..jose import dumps
 from ..state import EmulatorState
 from .errors import JSON_UTF8, NO_CACHE_HEADERS, AadError, aad_timestamp
@@ -39,12 +39,45 @@ from .token_endpoint import (
     read_form,
     request_context,
 )
-from .totp import verify_totp
+from .totp import matching_step
 from .user_grants import needs_mfa, user_may_sign_in
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 TROUBLE = "Sorry, but we're having trouble signing you in."
+
+# Limits on what an unauthenticated /authorize or /devicecode request may carry; everything
+# kept with a pending flow is bounded by them (a few KB a flow). Entra answers too many scopes
+# with AADSTS28004 and publishes no figure, so these are the emulator's choice, far above
+# what a real client sends (see docs/decisions.md).
+MAX_SCOPES = 100
+MAX_SCOPE_CHARS = 8192
+#: Longest value kept with a flow, per parameter; longer ones are refused as malformed.
+MAX_PARAMETER_CHARS = {
+    "state": 2048,
+    "nonce": 1024,
+    "login_hint": 320,
+    "code_challenge": 128,
+    "prompt": 64,
+    "redirect_uri": 2048,
+    "client_id": 128,
+    "response_mode": 32,
+    "resource": 2048,
+}
+
+
+def check_request_limits(params: dict[str, str]) -> None:
+    """Refuse a scope list or a kept parameter longer than the limits above."""
+    for name, limit in MAX_PARAMETER_CHARS.items():
+        value = params.get(name)
+        if value is not None and len(value) > limit:
+            raise AadError(
+                aadsts.MALFORMED_REQUEST,
+                detail=f"the '{name}' parameter is longer than {limit} characters.",
+            )
+    scope = params.get("scope")
+    if scope is not None and (len(scope) > MAX_SCOPE_CHARS or len(scope.split()) > MAX_SCOPES):
+        raise AadError(aadsts.TOO_MANY_SCOPES)
 
 
 class _RedirectError(Exception):
@@ -130,6 +163,7 @@ def _validate(
 ) -> AuthorizeRequest:
     """Check an authorization request; AadError before the redirect URI is trusted,
     _RedirectError after."""
+    check_request_limits(params)
     tenant = path_tenant(state, segment)
     app = lookup_app(state, params.get("client_id") or None, tenant, segment)
     client_id = app.client_id
@@ -180,9 +214,7 @@ def _validate(
             scope = params.get("scope")
             if scope is None:
                 raise AadError(aadsts.MISSING_PARAMETER, name="scope")
-            request.resource, request.permissions, request.oidc_scopes = parse_v2_scopes(
-                state.directory, scope
-            )
+            request.resource, request.permissions, request.oidc_scopes = _scopes(state, scope)
         else:
             request.oidc_scopes = ["openid"]
             if params.get("resource"):
@@ -191,6 +223,13 @@ def _validate(
     except AadError as error:
         raise _RedirectError(error, request) from None
     return request
+
+
+def _scopes(state: EmulatorState, scope: str) -> tuple[Resource, list[str], list[str]]:
+    """parse_v2_scopes, with repeated OpenID scopes kept once (what a flow holds is bounded by
+    the directory's names, not by the request)."""
+    resource, permissions, oidc = parse_v2_scopes(state.directory, scope)
+    return resource, list(dict.fromkeys(permissions)), list(dict.fromkeys(oidc))
 
 
 def authorize_endpoint(state: EmulatorState, version: int) -> Endpoint:
@@ -287,8 +326,10 @@ def _sign_in(
     if user is None or (tenant is not None and not user_may_sign_in(state, user, tenant)):
         error = aadsts.USER_NOT_FOUND.format(upn=username or "(empty)", tenant=flow.request.segment)
         return _stage_page(state, flow, error)
-    if not hmac.compare_digest(user.password.encode(), form.get("password", "").encode()):
-        return _stage_page(state, flow, aadsts.INVALID_PASSWORD.format())
+    try:
+        state.signin.lockout.check_password(user, form.get("password", ""), now)
+    except AadError as refused:
+        return _stage_page(state, flow, str(refused))
     flow.user = user
     if needs_mfa(state, user):
         flow.stage = "mfa"
@@ -301,8 +342,15 @@ def _mfa(
     state: EmulatorState, flow: SignInFlow, form: dict[str, str], ctx: RequestContext, now: float
 ) -> Response:
     assert flow.user is not None and flow.user.totp_secret is not None
-    if not verify_totp(flow.user.totp_secret, form.get("otc", ""), now):
+    step = matching_step(flow.user.totp_secret, form.get("otc", ""), now)
+    if step is None:
         return _stage_page(state, flow, "That code didn't work. " + aadsts.MFA_FAILED.format())
+    if state.settings.single_use_totp and not state.signin.use_totp_step(flow.user, step):
+        return _stage_page(
+            state,
+            flow,
+            "That code was already used. Wait for the next code. " + aadsts.MFA_FAILED.format(),
+        )
     flow.amr = ["pwd", "mfa"]
     return _after_authentication(state, flow, ctx, now)
 
@@ -332,7 +380,7 @@ def _consent(
         if flow.device_code is not None:
             device = state.signin.device_codes.get(flow.device_code)
             if device is not None:
-                device.status = "declined"
+                state.signin.decline_device(device)
             return message_page(
                 "Sign-in declined",
                 f"You declined to sign in to {request.app.name} on your device. "
@@ -356,13 +404,19 @@ def _finish(state: EmulatorState, flow: SignInFlow, ctx: RequestContext, now: fl
             return message_page(
                 TROUBLE, "The code has expired. Start again on your device.", status=400
             )
-        device.user, device.amr, device.status = flow.user, list(flow.amr), "approved"
+        if not state.signin.approve_device(device, flow.user, flow.amr, now):
+            # Another /devicelogin sign-in on the same code got there first.
+            return message_page(
+                TROUBLE,
+                "This code was already used. Start again on your device for a new code.",
+                status=400,
+            )
         return message_page(
             "You're signed in",
             f"You have signed in to the {flow.request.app.name} application on your device. "
             "You may now close this window.",
         )
-    code = state.signin.new_code(flow, now + state.settings.auth_code_lifetime)
+    code = state.signin.new_code(flow, now + state.settings.auth_code_lifetime, now)
     return _redirect(flow.request, {"code": code.code, "session_state": flow.id[:36]})
 
 
@@ -421,6 +475,7 @@ def _start_device_flow(
     form: dict[str, str],
     now: float,
 ) -> dict[str, Any]:
+    check_request_limits(form)
     tenant = path_tenant(state, segment)
     app = lookup_app(state, form.get("client_id"), tenant, segment)
     request = AuthorizeRequest(
@@ -446,9 +501,7 @@ def _start_device_flow(
         scope = form.get("scope")
         if scope is None:
             raise AadError(aadsts.MISSING_PARAMETER, name="scope")
-        request.resource, request.permissions, request.oidc_scopes = parse_v2_scopes(
-            state.directory, scope
-        )
+        request.resource, request.permissions, request.oidc_scopes = _scopes(state, scope)
     else:
         resource_id = form.get("resource")
         if resource_id is None:

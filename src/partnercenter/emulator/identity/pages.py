@@ -2,7 +2,7 @@
 
 Every value shown is escaped. Element ids are stable so browser tests can drive the pages:
 ``username``/``password``/``submit`` (sign-in), ``otc``/``submit`` (MFA and the device code),
-``accept``/``decline`` (consent), ``error`` (an inline error).
+``accept``/``decline`` (consent), ``continue`` (the form_post page), ``error`` (an inline error).
 """
 
 from __future__ import annotations
@@ -105,11 +105,16 @@ def form_post_page(redirect_uri: str, params: dict[str, str]) -> HTMLResponse:
     fields = "".join(
         f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in params.items()
     )
+    # The button must not be named or id'd "submit": a form control with that name shadows
+    # the form's submit() method (HTML "named properties" of a form), and the script would
+    # throw instead of posting. Calling the prototype's submit() is immune to any such field
+    # (a hidden input could be named "submit" by a redirect parameter, in principle).
     body = (
         f'<form method="post" id="response" action="{escape(redirect_uri)}">{fields}'
         "<noscript><p>Script is disabled. Select Continue.</p></noscript>"
-        '<button type="submit" id="submit">Continue</button></form>'
-        "<script>document.getElementById('response').submit()</script>"
+        '<button type="submit" id="continue">Continue</button></form>'
+        "<script>HTMLFormElement.prototype.submit.call("
+        "document.getElementById('response'))</script>"
     )
     return page("Working...", body)
 

@@ -1,19 +1,24 @@
 """What the emulator remembers between the steps of a sign-in, and the grants it produced.
 
 Pending browser flows, authorization codes, device codes, refresh tokens and consents, each
-in a dict under one lock. All of it is in memory: a restart signs everybody out, as clearing
-Azure AD's sessions would (keys and the directory do survive restarts).
+in a bounded, expiring, insertion-ordered dict under one lock. All of it is in memory: a
+restart signs everybody out, as clearing Azure AD's sessions would (keys and the directory
+do survive restarts).
 """
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import string
 import threading
+from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 from ..directory import Application, Resource, Tenant, User
+from .lockout import SmartLockout
 
 
 @dataclass(slots=True)
@@ -90,29 +95,50 @@ class RefreshGrant:
 
 
 class SignInState:
-    """Thread-safe stores for the sign-in machinery."""
+    """Thread-safe stores for the sign-in machinery, every one bounded and expiring.
+
+    Anyone who knows a client id can start a browser or device-code sign-in, so pending flows
+    and device codes are capped (the oldest goes first) and dropped once expired; codes and
+    refresh tokens, which need a signed-in user, are pruned when expired, redeemed or rotated
+    away. Each store is an insertion-ordered dict, so pruning looks only at the oldest
+    entries: amortized O(1) per insertion.
+    """
 
     #: Pending flows a user never finished are dropped after this long.
     FLOW_LIFETIME = 1800.0
-    MAX_ENTRIES = 100_000
-    DEVICE_CODES_BEFORE_PRUNING = 1_000
+    #: Caps on what unauthenticated requests can create (a flow is a few KB at most, see
+    #: authorize.py's request limits); past them the oldest entry is dropped.
+    MAX_FLOWS = 10_000
+    MAX_DEVICE_CODES = 10_000
+    #: Caps on what signed-in users create (codes, refresh tokens).
+    MAX_CODES = 10_000
+    MAX_REFRESH_TOKENS = 50_000
+    #: Refresh tokens kept per sign-in family: each use returns a new one and older ones stay
+    #: valid, as in Entra ID, but only the newest few; older ones are "rotated away".
+    REFRESH_TOKENS_PER_FAMILY = 8
 
-    def __init__(self) -> None:
+    def __init__(self, lockout: SmartLockout | None = None) -> None:
         self.lock = threading.Lock()
-        self.flows: dict[str, SignInFlow] = {}
-        self.codes: dict[str, AuthorizationCode] = {}
-        self.device_codes: dict[str, DeviceCode] = {}
+        self.flows: OrderedDict[str, SignInFlow] = OrderedDict()
+        self.codes: OrderedDict[str, AuthorizationCode] = OrderedDict()
+        self.device_codes: OrderedDict[str, DeviceCode] = OrderedDict()
         self.user_codes: dict[str, str] = {}
-        self.refresh_tokens: dict[str, RefreshGrant] = {}
-        #: (user object id, client id) -> granted "resource/permission" strings.
+        self.refresh_tokens: OrderedDict[str, RefreshGrant] = OrderedDict()
+        #: family -> its refresh tokens, oldest first.
+        self.families: dict[str, deque[str]] = {}
+        #: (user object id, client id) -> granted "resource/permission" strings. Bounded by
+        #: construction: users and apps come from the directory, grants from its resources.
         self.consents: dict[tuple[str, str], set[str]] = {}
+        self.lockout = lockout or SmartLockout()
+        #: user object id -> the last TOTP time step accepted (codes are single-use).
+        self.totp_steps: dict[str, int] = {}
 
     def new_flow(
         self, request: AuthorizeRequest, now: float, device_code: str | None = None
     ) -> SignInFlow:
         flow = SignInFlow(secrets.token_urlsafe(24), request, now, device_code=device_code)
         with self.lock:
-            self._prune(now)
+            _prune(self.flows, self.MAX_FLOWS, lambda f: now - f.created > self.FLOW_LIFETIME)
             self.flows[flow.id] = flow
         return flow
 
@@ -126,12 +152,17 @@ class SignInState:
         with self.lock:
             self.flows.pop(flow_id, None)
 
-    def new_code(self, flow: SignInFlow, expires: float) -> AuthorizationCode:
+    def new_code(
+        self, flow: SignInFlow, expires: float, now: float | None = None
+    ) -> AuthorizationCode:
         assert flow.user is not None
         code = AuthorizationCode(
             "1.A" + secrets.token_urlsafe(96), flow.request, flow.user, list(flow.amr), expires
         )
+        at = flow.created if now is None else now
         with self.lock:
+            # Redeemed codes stay until they expire, so a second redemption still gets 54005.
+            _prune(self.codes, self.MAX_CODES, lambda c: c.expires < at)
             self.codes[code.code] = code
         return code
 
@@ -140,7 +171,8 @@ class SignInState:
     ) -> DeviceCode:
         alphabet = string.ascii_uppercase + string.digits
         with self.lock:
-            self._prune_device_codes(now)
+            for old in _prune(self.device_codes, self.MAX_DEVICE_CODES, lambda d: d.expires < now):
+                self.user_codes.pop(old.user_code, None)
             while True:
                 user_code = "".join(secrets.choice(alphabet) for _ in range(9))
                 if user_code not in self.user_codes:
@@ -156,6 +188,21 @@ class SignInState:
         device_code = self.user_codes.get(user_code.strip().upper().replace("-", ""))
         return self.device_codes.get(device_code) if device_code else None
 
+    def approve_device(self, device: DeviceCode, user: User, amr: list[str], now: float) -> bool:
+        """Approve a pending device code for ``user``; False when it is no longer pending
+        (approved, declined or redeemed by another /devicelogin sign-in) or expired. A code is
+        approved once, for one user, and redeemed once."""
+        with self.lock:
+            if device.status != "pending" or now > device.expires:
+                return False
+            device.user, device.amr, device.status = user, list(amr), "approved"
+            return True
+
+    def decline_device(self, device: DeviceCode) -> None:
+        with self.lock:
+            if device.status == "pending":
+                device.status = "declined"
+
     def new_refresh_token(
         self,
         user: User,
@@ -165,6 +212,7 @@ class SignInState:
         family: str | None = None,
         *,
         resource: str | None = None,
+        max_age: float | None = None,
     ) -> RefreshGrant:
         grant = RefreshGrant(
             "1.AR" + secrets.token_urlsafe(160),
@@ -176,8 +224,24 @@ class SignInState:
             resource,
         )
         with self.lock:
+            expired = (lambda g: issued - g.issued > max_age) if max_age is not None else None
+            for old in _prune(self.refresh_tokens, self.MAX_REFRESH_TOKENS, expired):
+                self._forget_in_family(old)
             self.refresh_tokens[grant.token] = grant
+            tokens = self.families.setdefault(grant.family, deque())
+            tokens.append(grant.token)
+            while len(tokens) > self.REFRESH_TOKENS_PER_FAMILY:
+                self.refresh_tokens.pop(tokens.popleft(), None)
         return grant
+
+    def _forget_in_family(self, grant: RefreshGrant) -> None:
+        tokens = self.families.get(grant.family)
+        if tokens is None:
+            return
+        with contextlib.suppress(ValueError):
+            tokens.remove(grant.token)
+        if not tokens:
+            del self.families[grant.family]
 
     def revoke_user(self, object_id: str) -> int:
         """Revoke every refresh token of a user (an admin's "revoke sessions"); consent stays."""
@@ -196,20 +260,45 @@ class SignInState:
         with self.lock:
             self.consents.setdefault((user.object_id, client_id), set()).update(grants)
 
-    def _prune_device_codes(self, now: float) -> None:
-        # Anyone may start a device-code sign-in: drop expired ones once there are many, so
-        # repeated requests cannot grow memory without bound. Called with the lock held.
-        if len(self.device_codes) <= self.DEVICE_CODES_BEFORE_PRUNING:
-            return
-        for code, device in list(self.device_codes.items()):
-            if device.expires < now or device.status == "redeemed":
-                del self.device_codes[code]
-                self.user_codes.pop(device.user_code, None)
+    def use_totp_step(self, user: User, step: int) -> bool:
+        """Record that ``user`` signed in with the code of TOTP ``step``; False when that step
+        (or a later one) was already used (RFC 6238 5.2: a verified code is not accepted
+        again)."""
+        with self.lock:
+            last = self.totp_steps.get(user.object_id)
+            if last is not None and step <= last:
+                return False
+            self.totp_steps[user.object_id] = step
+            return True
 
-    def _prune(self, now: float) -> None:
-        if len(self.flows) > self.MAX_ENTRIES:
-            self.flows = {
-                k: f for k, f in self.flows.items() if now - f.created <= self.FLOW_LIFETIME
+    def sizes(self) -> dict[str, int]:
+        """How many entries each store holds (tests and the memory figures read this)."""
+        with self.lock:
+            return {
+                "flows": len(self.flows),
+                "codes": len(self.codes),
+                "device_codes": len(self.device_codes),
+                "user_codes": len(self.user_codes),
+                "refresh_tokens": len(self.refresh_tokens),
+                "refresh_families": len(self.families),
+                "consents": len(self.consents),
             }
-        if len(self.codes) > self.MAX_ENTRIES:
-            self.codes = {k: c for k, c in self.codes.items() if c.expires >= now}
+
+
+_V = TypeVar("_V")
+
+
+def _prune(store: OrderedDict[str, _V], cap: int, expired: Callable[[_V], bool] | None) -> list[_V]:
+    """Drop entries from the old end of ``store`` while they are expired, then while it is
+    full; returns what was dropped. Called with the lock held.
+
+    Insertion order is age order, so the scan stops at the first live entry: each entry is
+    looked at once when it is dropped, plus once per insertion (amortized O(1))."""
+    dropped: list[_V] = []
+    while store:
+        key, oldest = next(iter(store.items()))
+        if len(store) < cap and (expired is None or not expired(oldest)):
+            break
+        del store[key]
+        dropped.append(oldest)
+    return dropped

@@ -27,13 +27,20 @@ def totp(secret: str, at: float, *, step: int = STEP_SECONDS, digits: int = DIGI
     return str(value % 10**digits).zfill(digits)
 
 
-def verify_totp(secret: str, code: str, at: float, *, window: int = WINDOW) -> bool:
-    """Whether ``code`` is valid at ``at`` within ±``window`` steps (constant-time compare)."""
+def matching_step(secret: str, code: str, at: float, *, window: int = WINDOW) -> int | None:
+    """The time step (``at // 30`` ± ``window``) whose code ``code`` is, or None. Every
+    candidate is compared in constant time, so timing does not tell which step matched."""
     code = code.strip().replace(" ", "")
     if len(code) != DIGITS or not code.isdigit():
-        return False
-    ok = False
+        return None
+    found: int | None = None
     for drift in range(-window, window + 1):
-        expected = totp(secret, at + drift * STEP_SECONDS)
-        ok |= hmac.compare_digest(expected.encode(), code.encode())
-    return ok
+        moment = at + drift * STEP_SECONDS
+        if hmac.compare_digest(totp(secret, moment).encode(), code.encode()):
+            found = int(moment // STEP_SECONDS)
+    return found
+
+
+def verify_totp(secret: str, code: str, at: float, *, window: int = WINDOW) -> bool:
+    """Whether ``code`` is valid at ``at`` within ±``window`` steps (constant-time compare)."""
+    return matching_step(secret, code, at, window=window) is not None

@@ -148,6 +148,9 @@ async def _respond(
             state.clock.now(),
             refresh_family,
             resource=grant.resource.uri,
+            # Tokens unused for twice the inactivity limit are dropped (until then they still
+            # answer 700082); see SignInState for the rotation bound.
+            max_age=2 * state.settings.refresh_token_inactivity_days * 86400,
         )
     return await user_token_response(
         state,
@@ -351,8 +354,8 @@ async def password(
         raise AadError(aadsts.USER_NOT_FOUND, upn=username, tenant=segment)
     tenant = issuing_tenant(state, requested, user, segment)
     app, acr = _client(state, ctx, form, request, tenant, segment)
-    if not hmac.compare_digest(user.password.encode(), secret.encode()):
-        raise AadError(aadsts.INVALID_PASSWORD)
+    # Smart lockout: 50053 while locked, 50126 (counted) for a wrong password.
+    state.signin.lockout.check_password(user, secret, state.clock.now())
     resource, permissions, oidc = _target(state, version, form, tenant)
     if needs_mfa(state, user):
         # The password grant cannot satisfy MFA: Azure AD answers 50076.
