@@ -117,6 +117,9 @@ class User:
     password: str = field(repr=False)
     #: Base32 TOTP secret; None means the user has no MFA method registered.
     totp_secret: str | None = field(default=None, repr=False)
+    #: Under a conditional-access policy that requires MFA for every token (the emulator's
+    #: one modelled policy): tokens without MFA are refused with a claims challenge.
+    conditional_access: bool = False
 
 
 @dataclass(slots=True)
