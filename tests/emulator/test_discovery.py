@@ -225,7 +225,8 @@ def _token(client: httpx.Client, app: dict[str, Any], tenant_id: str) -> str:
 
 def test_rotation_publishes_first_and_signs_after_the_delay(tmp_path: Path) -> None:
     """A validator that fetched the JWKS just after the rotation knows the key that signs."""
-    with Emulator.start(state_dir=tmp_path, config={"settings": {"key_rotation_delay": 600}}) as emu:
+    config = {"settings": {"key_rotation_delay": 600}}
+    with Emulator.start(state_dir=tmp_path, config=config) as emu:
         app, tenant = emu.app("partner-center-app"), emu.partner_tenant["id"]
         with httpx.Client(base_url=emu.base_url, verify=emu.verify) as c:
             old_kid = jwt.get_unverified_header(_token(c, app, tenant))["kid"]
