@@ -142,15 +142,14 @@ def conditional_access_challenge(user: User) -> str:
     return json.dumps(challenge, separators=(",", ":"))
 
 
-def check_conditional_access(grant: UserGrant) -> None:
+def check_conditional_access(user: User, amr: list[str], resource: Resource) -> None:
     """The modelled policy: a flagged user's tokens need MFA at sign-in. A user with no MFA
     method must enrol first (50079); otherwise 50076. Both are ``invalid_grant`` with
     ``suberror`` ``basic_action`` and the resource's app id, as Entra answers them."""
-    user = grant.user
-    if not user.conditional_access or "mfa" in grant.amr:
+    if not user.conditional_access or "mfa" in amr:
         return
     entry = aadsts.MFA_REQUIRED if user.totp_secret else aadsts.MFA_ENROLL
-    raise AadError(entry, claims=conditional_access_challenge(user), resource=grant.resource.app_id)
+    raise AadError(entry, claims=conditional_access_challenge(user), resource=resource.app_id)
 
 
 async def _respond(
@@ -162,7 +161,7 @@ async def _respond(
     refresh_family: str | None,
     with_refresh: bool,
 ) -> dict[str, Any]:
-    check_conditional_access(grant)
+    check_conditional_access(grant.user, grant.amr, grant.resource)
     cae = wants_cae(form.get("claims"))
     if version == 1 and "resource" in form:
         grant = dataclasses.replace(grant, requested_as=form["resource"])
@@ -375,6 +374,7 @@ async def password(
     if not hmac.compare_digest(user.password.encode(), secret.encode()):
         raise AadError(aadsts.INVALID_PASSWORD)
     resource, permissions, oidc = _target(state, version, form, tenant)
+    check_conditional_access(user, ["pwd"], resource)
     if needs_mfa(state, user):
         # The password grant cannot satisfy MFA: Azure AD answers 50076.
         raise AadError(aadsts.MFA_REQUIRED, resource=resource.app_id)
