@@ -86,7 +86,7 @@ def test_unknown_tenant_discovery_is_invalid_tenant(
 
 def test_error_page_for_unknown_and_junk_codes(client: httpx.Client) -> None:
     assert client.get("/error?code=7000215").status_code == 200
-    for junk in ("1", "abc", "9" * 50, "<script>"):
+    for junk in ("1", "abc", "9" * 50, "<script>", "\u00b2", "\u0663"):
         response = client.get("/error", params={"code": junk})
         assert response.status_code == 404 and "<script>" not in response.text
 
@@ -143,6 +143,31 @@ def test_end_session_endpoint_signs_out(
         f"/{tenant_id}/oauth2/logout", params={"post_logout_redirect_uri": "https://evil.example/"}
     )
     assert stay.status_code == 200 and "evil.example" not in stay.headers.get("location", "")
+    posted = client.post(
+        f"/{tenant_id}/oauth2/v2.0/logout",
+        data={"post_logout_redirect_uri": registered, "client_id": app["client_id"]},
+    )
+    assert posted.status_code == 302 and posted.headers["location"] == registered
+    for junk in (b"x" * 100_000, b"\xff\xfe=1"):
+        response = client.post(
+            f"/{tenant_id}/oauth2/v2.0/logout",
+            content=junk,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert response.status_code == 200
+    multipart = client.post(f"/{tenant_id}/oauth2/logout", files={"f": b"x"})
+    assert multipart.status_code == 200
+
+
+def test_userinfo_answers_for_user_tokens_only(
+    emulator: Emulator, client: httpx.Client, tenant_id: str
+) -> None:
+    assert client.get("/oidc/userinfo").status_code == 401
+    app_only = _token(client, emulator.app("partner-center-app"), tenant_id)
+    for bad in (app_only, "not.a.token", "x" * 20000, app_only[:-4] + "AAAA"):
+        response = client.get("/oidc/userinfo", headers={"Authorization": f"Bearer {bad}"})
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
 
 
 def test_discovery_never_trusts_the_host_header(

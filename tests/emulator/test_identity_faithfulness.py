@@ -424,3 +424,20 @@ def test_replay_cache_stays_bounded_and_cheap_past_10000_ids() -> None:
     for i in range(5_000):
         flood.add(f"x{i}", keep_until=3600, now=0)
     assert len(flood) <= 1_000
+
+
+def test_userinfo_describes_the_signed_in_user(emu: Emulator, web: httpx.Client) -> None:
+    tenant = emu.partner_tenant["id"]
+    doc = web.get(f"/{tenant}/v2.0/.well-known/openid-configuration").json()
+    flow = _device_flow(web, emu, version=2, tenant=tenant)
+    _approve(web, emu, flow["user_code"], "admin@contosopartner.onmicrosoft.com")
+    form = {"grant_type": DEVICE_URN, "client_id": _cli(emu), "device_code": flow["device_code"]}
+    body = web.post(f"/{tenant}/oauth2/v2.0/token", data=form).json()
+    answer = web.get(
+        doc["userinfo_endpoint"], headers={"Authorization": f"Bearer {body['access_token']}"}
+    )
+    assert answer.status_code == 200, answer.text
+    info = answer.json()
+    id_claims = jwt.decode(body["id_token"], options={"verify_signature": False})
+    assert info["sub"] == id_claims["sub"]
+    assert info["email"] == "admin@contosopartner.onmicrosoft.com" and info["name"]

@@ -20,7 +20,7 @@ import hmac
 from collections.abc import Awaitable, Callable
 from html import escape
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -38,6 +38,8 @@ from .user_tokens import pairwise_subject
 Endpoint = Callable[[Request], Awaitable[Response]]
 #: Bearer tokens longer than this are refused before parsing.
 MAX_TOKEN_CHARS = 16 * 1024
+#: A sign-out form is a handful of short fields.
+MAX_FORM_BYTES = 16 * 1024
 _PAGE_HEADERS = {**NO_CACHE_HEADERS, "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
 
 
@@ -62,8 +64,7 @@ def logout_endpoint(state: EmulatorState) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         params: dict[str, str] = dict(request.query_params)
         if request.method == "POST":
-            form = await request.form(max_files=0, max_fields=20)
-            params.update({k: v for k, v in form.items() if isinstance(v, str)})
+            params.update(await _small_form(request))
         target = params.get("post_logout_redirect_uri")
         if target and _registered(state, params.get("client_id"), target):
             state_value = params.get("state")
@@ -83,6 +84,25 @@ def logout_endpoint(state: EmulatorState) -> Endpoint:
         )
 
     return endpoint
+
+
+async def _small_form(request: Request) -> dict[str, str]:
+    """A sign-out POST's form fields; any other body, or one over the limit, is ignored."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        return {}
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_FORM_BYTES:
+            return {}
+        chunks.append(chunk)
+    try:
+        pairs = parse_qsl(b"".join(chunks).decode("utf-8"), max_num_fields=20)
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    return dict(pairs)
 
 
 def _unauthorized(error: str | None = None) -> Response:
@@ -139,7 +159,8 @@ def userinfo_endpoint(state: EmulatorState) -> Endpoint:
 def error_page(state: EmulatorState) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         raw = request.query_params.get("code", "")
-        entry = aadsts.lookup(int(raw)) if raw.isdigit() and len(raw) <= 9 else None
+        valid = raw.isascii() and raw.isdigit() and len(raw) <= 9
+        entry = aadsts.lookup(int(raw)) if valid else None
         if entry is None:
             return _html(
                 "Error code lookup",
