@@ -56,13 +56,21 @@ INVALID_SCOPE: Final = "invalid_scope"
 INTERACTION_REQUIRED: Final = "interaction_required"
 TEMPORARILY_UNAVAILABLE: Final = "temporarily_unavailable"
 
-TENANT_NOT_FOUND: Final = _entry(
-    90002,
-    INVALID_REQUEST,
-    400,
+_TENANT_NOT_FOUND_TEXT = (
     "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are "
-    "signing into the correct cloud.",
-    "Check the tenant id or domain, and that the credential's cloud matches the tenant's cloud.",
+    "signing into the correct cloud. Check with your subscription administrator, this may happen "
+    "if there are no active subscriptions for the tenant."
+)
+_TENANT_NOT_FOUND_HINT = (
+    "Check the tenant id or domain, and that the credential's cloud matches the tenant's cloud."
+)
+#: The discovery documents answer an unknown tenant with ``invalid_tenant``, the token endpoint
+#: with ``invalid_request``: same code and text (the token endpoint's entry is the catalog's).
+DISCOVERY_TENANT_NOT_FOUND: Final = _entry(
+    90002, "invalid_tenant", 400, _TENANT_NOT_FOUND_TEXT, _TENANT_NOT_FOUND_HINT
+)
+TENANT_NOT_FOUND: Final = _entry(
+    90002, INVALID_REQUEST, 400, _TENANT_NOT_FOUND_TEXT, _TENANT_NOT_FOUND_HINT
 )
 TENANT_INVALID: Final = _entry(
     900023,
@@ -110,8 +118,8 @@ EXPIRED_SECRET: Final = _entry(
     INVALID_CLIENT,
     401,
     "The provided client secret keys for app '{client_id}' are expired. Visit the Azure portal "
-    "to create new keys for your app or consider using certificate credentials for added "
-    "security.",
+    "to create new keys for your app: https://aka.ms/NewClientSecret, or consider using "
+    "certificate credentials for added security: https://aka.ms/certCreds.",
     "The client secret has expired: create a new secret (or switch to a certificate).",
 )
 CREDENTIAL_MISSING: Final = _entry(
@@ -185,8 +193,10 @@ ASSERTION_TIME_RANGE: Final = _entry(
     "https://learn.microsoft.com/entra/identity-platform/certificate-credentials .",
     "Create a fresh assertion for each request and check the machine's clock.",
 )
+#: Emulator-only (opt-in ``reject_assertion_replay``): Entra ID accepts a reused assertion
+#: while it is valid, so it has no code for this; 9990001 is outside every range it uses.
 ASSERTION_REPLAYED: Final = _entry(
-    7000229,
+    9990001,
     INVALID_CLIENT,
     401,
     "The client assertion with jti '{jti}' has already been used. Create a new assertion with a "
@@ -204,7 +214,7 @@ POST_ONLY: Final = _entry(
     900561,
     INVALID_REQUEST,
     400,
-    "The endpoint only accepts POST requests. Received a {method} request.",
+    "The endpoint only accepts POST, OPTIONS requests. Received a {method} request.",
     "Token requests are POSTs with a form-encoded body.",
 )
 MALFORMED_REQUEST: Final = _entry(
@@ -225,8 +235,8 @@ INVALID_SCOPE_GENERIC: Final = _entry(
     70011,
     INVALID_SCOPE,
     400,
-    "The provided request must include a 'scope' input parameter. The provided value for the "
-    "input parameter 'scope' is not valid. The scope {scope} is not valid.",
+    "The provided value for the input parameter 'scope' is not valid. The scope {scope} is not "
+    "valid.",
     "Ask for https://api.partnercenter.microsoft.com/.default (app-only) or "
     "https://api.partnercenter.microsoft.com/user_impersonation (app + user).",
 )
@@ -259,12 +269,14 @@ RESOURCE_NOT_FOUND: Final = _entry(
     "The resource principal named {resource} was not found in the tenant named {tenant}. This "
     "can happen if the application has not been installed by the administrator of the tenant or "
     "consented to by any user in the tenant. You might have sent your authentication request to "
-    "the wrong tenant.",
+    "the wrong tenant. If you expect the app to be installed, you might need to provide "
+    "administrator permissions to add it. Check with the developers of the resource and "
+    "application to understand what the right setup for your tenant is.",
     "Check the resource URI (Partner Center: https://api.partnercenter.microsoft.com).",
 )
 MFA_REQUIRED: Final = _entry(
     50076,
-    INTERACTION_REQUIRED,
+    INVALID_GRANT,
     400,
     "Due to a configuration change made by your administrator, or because you moved to a new "
     "location, you must use multi-factor authentication to access '{resource}'.",
@@ -274,11 +286,12 @@ MFA_REQUIRED: Final = _entry(
 )
 MFA_ENROLL: Final = _entry(
     50079,
-    INTERACTION_REQUIRED,
+    INVALID_GRANT,
     400,
     "Due to a configuration change made by your administrator, or because you moved to a new "
     "location, you must enroll in multi-factor authentication to access '{resource}'.",
     "Register an MFA method for the user, then sign in again.",
+    suberror="basic_action",
 )
 INVALID_PASSWORD: Final = _entry(
     50126,
@@ -352,7 +365,9 @@ REDIRECT_URI_MISMATCH: Final = _entry(
     INVALID_REQUEST,
     400,
     "The redirect URI '{redirect_uri}' specified in the request does not match the redirect "
-    "URIs configured for the application '{client_id}'.",
+    "URIs configured for the application '{client_id}'. Make sure the redirect URI sent in the "
+    "request matches one added to your application in the Azure portal. Navigate to "
+    "https://aka.ms/redirectUriMismatchError to learn more about how to fix this.",
     "Register the exact redirect URI on the app (Authentication blade), or use a registered one.",
 )
 REFRESH_TOKEN_INACTIVE: Final = _entry(
@@ -360,7 +375,7 @@ REFRESH_TOKEN_INACTIVE: Final = _entry(
     INVALID_GRANT,
     400,
     "The refresh token has expired due to inactivity. The token was issued on {issued} and was "
-    "inactive for {days} days.",
+    "inactive for {inactive}.",
     "Refresh tokens expire after 90 days unused: run the consent sign-in again, and redeem the "
     "refresh token at least every few weeks (the library warns ahead of the limit).",
     suberror="bad_token",
@@ -483,7 +498,7 @@ INVALID_CODE_CHALLENGE_METHOD: Final = _entry(
     "Send code_challenge_method=S256 with a base64url SHA-256 code challenge.",
 )
 
-#: Every entry, by code.
+#: Every entry, by code (a code with two entries maps to the last).
 BY_CODE: Final[dict[int, AadstsCode]] = {
     entry.code: entry for entry in list(globals().values()) if isinstance(entry, AadstsCode)
 }

@@ -147,6 +147,8 @@ class AzureADError(AuthenticationError):
     (without the trailing trace/correlation/timestamp lines), ``trace_id``, ``correlation_id``,
     ``timestamp``, ``error_uri``, ``suberror``, the HTTP ``status`` and, for 429/503 answers, the
     ``retry_after`` seconds. ``hint`` comes from the AADSTS catalog for the codes it knows.
+    ``claims`` is the conditional-access claims challenge (a JSON string) when Azure AD sent
+    one: pass it as ``claims`` to the next interactive sign-in.
     """
 
     def __init__(
@@ -163,8 +165,10 @@ class AzureADError(AuthenticationError):
         suberror: str | None = None,
         retry_after: float | None = None,
         hint: str | None = None,
+        claims: str | None = None,
     ) -> None:
         self.error = error
+        self.claims = claims
         self.description = description
         self.codes = tuple(codes)
         self.status = status

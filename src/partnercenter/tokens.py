@@ -96,18 +96,14 @@ class AccessToken:
     def kind(self) -> TokenKind:
         """``"app"`` (app-only), ``"user"`` (app + user) or ``"unknown"`` (not a readable JWT).
 
-        Azure AD says so in ``idtyp``; without it, a token with delegated scopes (``scp``) or a
-        user name is a user token and any other JWT an app-only one.
+        Decided as resource servers decide it: a token with delegated scopes (``scp``) acts for
+        a user; one without (application ``roles``, or nothing) is app-only. ``idtyp`` is an
+        optional claim Azure AD adds only when the resource asks for it, so it is not read.
         """
         claims = self.claims
         if not claims:
             return "unknown"
-        idtyp = claims.get("idtyp")
-        if idtyp in ("app", "user"):
-            return "app" if idtyp == "app" else "user"
-        if "scp" in claims or "upn" in claims or "unique_name" in claims:
-            return "user"
-        return "app"
+        return "user" if isinstance(claims.get("scp"), str) else "app"
 
     @property
     def is_app_only(self) -> bool:

@@ -117,3 +117,11 @@ def test_token_satisfies_azure_core_access_token_info_shape() -> None:
     info = AccessTokenInfo("t", 2000, refresh_on=1500)
     for name in ("token", "expires_on", "refresh_on", "token_type"):
         assert getattr(token, name) == getattr(info, name)
+
+
+def test_kind_comes_from_scp_and_roles_not_idtyp() -> None:
+    """``idtyp`` is optional (and could even disagree): real validators read ``scp``/``roles``."""
+    assert AccessToken(jwt({"idtyp": "app", "scp": "user_impersonation"}), 1).kind == "user"
+    assert AccessToken(jwt({"idtyp": "user", "roles": ["r"]}), 1).kind == "app"
+    assert AccessToken(jwt({"idtyp": "user"}), 1).kind == "app"
+    assert AccessToken(jwt({"appid": "c", "tid": "t"}), 1).is_app_only

@@ -112,8 +112,33 @@ def test_certificate_credential(
     )
     assert credential.thumbprint == cert["thumbprint_sha1"]
     check_app_token(credential.get_token(), emu, emu_app)
-    # Another scope: a second request with a fresh assertion (the emulator refuses replays).
+    # Another scope: a second request, with a fresh assertion.
     assert credential.get_token("https://graph.microsoft.com/.default").audience
+
+
+def test_certificate_credential_signs_a_fresh_assertion_per_request(
+    tmp_path: Path, closing: Callable[[Any], Any]
+) -> None:
+    """Entra accepts reused assertions; this library never reuses one, so even the emulator's
+    opt-in replay refusal (``reject_assertion_replay``) lets every request through."""
+    config = {"settings": {"reject_assertion_replay": True}}
+    with Emulator.start(state_dir=tmp_path, config=config) as strict:
+        app = strict.app("partner-center-app")
+        cert = app["certificate"]
+        pem = Path(cert["key_path"]).read_bytes() + Path(cert["cert_path"]).read_bytes()
+        credential = closing(
+            CertificateCredential(
+                strict.partner_tenant["id"],
+                app["client_id"],
+                certificate_data=pem,
+                cloud=cloud(strict),
+                verify=strict.ca_cert,
+            )
+        )
+        for scope in (PC, "https://graph.microsoft.com/.default"):
+            assert credential.get_token(scope).audience
+        assert strict.stats()["token_errors"] == {}
+        credential.close()
 
 
 def test_certificate_from_pkcs12(

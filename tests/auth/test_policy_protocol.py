@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from urllib.parse import parse_qs
 
 import httpx
@@ -199,7 +200,8 @@ def test_aadsts_error_fields_and_hint() -> None:
     ("code", "error", "cls", "hint_word"),
     [
         (7000222, "invalid_client", InvalidClientError, "expired"),
-        (50076, "interaction_required", InteractionRequiredError, "MFA"),
+        (50076, "invalid_grant", InvalidGrantError, "MFA"),
+        (50058, "interaction_required", InteractionRequiredError, "prompt"),
         (65001, "invalid_grant", InvalidGrantError, "consent"),
         (700082, "invalid_grant", InvalidGrantError, "90 days"),
         (90002, "invalid_request", AzureADError, "tenant"),
@@ -252,3 +254,37 @@ def test_retry_after_date_without_zone_is_gmt() -> None:
     now = calendar.timegm((2026, 1, 1, 0, 0, 0))
     assert parse_retry_after("Thu, 01 Jan 2026 00:00:30", now) == 30.0
     assert parse_retry_after("Thu, 01 Jan 2026 00:00:30 GMT", now) == 30.0
+
+
+@pytest.mark.parametrize(
+    ("body", "refresh_on", "expires_on"),
+    [
+        # Entra's default: a random 60-90 minute token without refresh_in -> half-life.
+        (b'{"token_type":"Bearer","expires_in":4823,"access_token":"a"}', 2411, 4823),
+        # A CAE-capable client's 20-28 h token with refresh_in (v2 integers, v1 strings).
+        (b'{"expires_in":91234,"refresh_in":45617,"access_token":"a"}', 45617, 91234),
+        (b'{"expires_in":"91234","refresh_in":"45617","access_token":"a"}', 45617, 91234),
+    ],
+)
+def test_refresh_in_decides_the_refresh_for_both_lifetimes(
+    body: bytes, refresh_on: int, expires_on: int
+) -> None:
+    token = protocol.parse_token_response(200, {}, body, sent_at=0).access_token
+    assert (token.refresh_on, token.expires_on) == (refresh_on, expires_on)
+    assert policy.refresh_status(token, refresh_on - 1) is policy.RefreshStatus.NOT_NEEDED
+    assert policy.refresh_status(token, refresh_on) is policy.RefreshStatus.RECOMMENDED
+    assert policy.refresh_status(token, expires_on - 30) is policy.RefreshStatus.REQUIRED
+
+
+def test_claims_challenge_and_basic_action_reach_the_error() -> None:
+    """Entra's MFA answers are invalid_grant + basic_action; a conditional-access policy adds
+    a ``claims`` challenge the caller passes to its next interactive sign-in."""
+    challenge = '{"access_token":{"capolids":{"essential":true,"values":["p1"]}}}'
+    response = aad_error(50076, "invalid_grant", "you must use multi-factor authentication")
+    body = {**response.json(), "suberror": "basic_action", "claims": challenge}
+    parsed = protocol.parse_error_response(
+        400, {}, json.dumps(body).encode(), now=0, secrets=("p2",)
+    )
+    assert isinstance(parsed, InvalidGrantError)
+    assert parsed.claims == challenge and parsed.suberror == "basic_action"
+    assert parsed.code == 50076 and "MFA" in parsed.hint

@@ -351,7 +351,7 @@ def test_401_drops_the_token_and_retries_once(clean: Emulator) -> None:
         issued = emu.stats()["token_requests"]["client_credentials"]
         # Move the emulator past the cached token's expiry (and its skew): the API refuses it,
         # though the credential still thinks it fresh.
-        emu.advance_clock(3600 + 400)
+        emu.advance_clock(5400 + 400)  # past the longest default lifetime (90 min)
         response = pc.request("get_legal_business_profile")
         assert response.attempts == 2
         assert emu.stats()["token_requests"]["client_credentials"] == issued + 1

@@ -146,6 +146,7 @@ GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 AAD_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$")
 OAUTH_ERRORS = {
     "invalid_request",
+    "invalid_tenant",  # discovery of an unknown tenant (AADSTS90002), as Entra answers it
     "invalid_grant",
     "unauthorized_client",
     "invalid_client",

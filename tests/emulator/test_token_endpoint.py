@@ -117,11 +117,13 @@ def test_v1_secret_matches_the_seed_response(
     for key in ("expires_in", "ext_expires_in", "expires_on", "not_before"):
         assert isinstance(body[key], str) and body[key].isdigit()
     assert body["token_type"] == "Bearer"
-    assert body["expires_in"] == "3599"
+    # Entra's default lifetime: random between 60 and 90 minutes.
+    lifetime = int(body["expires_in"])
+    assert 3600 <= lifetime <= 5400 and body["ext_expires_in"] == body["expires_in"]
     assert body["resource"] == "https://graph.windows.net"
     # The seed's example: expires_on - not_before = lifetime + the 5-minute back-dating.
-    assert int(body["expires_on"]) - int(body["not_before"]) == 3599 + 300
-    assert before <= int(body["expires_on"]) - 3599 <= int(time.time())
+    assert int(body["expires_on"]) - int(body["not_before"]) == lifetime + 300
+    assert before <= int(body["expires_on"]) - lifetime <= int(time.time())
 
 
 def test_v2_secret_response_uses_integers(
@@ -131,7 +133,7 @@ def test_v2_secret_response_uses_integers(
     assert response.status_code == 200
     body = response.json()
     assert list(body) == V2_KEYS
-    assert body["expires_in"] == 3599 and body["ext_expires_in"] == 3599
+    assert 3600 <= body["expires_in"] <= 5400 and body["ext_expires_in"] == body["expires_in"]
     assert body["token_type"] == "Bearer"
 
 
@@ -154,9 +156,10 @@ def test_partner_center_token_is_v1_shaped_from_either_endpoint(
     assert claims["ver"] == "1.0"
     assert claims["tid"] == tenant_id
     assert claims["appid"] == app["client_id"] and claims["appidacr"] == "1"
-    assert claims["idtyp"] == "app"
+    assert "idtyp" not in claims  # an optional claim (settings.idtyp_claim)
     assert GUID.match(claims["oid"]) and claims["sub"] == claims["oid"]
-    assert claims["iat"] == claims["nbf"] and claims["exp"] - claims["nbf"] == 3599 + 300
+    lifetime = int(response.json()["expires_in"])
+    assert claims["iat"] == claims["nbf"] and claims["exp"] - claims["nbf"] == lifetime + 300
     assert claims["uti"] and claims["rh"] and claims["aio"]
     assert "roles" not in claims  # the seed grants no Partner Center app permissions
     assert "scp" not in claims and "amr" not in claims
@@ -187,10 +190,33 @@ def test_tenant_by_domain_and_customer_tenant(
     assert claims["iss"] == f"https://sts.windows.net/{customer['id']}/"
 
 
-def test_resource_by_app_id(client: httpx.Client, app: dict[str, Any], tenant_id: str) -> None:
-    form = secret_form(app, scope="fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd/.default")
-    claims = decode_unverified(client.post(v2(tenant_id), data=form).json()["access_token"])[1]
-    assert claims["aud"] == PC_RESOURCE
+PC_APP_ID = "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd"
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "field", "value", "audience"),
+    [
+        ("v2", "scope", f"{PC_APP_ID}/.default", PC_APP_ID),
+        ("v2", "scope", PC_DEFAULT_SCOPE, PC_RESOURCE),
+        ("v1", "resource", PC_APP_ID, PC_APP_ID),
+        ("v1", "resource", PC_RESOURCE, PC_RESOURCE),
+    ],
+)
+def test_v1_audience_echoes_the_requested_form(
+    client: httpx.Client,
+    app: dict[str, Any],
+    tenant_id: str,
+    endpoint: str,
+    field: str,
+    value: str,
+    audience: str,
+) -> None:
+    """Entra's v1 ``aud`` is the resource as the request named it: app id GUID or URI."""
+    path = v1(tenant_id) if endpoint == "v1" else v2(tenant_id)
+    body = client.post(path, data=secret_form(app, **{field: value})).json()
+    assert decode_unverified(body["access_token"])[1]["aud"] == audience
+    if endpoint == "v1":
+        assert body["resource"] == value
 
 
 def test_http_basic_client_authentication(
@@ -614,13 +640,28 @@ def test_assertion_error(
     )
 
 
-def test_replayed_assertion_is_refused(
+def test_reused_assertion_is_accepted_by_default(
     emulator: Emulator, client: httpx.Client, app: dict[str, Any], tenant_id: str
 ) -> None:
+    """Entra accepts a reused assertion while it is valid (MSAL reuses one for ~10 min)."""
     assertion = make_assertion(app, emulator.base_url + v2(tenant_id))
     form = _assertion_form(app, assertion)
-    assert client.post(v2(tenant_id), data=form).status_code == 200
-    assert_aad_error(client.post(v2(tenant_id), data=form), 401, "invalid_client", 7000229)
+    for _ in range(3):
+        assert client.post(v2(tenant_id), data=form).status_code == 200
+
+
+def test_replay_refusal_is_opt_in_with_an_emulator_only_code(tmp_path: Path) -> None:
+    config = {"settings": {"reject_assertion_replay": True}}
+    with Emulator.start(state_dir=tmp_path, config=config) as emu:
+        app, tenant = emu.app("partner-center-app"), emu.partner_tenant["id"]
+        form = _assertion_form(app, make_assertion(app, emu.base_url + v2(tenant)))
+        with httpx.Client(base_url=emu.base_url, verify=emu.verify) as c:
+            assert c.post(v2(tenant), data=form).status_code == 200
+            body = assert_aad_error(c.post(v2(tenant), data=form), 401, "invalid_client", 9990001)
+            # Never 7000229: Entra uses it for "missing service principal".
+            assert "already been used" in body["error_description"]
+            fresh = _assertion_form(app, make_assertion(app, emu.base_url + v2(tenant)))
+            assert c.post(v2(tenant), data=fresh).status_code == 200
 
 
 def test_secret_and_assertion_together_are_refused(

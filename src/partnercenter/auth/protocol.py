@@ -310,6 +310,7 @@ def parse_error_response(
         error_uri=text("error_uri"),
         suberror=text("suberror"),
         retry_after=retry_after,
+        claims=text("claims"),
     )
 
 

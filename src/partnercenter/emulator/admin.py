@@ -17,10 +17,13 @@ from starlette.routing import Route
 
 from .identity.errors import JSON_UTF8
 from .jose import dumps
+from .keys import KeyRotationError
 from .state import EmulatorState
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 MAX_ADMIN_BODY = 64 * 1024
+#: Longest publication delay a rotation may ask for (a week).
+MAX_ROTATION_DELAY = 7 * 86400
 _ANY = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
@@ -132,8 +135,32 @@ def routes(state: EmulatorState, info: Callable[[Request], dict[str, Any]]) -> l
         return {"now": state.clock.now(), "offset": state.clock.offset}
 
     async def rotate_keys(request: Request) -> Any:
-        key = state.keys.rotate()
-        return {"active_kid": key.kid, "kids": [k.kid for k in state.keys.keys]}
+        # Entra publishes a key before signing with it: by default the new key signs after
+        # settings.key_rotation_delay; {"delay": 0} or {"immediate": true} switches at once.
+        body = await _body(request)
+        delay = _number(body, "delay")
+        immediate = body.get("immediate", False)
+        if not isinstance(immediate, bool):
+            raise AdminError(400, "invalid_value", "'immediate' must be true or false")
+        if delay is not None and (delay < 0 or delay > MAX_ROTATION_DELAY):
+            raise AdminError(
+                400, "invalid_value", f"'delay' must be 0..{MAX_ROTATION_DELAY} seconds"
+            )
+        if immediate:
+            delay = 0.0
+        elif delay is None:
+            delay = float(state.settings.key_rotation_delay)
+        try:
+            new = state.keys.rotate(delay=delay, clock=state.clock.now)
+        except KeyRotationError as error:
+            raise AdminError(503, "save_failed", str(error)) from None
+        waiting = state.keys.next_key
+        return {
+            "active_kid": state.keys.active.kid,
+            "new_kid": new.kid,
+            "activates_at": waiting[1] if waiting else state.clock.now(),
+            "kids": [k.kid for k in state.keys.keys],
+        }
 
     async def describe(request: Request) -> Any:
         return info(request)

@@ -27,6 +27,7 @@ from .identity.discovery import (
     openid_configuration_v2,
 )
 from .identity.errors import JSON_UTF8
+from .identity.oidc_endpoints import routes as oidc_routes
 from .identity.token_endpoint import token_endpoint
 from .identity.user_grants import USER_GRANTS
 from .jose import dumps
@@ -75,10 +76,11 @@ def create_app(state: EmulatorState, info: Callable[[Request], dict[str, Any]]) 
             methods=["GET"],
         ),
         Route("/{tenant}/discovery/keys", jwks(state), methods=["GET"]),
-        Route("/{tenant}/discovery/v2.0/keys", jwks(state), methods=["GET"]),
+        Route("/{tenant}/discovery/v2.0/keys", jwks(state, 2), methods=["GET"]),
         Route("/discovery/keys", jwks(state), methods=["GET"]),
-        Route("/discovery/v2.0/keys", jwks(state), methods=["GET"]),
+        Route("/discovery/v2.0/keys", jwks(state, 2), methods=["GET"]),
         Route("/{tenant}/discovery/instance", instance_discovery(state), methods=["GET"]),
+        *oidc_routes(state),
         *admin_routes(state, info),
     ]
     # The Partner Center API shares the origin; its routes go last (they match by prefix).

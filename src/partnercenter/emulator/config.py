@@ -59,11 +59,23 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    token_lifetime: int = 3599
-    #: Refuse a client assertion whose ``jti`` was already used. MSAL Python reuses one
-    #: assertion for up to 540 s, so a second token request from the same MSAL app within
-    #: that window is refused while this is on (see docs/decisions.md).
-    reject_assertion_replay: bool = True
+    #: A fixed access-token lifetime (seconds). Unset, lifetimes are random between 60 and
+    #: 90 minutes, as Entra ID's are (see docs/decisions.md).
+    token_lifetime: int | None = None
+    #: Seed for the random lifetimes (unset: a fresh seed), for reproducible tests.
+    token_lifetime_seed: int | None = None
+    #: A fixed lifetime for tokens of CAE-capable clients (``xms_cc`` ``cp1``); unset, random
+    #: between 20 and 28 hours.
+    cae_token_lifetime: int | None = None
+    #: Opt-in: refuse a client assertion whose ``jti`` was already used (AADSTS7000230, an
+    #: emulator-only code). Entra ID accepts a reused assertion while it is valid, and MSAL
+    #: Python reuses one for up to 540 s, so this is off by default.
+    reject_assertion_replay: bool = False
+    #: Seconds between publishing a rotated signing key in the JWKS and signing with it.
+    key_rotation_delay: int = 300
+    #: Add the optional ``idtyp`` claim (``app``/``user``) to access tokens, as a resource
+    #: that lists it among its optional claims gets; off by default.
+    idtyp_claim: bool = False
     #: Clock skew tolerated on client assertion ``nbf``/``exp`` (seconds).
     assertion_skew: int = 300
     #: Device-code polling interval announced to clients (seconds); polls faster than this
@@ -96,7 +108,11 @@ class Settings:
 
 _SETTING_TYPES: dict[str, type] = {
     "token_lifetime": int,
+    "token_lifetime_seed": int,
+    "cae_token_lifetime": int,
     "reject_assertion_replay": bool,
+    "key_rotation_delay": int,
+    "idtyp_claim": bool,
     "assertion_skew": int,
     "device_code_interval": int,
     "device_code_lifetime": int,
@@ -488,7 +504,9 @@ def materialize_certificate(app_name: str, apps_dir: Path) -> AppCertificate:
 
 
 def _user(raw: dict[str, Any], at: _Entry, directory: Directory) -> User:
-    at.check_keys(raw, {"upn", "password", "totp_secret", "display_name", "roles"})
+    at.check_keys(
+        raw, {"upn", "password", "totp_secret", "display_name", "roles", "conditional_access"}
+    )
     upn = at.str_(raw, "upn")
     if upn.count("@") != 1:
         raise at.error("upn", f"{upn!r} is not a user principal name (name@domain)")
@@ -513,4 +531,5 @@ def _user(raw: dict[str, Any], at: _Entry, directory: Directory) -> User:
         display_name=str(raw.get("display_name") or upn.split("@")[0]),
         password=at.str_(raw, "password"),
         totp_secret=totp.upper() if isinstance(totp, str) else None,
+        conditional_access=at.bool_(raw, "conditional_access", False),
     )

@@ -126,6 +126,9 @@ class User:
     #: Partner Center roles (``admin_agent``, ``sales_agent``...; see
     #: ``partnercenter.operations.Role``) of a partner-tenant user; empty: no role.
     roles: list[str] = field(default_factory=list)
+    #: Under a conditional-access policy that requires MFA for every token (the emulator's
+    #: one modelled policy): tokens without MFA are refused with a claims challenge.
+    conditional_access: bool = False
 
 
 @dataclass(slots=True)

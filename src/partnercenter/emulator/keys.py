@@ -1,15 +1,20 @@
 """The emulator's token-signing keys: generation, persistence, JWKS and rotation.
 
 Azure AD publishes several keys at once and rolls them; clients must re-fetch the JWKS on an
-unknown ``kid``. The emulator does the same: at least two keys are published, the newest signs,
-and ``rotate()`` adds a fresh signing key while older ones stay published for validation.
-Keys live in the state directory so tokens stay valid across restarts.
+unknown ``kid``. Entra publishes a new key well before it signs with it, so a validator that
+cached the JWKS a moment before the roll still knows the key. The emulator does the same:
+``rotate(delay=...)`` publishes a fresh key at once and signs with it only once ``delay``
+seconds have passed on the emulator's clock (``delay=0`` switches at once, for tests of the
+"unknown kid -> refetch the JWKS" path); older keys stay published for validation. Keys live in
+the state directory so tokens stay valid across restarts (a restart signs with the newest key).
+A rotation that cannot be saved changes nothing: the old key stays active.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -79,14 +84,30 @@ class SigningKey:
         return jwk
 
 
+class KeyRotationError(OSError):
+    """A rotated key could not be saved; the ring is as it was before the rotation."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A published key waiting to sign: it takes over once ``clock() >= at``."""
+
+    key: SigningKey
+    at: float
+    clock: Callable[[], float]
+
+
 class KeyRing:
-    """The published signing keys, newest first; thread-safe rotation."""
+    """The published signing keys, newest first; the active (signing) key; thread-safe
+    rotation with a publication delay."""
 
     def __init__(self, keys: list[SigningKey], directory: Path | None = None) -> None:
         if not keys:
             raise ValueError("keys: at least one signing key is needed")
         self._keys = keys
         self._by_kid = {key.kid: key for key in keys}
+        self._active = keys[0]
+        self._pending: _Pending | None = None
         self._directory = directory
         self._lock = threading.Lock()
 
@@ -105,7 +126,22 @@ class KeyRing:
 
     @property
     def active(self) -> SigningKey:
-        return self._keys[0]
+        """The key that signs now (a rotated key takes over once its delay has passed)."""
+        pending = self._pending
+        if pending is not None and pending.clock() >= pending.at:
+            self._activate(pending)
+        return self._active
+
+    @property
+    def next_key(self) -> tuple[SigningKey, float] | None:
+        """The published key waiting to sign, and when it will; ``None`` when none waits."""
+        pending = self._pending
+        return None if pending is None else (pending.key, pending.at)
+
+    def _activate(self, pending: _Pending) -> None:
+        with self._lock:
+            if self._pending is pending:
+                self._active, self._pending = pending.key, None
 
     @property
     def keys(self) -> list[SigningKey]:
@@ -115,17 +151,42 @@ class KeyRing:
         return self._by_kid.get(kid)
 
     def sign(self, claims: dict[str, Any], *, v1_header: bool = True) -> str:
-        key = self._keys[0]
+        key = self.active
         return sign_rs256(key.private_key, key.header_v1 if v1_header else key.header_v2, claims)
 
-    def rotate(self) -> SigningKey:
-        """Make a new signing key; older keys stay published (up to ``MAX_PUBLISHED_KEYS``)."""
+    def rotate(self, *, delay: float = 0.0, clock: Callable[[], float] | None = None) -> SigningKey:
+        """Publish a new key now; it signs once ``delay`` seconds have passed on ``clock``
+        (at once when ``delay`` is 0). A key still waiting from an earlier rotation takes over
+        first. Older keys stay published (up to ``MAX_PUBLISHED_KEYS``; never the active one).
+
+        Raises :class:`KeyRotationError` when the keys cannot be saved; nothing changes then.
+        """
+        if delay > 0 and clock is None:
+            raise ValueError("clock: a delayed rotation needs the emulator's clock")
         new = _new_key()
         with self._lock:
+            before = (self._keys, self._by_kid, self._active, self._pending)
+            if self._pending is not None:
+                self._active = self._pending.key
             keys = [new, *self._keys][:MAX_PUBLISHED_KEYS]
+            if self._active not in keys:  # the cap never unpublishes the signing key
+                keys = [*keys[:-1], self._active]
             self._keys = keys
             self._by_kid = {key.kid: key for key in keys}
-            self._save()
+            if delay > 0 and clock is not None:
+                self._pending = _Pending(new, clock() + delay, clock)
+            else:
+                self._active, self._pending = new, None
+            try:
+                self._save()
+            except OSError as exc:
+                self._keys, self._by_kid, self._active, self._pending = before
+                with contextlib.suppress(OSError):
+                    self._save()  # put back what was on disk, if the disk lets us
+                raise KeyRotationError(
+                    f"the rotated signing key could not be saved in {self._directory} "
+                    f"({exc.strerror or exc}); the old key stays active"
+                ) from exc
         return new
 
     def jwks(self, issuer: str | None = None) -> dict[str, Any]:

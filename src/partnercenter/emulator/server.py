@@ -167,8 +167,11 @@ class Emulator:
     def reset_throttling(self) -> None:
         self.admin("DELETE", "throttling")
 
-    def rotate_keys(self) -> str:
-        return str(self.admin("POST", "keys/rotate")["active_kid"])
+    def rotate_keys(self, *, immediate: bool = False) -> str:
+        """Rotate the signing key; returns the new key's kid. The new key is published at once
+        and signs after ``settings.key_rotation_delay`` (at once with ``immediate=True``)."""
+        body = {"immediate": True} if immediate else None
+        return str(self.admin("POST", "keys/rotate", body)["new_kid"])
 
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
@@ -270,6 +273,7 @@ class Emulator:
                 return describe(state, base_url=base_url, ca_cert=ca_path, state_dir=folder)
 
             app = create_app(state, info_for)
+            app.state.base_url = base_url  # URLs the emulator writes never trust Host
             server_config = uvicorn.Config(
                 QuietDisconnects(app),
                 log_level=log_level,

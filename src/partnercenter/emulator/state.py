@@ -20,6 +20,7 @@ from .clock import Clock
 from .config import Settings
 from .directory import Directory
 from .identity.assertion import ReplayCache
+from .identity.lifetime import TokenLifetimes
 from .identity.signin_state import SignInState
 from .keys import KeyRing
 
@@ -93,3 +94,10 @@ class EmulatorState:
     admin_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     #: Fault rules (injected errors, latency, dropped connections) for the API and token service.
     faults: Faults = field(default_factory=Faults)
+    #: Access-token lifetimes (random, seedable); made from ``settings`` on first use.
+    lifetimes: TokenLifetimes | None = None
+
+    def token_lifetimes(self) -> TokenLifetimes:
+        if self.lifetimes is None:
+            self.lifetimes = TokenLifetimes(self.settings)
+        return self.lifetimes

@@ -4,12 +4,13 @@ Checked, in order: the JWT is well formed; ``alg`` is PS256 or RS256; the ``x5t#
 (preferred) or ``x5t`` header names a certificate registered on the app; the signature
 verifies with that certificate's key; ``iss`` = ``sub`` = client id; ``aud`` is this token
 endpoint (v1 or v2 URL, tenant by GUID or any verified domain); ``exp``/``nbf`` hold within
-the allowed skew; and ``jti`` was not used before (replay).
+the allowed skew; and, when the opt-in replay check is on, ``jti`` was not used before.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import deque
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,23 +27,54 @@ from .errors import AadError
 SUPPORTED_ALGORITHMS = ("PS256", "RS256")
 
 
-class ReplayCache:
-    """``jti`` values seen, kept until their assertion could no longer be accepted anyway."""
+#: The longest an assertion ``jti`` is remembered: an assertion claiming to live longer (an
+#: absurd ``exp``) is only refused as a replay within this window. azure-identity's assertions
+#: live 30 minutes, MSAL's 10.
+MAX_REMEMBERED_SECONDS = 3600.0
+#: Hard bound on remembered ids; past it the oldest are forgotten first.
+MAX_REMEMBERED_IDS = 200_000
 
-    def __init__(self) -> None:
+
+class ReplayCache:
+    """``jti`` values seen (the opt-in replay check), kept until their assertion could no
+    longer be accepted anyway, and never longer than :data:`MAX_REMEMBERED_SECONDS`.
+
+    Ids sit in a dict (the lookup) and a FIFO of ``(keep_until, id)`` in arrival order;
+    every ``add`` drops expired ids from the FIFO's head, so each id is dropped once and an
+    ``add`` costs amortized O(1) whatever the number held. A long-lived id at the head can
+    hold shorter-lived ones behind it, but never past the cap.
+    """
+
+    def __init__(
+        self, max_seconds: float = MAX_REMEMBERED_SECONDS, max_ids: int = MAX_REMEMBERED_IDS
+    ) -> None:
         self._seen: dict[str, float] = {}
+        self._order: deque[tuple[float, str]] = deque()
+        self._max_seconds = max_seconds
+        self._max_ids = max_ids
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._seen)
 
     def add(self, jti: str, keep_until: float, now: float) -> bool:
         """Record ``jti``; ``False`` if it was already there (a replay)."""
+        keep_until = min(keep_until, now + self._max_seconds)
         with self._lock:
-            if len(self._seen) > 10_000:
-                self._seen = {k: v for k, v in self._seen.items() if v >= now}
+            self._expire(now)
             known = self._seen.get(jti)
             if known is not None and known >= now:
                 return False
             self._seen[jti] = keep_until
+            self._order.append((keep_until, jti))
             return True
+
+    def _expire(self, now: float) -> None:
+        order, seen = self._order, self._seen
+        while order and (order[0][0] < now or len(order) >= self._max_ids):
+            keep_until, jti = order.popleft()
+            if seen.get(jti) == keep_until:
+                del seen[jti]
 
 
 def verify_assertion(
@@ -51,7 +83,7 @@ def verify_assertion(
     app: Application,
     tenant: Tenant,
     directory: Directory,
-    request_origin: str,
+    request_origins: tuple[str, ...],
     now: float,
     skew: int,
     replay: ReplayCache | None,
@@ -92,7 +124,7 @@ def verify_assertion(
         )
     if claims.get("iss") != app.client_id or claims.get("sub") != app.client_id:
         raise AadError(aadsts.ASSERTION_CLIENT_MISMATCH)
-    if not _audience_ok(claims.get("aud"), tenant, directory, request_origin):
+    if not _audience_ok(claims.get("aud"), tenant, directory, request_origins):
         raise AadError(aadsts.ASSERTION_AUDIENCE)
     exp = _number(claims.get("exp"))
     nbf = _number(claims.get("nbf"))
@@ -136,7 +168,7 @@ def _signature_ok(cert: AppCertificate, alg: str, signing_input: bytes, signatur
     return True
 
 
-def _audience_ok(aud: Any, tenant: Tenant, directory: Directory, origin: str) -> bool:
+def _audience_ok(aud: Any, tenant: Tenant, directory: Directory, origins: tuple[str, ...]) -> bool:
     candidates = aud if isinstance(aud, list) else [aud]
     for candidate in candidates:
         if not isinstance(candidate, str):
@@ -145,7 +177,7 @@ def _audience_ok(aud: Any, tenant: Tenant, directory: Directory, origin: str) ->
             parts = urlsplit(candidate)
         except ValueError:  # e.g. an unclosed '[' in the host
             continue
-        if f"{parts.scheme}://{parts.netloc}".lower() != origin.lower():
+        if f"{parts.scheme}://{parts.netloc}".lower() not in (o.lower() for o in origins):
             continue
         segments = parts.path.strip("/").split("/", 1)
         if len(segments) != 2 or segments[1] not in (TOKEN_PATH_V1, TOKEN_PATH_V2):

@@ -44,6 +44,14 @@ def v2_issuer(base_url: str, tenant_id: str) -> str:
     return f"{base_url}/{tenant_id}/v2.0"
 
 
+def v1_audience(resource: Resource, requested: str | None) -> str:
+    """A v1 token's ``aud``: the resource in the form the request named it, its application
+    id GUID or its identifier URI, as Entra ID echoes it."""
+    if requested is not None and requested.lower() == resource.app_id.lower():
+        return resource.app_id
+    return resource.uri
+
+
 def app_only_claims(
     *,
     tenant: Tenant,
@@ -54,12 +62,15 @@ def app_only_claims(
     now: float,
     lifetime: int,
     base_url: str,
+    idtyp: bool = False,
 ) -> dict[str, Any]:
+    """An app-only token's claims. ``idtyp`` (``app``) is an optional claim Entra ID adds only
+    when the resource asks for it, so validators must not depend on it."""
     issued = int(now) - BACKDATE_SECONDS
     oid = app.service_principal_id(tenant.id)
     v1_issuer = V1_ISSUER_TEMPLATE.format(tenant_id=tenant.id)
     claims: dict[str, Any] = {
-        "aud": audience if resource.token_version == 1 else resource.app_id,
+        "aud": v1_audience(resource, audience) if resource.token_version == 1 else resource.app_id,
         "iss": v1_issuer if resource.token_version == 1 else v2_issuer(base_url, tenant.id),
         "iat": issued,
         "nbf": issued,
@@ -70,7 +81,8 @@ def app_only_claims(
         claims.update({"appid": app.client_id, "appidacr": client_acr, "idp": v1_issuer})
     else:
         claims.update({"azp": app.client_id, "azpacr": client_acr})
-    claims["idtyp"] = "app"
+    if idtyp:
+        claims["idtyp"] = "app"
     claims["oid"] = oid
     claims["rh"] = f"0.{_opaque(36)}."
     roles = app.roles.get(resource.uri)

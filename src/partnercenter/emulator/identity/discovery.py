@@ -2,7 +2,12 @@
 
 Endpoints name the tenant by its GUID, as Azure AD's do, because MSAL parses the tenant out
 of ``token_endpoint``; ``common``/``organizations`` documents keep the ``{tenantid}``
-placeholder in ``issuer``.
+placeholder in ``issuer``. Every URL is written with the configured base URL, never the
+request's ``Host``. Every endpoint a document advertises is served (sign-out and UserInfo live
+in ``oidc_endpoints.py``). Answers carry Entra's caching and CORS headers; an unknown tenant
+is ``invalid_tenant`` (AADSTS90002). v2 JWKS keys carry ``issuer``, which Microsoft tells
+multi-tenant validators to check the token's issuer against:
+https://learn.microsoft.com/entra/identity-platform/access-tokens#validate-the-issuer
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ from ... import aadsts
 from ...wire import MULTI_TENANT_SEGMENTS, V1_ISSUER_TEMPLATE
 from ..jose import dumps
 from ..state import EmulatorState
-from .errors import JSON_UTF8, AadError
-from .token_endpoint import is_tenant_segment, request_context
+from .errors import CORS_HEADERS, JSON_UTF8, AadError
+from .token_endpoint import configured_origin, is_tenant_segment, request_context
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -46,8 +51,15 @@ CLAIMS_SUPPORTED = [
 ]
 
 
+#: Entra lets browsers and validators cache discovery documents and keys for a day, and any
+#: origin read them from script.
+DISCOVERY_HEADERS = {"Cache-Control": "max-age=86400, private", **CORS_HEADERS}
+
+
 def _json(body: Any, status: int = 200) -> Response:
-    return Response(dumps(body), status_code=status, media_type=JSON_UTF8)
+    return Response(
+        dumps(body), status_code=status, media_type=JSON_UTF8, headers=DISCOVERY_HEADERS
+    )
 
 
 def _tenant_or_error(state: EmulatorState, request: Request) -> tuple[str, str]:
@@ -57,7 +69,7 @@ def _tenant_or_error(state: EmulatorState, request: Request) -> tuple[str, str]:
         return segment.lower(), "{tenantid}"
     tenant = state.directory.tenant(segment) if is_tenant_segment(segment) else None
     if tenant is None:
-        raise AadError(aadsts.TENANT_NOT_FOUND, tenant=segment)
+        raise AadError(aadsts.DISCOVERY_TENANT_NOT_FOUND, tenant=segment)
     return tenant.id, tenant.id
 
 
@@ -72,20 +84,25 @@ def _guarded(state: EmulatorState, build: Callable[[Request], Any]) -> Endpoint:
                 correlation_id=ctx.correlation_id,
                 now=state.clock.now(),
                 error_host=ctx.origin,
+                headers=CORS_HEADERS,
             )
 
     return endpoint
 
 
 def _base(request: Request) -> str:
-    return f"{request.url.scheme}://{request.url.netloc}"
+    return configured_origin(request)
+
+
+def _host(request: Request) -> str:
+    return urlsplit(_base(request)).netloc
 
 
 def openid_configuration_v2(state: EmulatorState) -> Endpoint:
     def build(request: Request) -> dict[str, Any]:
         segment, tid = _tenant_or_error(state, request)
         base = _base(request)
-        host = request.url.netloc
+        host = _host(request)
         return {
             "token_endpoint": f"{base}/{segment}/oauth2/v2.0/token",
             "token_endpoint_auth_methods_supported": [
@@ -101,14 +118,14 @@ def openid_configuration_v2(state: EmulatorState) -> Endpoint:
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
             "issuer": f"{base}/{tid}/v2.0",
             "request_uri_parameter_supported": False,
-            "userinfo_endpoint": "https://graph.microsoft.com/oidc/userinfo",
+            # Entra points at Microsoft Graph's; the emulator serves the same path itself.
+            "userinfo_endpoint": f"{base}/oidc/userinfo",
             "authorization_endpoint": f"{base}/{segment}/oauth2/v2.0/authorize",
             "device_authorization_endpoint": f"{base}/{segment}/oauth2/v2.0/devicecode",
             "http_logout_supported": True,
             "frontchannel_logout_supported": True,
             "end_session_endpoint": f"{base}/{segment}/oauth2/v2.0/logout",
             "claims_supported": CLAIMS_SUPPORTED,
-            "kerberos_endpoint": f"{base}/{segment}/kerberos",
             "tenant_region_scope": "NA",
             "cloud_instance_name": host,
             "cloud_graph_host_name": "graph.windows.net",
@@ -168,11 +185,9 @@ def openid_configuration_v1(state: EmulatorState) -> Endpoint:
                 "family_name",
                 "nickname",
             ],
-            "check_session_iframe": f"{base}/{segment}/oauth2/checksession",
             "userinfo_endpoint": f"{base}/{segment}/openid/userinfo",
-            "kerberos_endpoint": f"{base}/{segment}/kerberos",
             "tenant_region_scope": "NA",
-            "cloud_instance_name": request.url.netloc,
+            "cloud_instance_name": _host(request),
             "cloud_graph_host_name": "graph.windows.net",
             "msgraph_host": "graph.microsoft.com",
             "rbac_url": "https://pas.windows.net",
@@ -181,11 +196,15 @@ def openid_configuration_v1(state: EmulatorState) -> Endpoint:
     return _guarded(state, build)
 
 
-def jwks(state: EmulatorState) -> Endpoint:
+def jwks(state: EmulatorState, version: int = 1) -> Endpoint:
+    """The published keys; v2 key sets name the issuer of the tokens each key signs."""
+
     def build(request: Request) -> dict[str, Any]:
+        tid = "{tenantid}"
         if "tenant" in request.path_params:
-            _tenant_or_error(state, request)
-        return state.keys.jwks()
+            tid = _tenant_or_error(state, request)[1]
+        issuer = f"{_base(request)}/{tid}/v2.0" if version == 2 else None
+        return state.keys.jwks(issuer)
 
     return _guarded(state, build)
 
@@ -195,7 +214,8 @@ def instance_discovery(state: EmulatorState) -> Endpoint:
 
     def build(request: Request) -> dict[str, Any]:
         base = _base(request)
-        host = request.url.netloc
+        host = _host(request)
+        configured = urlsplit(base)
         tenant = "common"
         endpoint = request.query_params.get("authorization_endpoint")
         if endpoint:
@@ -203,8 +223,8 @@ def instance_discovery(state: EmulatorState) -> Endpoint:
             # ValueError on junk such as an unclosed '['.
             try:
                 parts = urlsplit(endpoint)
-                port_ok = parts.port in (None, request.url.port)
-                same = port_ok and parts.hostname == (request.url.hostname or "").lower()
+                port_ok = parts.port in (None, configured.port)
+                same = port_ok and parts.hostname == (configured.hostname or "").lower()
             except ValueError:
                 same = False
             if not same:

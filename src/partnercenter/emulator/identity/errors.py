@@ -25,6 +25,15 @@ NO_CACHE_HEADERS = {
     "Expires": "-1",
 }
 JSON_UTF8 = "application/json; charset=utf-8"
+#: Entra ID lets any origin call the token endpoint and the discovery documents from script
+#: (single-page apps), and answers the preflight for the token endpoint's POST.
+CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
+CORS_PREFLIGHT_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Allow-Headers": "*",
+    "Access-Control-Max-Age": "86400",
+}
 
 
 def echo(value: object) -> str:
@@ -43,9 +52,11 @@ def aad_timestamp(epoch: float) -> str:
 class AadError(Exception):
     """One AADSTS error, with the values for its message template."""
 
-    def __init__(self, entry: AadstsCode, **values: object) -> None:
+    def __init__(self, entry: AadstsCode, *, claims: str | None = None, **values: object) -> None:
         self.entry = entry
         self.values = {key: echo(value) for key, value in values.items()}
+        #: A conditional-access claims challenge (JSON) for the body's ``claims`` field.
+        self.claims = claims
         super().__init__(entry.format(**self.values))
 
     def body(
@@ -67,6 +78,8 @@ class AadError(Exception):
         }
         if self.entry.suberror:
             body["suberror"] = self.entry.suberror
+        if self.claims is not None:
+            body["claims"] = self.claims
         return body
 
     def response(

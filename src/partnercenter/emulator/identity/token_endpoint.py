@@ -26,6 +26,7 @@ from ...wire import (
     CLIENT_ASSERTION_TYPE_JWT,
     DEFAULT_SCOPE_SUFFIX,
     GRANT_CLIENT_CREDENTIALS,
+    GRANT_DEVICE_CODE,
     MULTI_TENANT_SEGMENTS,
 )
 from ..directory import Application, Resource, Tenant
@@ -34,11 +35,14 @@ from ..keys import run_signing
 from ..state import EmulatorState
 from .assertion import verify_assertion
 from .claims import ACR_CERTIFICATE, ACR_PUBLIC, ACR_SECRET, app_only_claims
-from .errors import JSON_UTF8, NO_CACHE_HEADERS, AadError
+from .errors import CORS_HEADERS, CORS_PREFLIGHT_HEADERS, JSON_UTF8, NO_CACHE_HEADERS, AadError
+from .lifetime import wants_cae
 
 #: Largest token request body accepted (client assertions with an x5c chain stay far below).
 MAX_BODY_BYTES = 256 * 1024
 MAX_FIELDS = 100
+#: The device-code grant's short name, which Entra ID accepts as well as the URN.
+GRANT_DEVICE_CODE_SHORT = "device_code"
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _TENANT_DOMAIN = re.compile(r"^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
 
@@ -49,19 +53,52 @@ class RequestContext:
 
     trace_id: str
     correlation_id: str
+    #: The emulator's configured base URL (never the request's ``Host``): what issuers,
+    #: discovery documents, error links and the device-code URL are written with.
     origin: str
     echo_client_request_id: bool
+    #: Origins a client assertion's ``aud`` may name: the base URL and, for a loopback
+    #: base URL, the same port on the other loopback names.
+    audiences: tuple[str, ...] = ()
+
+
+_LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+
+
+def configured_origin(request: Request) -> str:
+    """The emulator's configured base URL (``server.py`` puts it on the app's state).
+
+    A ``Host`` header is chosen by the caller: URLs built from it could send a client (or a
+    validator reading the discovery document) anywhere, so it is used only by an app
+    started without a base URL (unit tests of the routes).
+    """
+    base = getattr(request.app.state, "base_url", None)
+    if isinstance(base, str) and base:
+        return base.rstrip("/")
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def _audience_origins(origin: str) -> tuple[str, ...]:
+    scheme, _, netloc = origin.partition("://")
+    host, _, port = netloc.rpartition(":") if not netloc.endswith("]") else (netloc, "", "")
+    if host.lower() not in _LOOPBACK_NAMES:
+        return (origin,)
+    suffix = f":{port}" if port else ""
+    aliases = [f"{scheme}://{name}{suffix}" for name in _LOOPBACK_NAMES]
+    return tuple(dict.fromkeys([origin, *aliases]))
 
 
 def request_context(request: Request) -> RequestContext:
     client_request_id = request.headers.get("client-request-id", "")
     correlation = client_request_id if _GUID.match(client_request_id) else str(uuid.uuid4())
+    origin = configured_origin(request)
     return RequestContext(
         trace_id=str(uuid.uuid4()),
         correlation_id=correlation,
-        origin=f"{request.url.scheme}://{request.url.netloc}",
+        origin=origin,
         echo_client_request_id=request.headers.get("return-client-request-id", "").lower()
         == "true",
+        audiences=_audience_origins(origin),
     )
 
 
@@ -99,11 +136,18 @@ def token_endpoint(
 
     async def endpoint(request: Request) -> Response:
         ctx = request_context(request)
+        if request.method == "OPTIONS":
+            # A browser's CORS preflight (single-page apps redeem codes from script).
+            return Response(status_code=200, headers={**CORS_PREFLIGHT_HEADERS, **_headers(ctx)})
         try:
             if request.method != "POST":
                 raise AadError(aadsts.POST_ONLY, method=request.method)
             form = await read_form(request)
             grant_type = form.get("grant_type")
+            if grant_type == GRANT_DEVICE_CODE_SHORT:
+                # Node MSAL, Azure Identity for JavaScript and ADAL (v1, with code=) poll with
+                # the short form; Entra ID treats it as the URN.
+                grant_type = GRANT_DEVICE_CODE
             state.stats.token_request(grant_type)
             segment = request.path_params["tenant"]
             if not is_tenant_segment(segment):
@@ -122,12 +166,12 @@ def token_endpoint(
                 correlation_id=ctx.correlation_id,
                 now=state.clock.now(),
                 error_host=ctx.origin,
-                headers=_headers(ctx),
+                headers={**CORS_HEADERS, **_headers(ctx)},
             )
         return Response(
             dumps(body),
             status_code=200,
-            headers={**NO_CACHE_HEADERS, **_headers(ctx)},
+            headers={**NO_CACHE_HEADERS, **CORS_HEADERS, **_headers(ctx)},
             media_type=JSON_UTF8,
         )
 
@@ -283,7 +327,7 @@ def authenticate_client(
             app=app,
             tenant=tenant,
             directory=state.directory,
-            request_origin=ctx.origin,
+            request_origins=ctx.audiences or (ctx.origin,),
             now=state.clock.now(),
             skew=state.settings.assertion_skew,
             replay=state.replay if state.settings.reject_assertion_replay else None,
@@ -330,33 +374,40 @@ async def client_credentials(
     auth = read_client_auth(form, request)
     app, acr = authenticate_client(state, ctx, auth, tenant, segment, credential_required=True)
     resource, requested = app_only_resource(state, version, form, tenant)
+    lifetime = state.token_lifetimes().choose(cae=wants_cae(form.get("claims")))
     now = state.clock.now()
-    lifetime = state.settings.token_lifetime
     claims = app_only_claims(
         tenant=tenant,
         app=app,
         resource=resource,
-        audience=resource.uri,
+        audience=requested,
         client_acr=acr,
         now=now,
-        lifetime=lifetime,
+        lifetime=lifetime.seconds,
         base_url=ctx.origin,
+        idtyp=state.settings.idtyp_claim,
     )
     # RSA signing is ~1 ms and releases the GIL: run it off the event loop so the loop keeps
     # parsing requests on one core while the other signs.
     token = await run_signing(
         lambda: state.keys.sign(claims, v1_header=resource.token_version == 1)
     )
-    return token_response(version, token, claims, now, requested)
+    return token_response(version, token, claims, now, requested, lifetime.refresh_in)
 
 
 def token_response(
-    version: int, token: str, claims: dict[str, Any], now: float, resource: str
+    version: int,
+    token: str,
+    claims: dict[str, Any],
+    now: float,
+    resource: str,
+    refresh_in: int | None = None,
 ) -> dict[str, Any]:
     expires_in = int(claims["exp"] - int(now))
+    body: dict[str, Any]
     if version == 1:
         # v1 sends every number as a JSON string (the seed's example).
-        return {
+        body = {
             "token_type": "Bearer",
             "expires_in": str(expires_in),
             "ext_expires_in": str(expires_in),
@@ -365,9 +416,13 @@ def token_response(
             "resource": resource,
             "access_token": token,
         }
-    return {
-        "token_type": "Bearer",
-        "expires_in": expires_in,
-        "ext_expires_in": expires_in,
-        "access_token": token,
-    }
+    else:
+        body = {
+            "token_type": "Bearer",
+            "expires_in": expires_in,
+            "ext_expires_in": expires_in,
+            "access_token": token,
+        }
+    if refresh_in is not None:
+        body["refresh_in"] = str(refresh_in) if version == 1 else refresh_in
+    return body

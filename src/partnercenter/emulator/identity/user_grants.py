@@ -10,9 +10,12 @@ and redeem at a customer tenant's authority for a partner user.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
+import json
+import uuid
 from typing import Any
 
 from starlette.requests import Request
@@ -27,6 +30,7 @@ from ...wire import (
 from ..directory import Application, Resource, Tenant, User
 from ..state import EmulatorState
 from .errors import AadError
+from .lifetime import wants_cae
 from .scopes import parse_v1_resource, parse_v2_scopes
 from .signin_state import AuthorizeRequest, RefreshGrant
 from .token_endpoint import (
@@ -130,6 +134,24 @@ def _check_consent(
         raise AadError(aadsts.CONSENT_REQUIRED, client_id=app.client_id, app_name=app.name)
 
 
+def conditional_access_challenge(user: User) -> str:
+    """The ``claims`` challenge of the modelled policy: Entra names the unmet policies in
+    ``capolids``; a client passes the string as ``claims`` to its next interactive sign-in."""
+    policy = str(uuid.uuid5(uuid.NAMESPACE_URL, f"partnercenter-emulator/ca/{user.tenant_id}"))
+    challenge = {"access_token": {"capolids": {"essential": True, "values": [policy]}}}
+    return json.dumps(challenge, separators=(",", ":"))
+
+
+def check_conditional_access(user: User, amr: list[str], resource: Resource) -> None:
+    """The modelled policy: a flagged user's tokens need MFA at sign-in. A user with no MFA
+    method must enrol first (50079); otherwise 50076. Both are ``invalid_grant`` with
+    ``suberror`` ``basic_action`` and the resource's app id, as Entra answers them."""
+    if not user.conditional_access or "mfa" in amr:
+        return
+    entry = aadsts.MFA_REQUIRED if user.totp_secret else aadsts.MFA_ENROLL
+    raise AadError(entry, claims=conditional_access_challenge(user), resource=resource.app_id)
+
+
 async def _respond(
     state: EmulatorState,
     ctx: RequestContext,
@@ -139,6 +161,10 @@ async def _respond(
     refresh_family: str | None,
     with_refresh: bool,
 ) -> dict[str, Any]:
+    check_conditional_access(grant.user, grant.amr, grant.resource)
+    cae = wants_cae(form.get("claims"))
+    if version == 1 and "resource" in form:
+        grant = dataclasses.replace(grant, requested_as=form["resource"])
     refresh: RefreshGrant | None = None
     if with_refresh:
         refresh = state.signin.new_refresh_token(
@@ -159,6 +185,7 @@ async def _respond(
         base_url=ctx.origin,
         refresh_token=refresh.token if refresh else None,
         want_client_info=form.get("client_info") == "1",
+        cae=cae,
     )
 
 
@@ -267,10 +294,11 @@ async def refresh_token(
     now = state.clock.now()
     limit = state.settings.refresh_token_inactivity_days * 86400
     if now - record.issued > limit:
-        issued = dt.datetime.fromtimestamp(record.issued, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        raise AadError(
-            aadsts.REFRESH_TOKEN_INACTIVE, issued=issued, days=int((now - record.issued) // 86400)
-        )
+        # Entra writes the issue time with 7 fractional digits and the inactivity limit as a
+        # .NET TimeSpan ("90.00:00:00"), whatever the real idle time was.
+        issued = dt.datetime.fromtimestamp(record.issued, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+        inactive = f"{state.settings.refresh_token_inactivity_days}.00:00:00"
+        raise AadError(aadsts.REFRESH_TOKEN_INACTIVE, issued=f"{issued}0Z", inactive=inactive)
     if version == 2 or "resource" in form:
         resource, permissions, oidc = _target(state, version, form, tenant)
     else:
@@ -357,9 +385,10 @@ async def password(
     # Smart lockout: 50053 while locked, 50126 (counted) for a wrong password.
     state.signin.lockout.check_password(user, secret, state.clock.now())
     resource, permissions, oidc = _target(state, version, form, tenant)
+    check_conditional_access(user, ["pwd"], resource)
     if needs_mfa(state, user):
         # The password grant cannot satisfy MFA: Azure AD answers 50076.
-        raise AadError(aadsts.MFA_REQUIRED, resource=resource.uri)
+        raise AadError(aadsts.MFA_REQUIRED, resource=resource.app_id)
     _check_consent(state, user, app, resource, permissions)
     grant = UserGrant(tenant, app, acr, user, ["pwd"], resource, permissions, oidc)
     return await _respond(

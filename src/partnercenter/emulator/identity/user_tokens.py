@@ -19,7 +19,7 @@ from ..directory import Application, Resource, Tenant, User
 from ..jose import b64url
 from ..keys import run_signing
 from ..state import EmulatorState
-from .claims import BACKDATE_SECONDS, _opaque, v2_issuer
+from .claims import BACKDATE_SECONDS, _opaque, v1_audience, v2_issuer
 
 ID_TOKEN_LIFETIME = 3600
 
@@ -37,6 +37,8 @@ class UserGrant:
     permissions: list[str]
     oidc_scopes: list[str]
     nonce: str | None = None
+    #: The resource as the request named it (a v1 token's ``aud`` echoes its form).
+    requested_as: str | None = None
 
 
 def pairwise_subject(user: User, app: Application) -> str:
@@ -50,38 +52,43 @@ def _names(user: User) -> tuple[str, str]:
     return parts[0], parts[1] if len(parts) > 1 else ""
 
 
-def access_claims(grant: UserGrant, *, now: float, lifetime: int, base_url: str) -> dict[str, Any]:
+def access_claims(
+    grant: UserGrant, *, now: float, lifetime: int, base_url: str, idtyp: bool = False
+) -> dict[str, Any]:
+    """A delegated access token's claims; v2-shaped tokens carry none of the v1-only claims
+    (``acr``, ``amr``, ``ipaddr``, ``puid``, ``unique_name``, ``upn``, names), as Microsoft's
+    access-token claims reference lists them; ``idtyp`` is an optional claim."""
     user, tenant, app, resource = grant.user, grant.tenant, grant.app, grant.resource
     issued = int(now) - BACKDATE_SECONDS
     v1 = resource.token_version == 1
     given, family = _names(user)
     claims: dict[str, Any] = {
-        "aud": resource.uri if v1 else resource.app_id,
+        "aud": v1_audience(resource, grant.requested_as) if v1 else resource.app_id,
         "iss": V1_ISSUER_TEMPLATE.format(tenant_id=tenant.id)
         if v1
         else v2_issuer(base_url, tenant.id),
         "iat": issued,
         "nbf": issued,
         "exp": int(now) + lifetime,
-        "acr": "1",
-        "aio": _opaque(48),
-        "amr": list(grant.amr),
     }
     if v1:
+        claims.update({"acr": "1", "aio": _opaque(48), "amr": list(grant.amr)})
         claims.update({"appid": app.client_id, "appidacr": grant.client_acr})
+        claims.update({"family_name": family, "given_name": given})
     else:
-        claims.update({"azp": app.client_id, "azpacr": grant.client_acr})
-    claims.update({"family_name": family, "given_name": given})
+        claims.update({"aio": _opaque(48), "azp": app.client_id, "azpacr": grant.client_acr})
     if user.tenant_id != tenant.id:
         # A partner user acting in a customer tenant (delegated admin): a foreign principal.
         claims["idp"] = V1_ISSUER_TEMPLATE.format(tenant_id=user.tenant_id)
+    if idtyp:
+        claims["idtyp"] = "user"
+    if v1:
+        claims["ipaddr"] = "127.0.0.1"
+    claims.update({"name": user.display_name, "oid": user.object_id})
+    if v1:
+        claims["puid"] = hashlib.sha1(user.object_id.encode()).hexdigest()[:16].upper()
     claims.update(
         {
-            "idtyp": "user",
-            "ipaddr": "127.0.0.1",
-            "name": user.display_name,
-            "oid": user.object_id,
-            "puid": hashlib.sha1(user.object_id.encode()).hexdigest()[:16].upper(),
             "rh": f"0.{_opaque(36)}.",
             "scp": " ".join(grant.permissions),
             "sub": pairwise_subject(user, app),
@@ -145,16 +152,24 @@ async def user_token_response(
     base_url: str,
     refresh_token: str | None,
     want_client_info: bool,
+    cae: bool = False,
 ) -> dict[str, Any]:
+    lifetime = state.token_lifetimes().choose(cae=cae)
     now = state.clock.now()
-    lifetime = state.settings.token_lifetime
-    access = access_claims(grant, now=now, lifetime=lifetime, base_url=base_url)
+    access = access_claims(
+        grant,
+        now=now,
+        lifetime=lifetime.seconds,
+        base_url=base_url,
+        idtyp=state.settings.idtyp_claim,
+    )
     want_id_token = version == 1 or "openid" in grant.oidc_scopes
     id_claims = id_token_claims(grant, version=version, now=now, base_url=base_url)
 
     def sign() -> tuple[str, str | None]:
         token = state.keys.sign(access, v1_header=grant.resource.token_version == 1)
-        id_token = state.keys.sign(id_claims, v1_header=False) if want_id_token else None
+        # v1 ID tokens carry x5t in the header as v1 access tokens do; v2 ones only kid.
+        id_token = state.keys.sign(id_claims, v1_header=version == 1) if want_id_token else None
         return token, id_token
 
     access_token, id_token = await run_signing(sign)
@@ -167,7 +182,7 @@ async def user_token_response(
             "ext_expires_in": str(expires_in),
             "expires_on": str(access["exp"]),
             "not_before": str(access["nbf"]),
-            "resource": grant.resource.uri,
+            "resource": grant.requested_as or grant.resource.uri,
             "access_token": access_token,
         }
     else:
@@ -180,6 +195,8 @@ async def user_token_response(
             "ext_expires_in": expires_in,
             "access_token": access_token,
         }
+    if lifetime.refresh_in is not None:
+        body["refresh_in"] = str(lifetime.refresh_in) if version == 1 else lifetime.refresh_in
     if refresh_token is not None:
         body["refresh_token"] = refresh_token
     if id_token is not None:
