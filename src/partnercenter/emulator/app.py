@@ -14,6 +14,7 @@ from .admin import not_found_route as admin_not_found_route
 from .admin import routes as admin_routes
 from .api.routes import EmulatorApp, api_routes
 from .api.service import PartnerCenterApi
+from .dashboard import Dashboard
 from .identity.authorize import (
     authorize_endpoint,
     devicecode_endpoint,
@@ -81,8 +82,10 @@ def create_app(state: EmulatorState, info: Callable[[Request], dict[str, Any]]) 
         Route("/{tenant}/discovery/instance", instance_discovery(state), methods=["GET"]),
         *admin_routes(state, info),
     ]
+    dashboard = Dashboard(state)
+    routes.extend(dashboard.routes())
     # The Partner Center API shares the origin; its routes go last (they match by prefix).
     routes.extend(api_routes(state, PartnerCenterApi(state)))
     routes.append(admin_not_found_route(state))
     # EmulatorApp puts fault injection outside every route, the token endpoint included.
-    return EmulatorApp(state, routes=routes)
+    return EmulatorApp(state, routes=routes, middleware=[dashboard.middleware()])
