@@ -47,7 +47,7 @@ _ALLOWED = (
 
 def _headers(nonce: str | None = None) -> dict[str, str]:
     policy = (
-        "default-src 'none'; connect-src 'self'; img-src 'self'; form-action 'self'; "
+        "default-src 'none'; connect-src 'self'; img-src 'self' data:; form-action 'self'; "
         "frame-ancestors 'none'; base-uri 'none'"
     )
     if nonce:

@@ -35,6 +35,8 @@ def _document(title: str, body: str, nonce: str, script: bool) -> str:
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        # No favicon request (it would be the API's 404).
+        '<link rel="icon" href="data:,">'
         f'<title>{esc(title)}</title><style nonce="{esc(nonce)}">{STYLE}</style></head>'
         f"<body>{body}{code}</body></html>"
     )
