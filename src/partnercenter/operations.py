@@ -2,8 +2,8 @@
 
 One table shared by the client (which refuses, before sending, an app-only credential on an
 app + user operation) and the emulator (which enforces the same rule on the wire), so the two
-agree by construction. Source: ``shared/reference/partner-center-api.md``, "Operations and the
-credentials they accept".
+agree by construction. Source: Microsoft's Partner Center REST reference
+(https://learn.microsoft.com/partner-center/developer/partner-center-rest-api-reference).
 """
 
 from __future__ import annotations
