@@ -212,6 +212,30 @@ def test_caller_descriptions_of_odd_headers(authorization: str | None, expected:
     assert describe_caller(authorization) == expected
 
 
+def test_journal_records_nothing_while_nobody_watches() -> None:
+    import anyio
+
+    journal = RequestJournal(lambda: 0.0)
+
+    async def app(scope: object, receive: object, send: object) -> None:
+        return None
+
+    middleware = JournalMiddleware(app, journal, enabled=lambda: False)  # type: ignore[arg-type]
+    scope = {"type": "http", "path": "/v1/customers", "method": "GET", "headers": []}
+    anyio.run(middleware, scope, None, None)  # type: ignore[arg-type]
+    assert journal.last_seq == 0
+
+
+def test_sessions_say_when_someone_may_be_watching() -> None:
+    now = [0.0]
+    sessions = Sessions(lifetime=10, monotonic=lambda: now[0])
+    assert not sessions.active()
+    sessions.open()
+    assert sessions.active()
+    now[0] = 11
+    assert not sessions.active()
+
+
 def test_journal_middleware_passes_oversized_token_bodies_through() -> None:
     journal = RequestJournal(lambda: 0.0)
     seen: list[bytes] = []

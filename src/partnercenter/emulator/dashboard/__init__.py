@@ -78,7 +78,7 @@ class Dashboard:
 
     # -- wiring ----------------------------------------------------------------------------
     def middleware(self) -> Middleware:
-        return Middleware(JournalMiddleware, journal=self.journal)
+        return Middleware(JournalMiddleware, journal=self.journal, enabled=self.sessions.active)
 
     def routes(self) -> list[Route]:
         return [
