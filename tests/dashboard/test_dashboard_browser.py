@@ -142,6 +142,8 @@ def test_controls_change_the_emulator(
     assert '"statuses": [\n        503' in page.inner_text("#faults")
     assert client.get("/v1/customers", headers=bearer).status_code == 503
     assert client.get("/v1/customers", headers=bearer).status_code == 200
+    # The injected answer shows in the live log (the journal sits outside fault injection).
+    page.locator("#log-table tbody tr").filter(has_text="503").first.wait_for(timeout=10_000)
     page.click("#clear-faults")
     page.wait_for_selector("#control-result:has-text('faults cleared')")
     # A bad value comes back as the admin API's message.

@@ -16,11 +16,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
+from ..api.routes import EmulatorApp
 from ..identity.errors import JSON_UTF8
 from ..jose import dumps
 from ..state import EmulatorState
@@ -77,8 +78,9 @@ class Dashboard:
         self.sessions = Sessions()
 
     # -- wiring ----------------------------------------------------------------------------
-    def middleware(self) -> Middleware:
-        return Middleware(JournalMiddleware, journal=self.journal, enabled=self.sessions.active)
+    def watch(self, app: ASGIApp) -> ASGIApp:
+        """``app`` with the journal around it (outermost, so injected faults show too)."""
+        return JournalMiddleware(app, self.journal, enabled=self.sessions.active)
 
     def routes(self) -> list[Route]:
         return [
@@ -189,6 +191,18 @@ class Dashboard:
         if body is None:
             return _error(413, "too_large", "the request body is too large")
         return await _forward(request, self.state.admin_key, f"/_emulator/{rest}", body)
+
+
+class WatchedApp(EmulatorApp):
+    """The emulator's application with the dashboard's journal outside even fault injection,
+    so the live log shows injected errors and dropped connections (status 0)."""
+
+    def __init__(self, state: EmulatorState, dashboard: Dashboard, **kwargs: Any) -> None:
+        self._dashboard = dashboard
+        super().__init__(state, **kwargs)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return self._dashboard.watch(super().build_middleware_stack())
 
 
 async def _limited_body(request: Request, limit: int) -> bytes | None:

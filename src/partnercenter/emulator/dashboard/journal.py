@@ -233,6 +233,8 @@ class JournalMiddleware:
             caller = self._caller(scope)
         if error_body:
             error = _error_code(bytes(error_body))
+        elif status == 0:
+            error = "no answer (connection dropped)"
         self.journal.add(
             kind=kind,
             method=method if len(method) <= 16 else _clip(method, 16),
