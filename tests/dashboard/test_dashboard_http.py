@@ -164,6 +164,7 @@ def test_live_log_records_requests_without_secrets(
     entries = client.get(f"/_emulator/ui/log?after={last}", headers=headers).json()["entries"]
     assert [e["status"] for e in entries] == [200, 401, 200, 403]
     assert entries[0]["grant_type"] == "client_credentials" and entries[0]["kind"] == "token"
+    assert entries[0]["app"] == "partner-center-app"
     assert entries[1]["error"] == "AADSTS7000215 invalid_client"
     assert entries[2]["path"] == "/v1/customers"  # the query is not kept
     assert entries[2]["caller"].startswith("app-only ")

@@ -169,7 +169,12 @@ class Dashboard:
     async def log(self, request: Request) -> Response:
         raw = request.query_params.get("after", "0")
         after = int(raw) if raw.isdigit() and len(raw) < 19 else 0
-        return _json({"entries": self.journal.after(after), "last": self.journal.last_seq})
+        entries = self.journal.after(after)
+        # Names read better than client ids; resolved now, so renamed apps show their name.
+        for entry in entries:
+            app = self.state.directory.app(entry["client_id"]) if entry["client_id"] else None
+            entry["app"] = app.name if app is not None else None
+        return _json({"entries": entries, "last": self.journal.last_seq})
 
     async def decode(self, request: Request) -> Response:
         body = await _json_body(request)

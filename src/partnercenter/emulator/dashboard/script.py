@@ -51,7 +51,7 @@ async function poll() {
       after = Math.max(after, entry.seq);
       const row = document.createElement("tr");
       row.className = "s" + String(entry.status).charAt(0);
-      const who = [entry.grant_type, entry.client_id, entry.scope, entry.caller]
+      const who = [entry.grant_type, entry.app || entry.client_id, entry.scope, entry.caller]
         .filter((x) => x).join(" · ");
       for (const cell of [entry.seq, iso(entry.at), entry.kind,
                           entry.method + " " + entry.path, entry.status, entry.ms, who,
