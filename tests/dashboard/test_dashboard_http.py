@@ -262,3 +262,28 @@ def test_journal_middleware_passes_oversized_token_bodies_through() -> None:
     assert seen == [body]
     entry = journal.after(0)[0]
     assert entry["grant_type"] is None and entry["status"] == 200
+
+
+def test_odd_input_gets_a_clear_answer_never_a_500(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    login = "/_emulator/ui/login"
+    assert client.post(login, content=b"\xff\xfe\x00admin_key").status_code == 401
+    assert client.post(login, content=b"admin_key=a&admin_key=b").status_code == 401
+    assert client.post(login, content=b"x" * 10_000).status_code == 401
+    headers = {"x-dashboard-csrf": sign_in(client, emulator.admin_key)}
+    deep = b"[" * 100_000 + b"]" * 100_000
+    answers = [
+        client.post("/_emulator/ui/decode", content=deep, headers=headers),
+        client.post("/_emulator/ui/decode", content=b'{"token": 5}', headers=headers),
+        client.post("/_emulator/ui/decode", content=b"\xff", headers=headers),
+        client.post("/_emulator/ui/admin/faults", content=b"not json", headers=headers),
+        client.post("/_emulator/ui/admin/faults", json={"status": 418}, headers=headers),
+        client.put("/_emulator/ui/admin/faults", headers=headers),
+        client.get("/_emulator/ui/log?after=-5", headers=headers),
+        client.get("/_emulator/ui/log?after=99999999999999999999999", headers=headers),
+    ]
+    for answer in answers:
+        assert answer.status_code < 500, answer.text
+        assert answer.headers["content-type"].startswith("application/json"), answer.text
+    assert [a.status_code for a in answers[:5]] == [413, 400, 400, 400, 400]
