@@ -1,7 +1,9 @@
 """Cloud records: where to sign in and which API to call, per Microsoft cloud.
 
-Sources: ``shared/reference/partner-center-api.md`` (API roots, authorities) and
-``shared/reference/azure-ad.md`` (authority hosts). Graph endpoints are Microsoft's national
+Sources: https://learn.microsoft.com/partner-center/developer/partner-center-authentication
+(API roots, authorities) and
+https://learn.microsoft.com/entra/identity-platform/authentication-national-cloud (authority
+hosts). Graph endpoints are Microsoft's national
 cloud endpoints for Microsoft Graph and the retired Azure AD Graph.
 """
 

@@ -142,7 +142,8 @@ class AuthenticationError(PartnerCenterError):
 class AzureADError(AuthenticationError):
     """Azure AD refused a token request with an ``AADSTS`` error body.
 
-    Attributes mirror the wire body (``shared/reference/azure-ad.md``): ``codes`` (the
+    Attributes mirror the wire body (https://learn.microsoft.com/entra/identity-platform/reference-error-codes):
+    ``codes`` (the
     ``error_codes`` list, first is the main one), ``error`` (the OAuth error), ``description``
     (without the trailing trace/correlation/timestamp lines), ``trace_id``, ``correlation_id``,
     ``timestamp``, ``error_uri``, ``suberror``, the HTTP ``status`` and, for 429/503 answers, the

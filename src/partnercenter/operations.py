@@ -2,9 +2,10 @@
 
 One table shared by the client (which refuses, before sending, an app-only credential on an
 app + user operation) and the emulator (which enforces the same rule on the wire), so the two
-agree by construction. Source: ``shared/reference/partner-center-api.md``, "Operations and the
-credentials they accept". Each operation also names the Partner Center roles whose users may
-call it with app + user credentials (Microsoft's roles-and-permissions page,
+agree by construction. Source: Microsoft's Partner Center REST reference
+(https://learn.microsoft.com/partner-center/developer/partner-center-rest-api-reference).
+Each operation also names the Partner Center roles whose users may call it with app + user
+credentials (Microsoft's roles-and-permissions page,
 https://learn.microsoft.com/partner-center/account-settings/permissions-overview); the
 emulator refuses other users with 403 / 900150.
 """

@@ -4,7 +4,8 @@ Partner Center answers failures with ``{"code": 600008, "description": "...", "d
 "source": "PartnerFD"}`` (``code`` documented as a string, sent as a number), except 429,
 which has its own body. One entry per case: HTTP status, code, description template and the
 hint that names the fix. The emulator renders from these entries and the client reads them
-back, so both agree by construction. Source: ``shared/reference/partner-center-api.md``.
+back, so both agree by construction. Source:
+https://learn.microsoft.com/partner-center/developer/error-codes.
 """
 
 from __future__ import annotations

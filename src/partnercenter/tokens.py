@@ -3,7 +3,8 @@
 :class:`AccessToken` has the attributes of azure-core's ``AccessToken`` and ``AccessTokenInfo``
 (``token``, ``expires_on``, ``refresh_on``, ``token_type``), so this library's credentials can be
 handed to other Azure SDK clients, plus the claims a Partner Center caller needs: app-only or
-app + user, MFA, tenant, client, audience, scopes. Claim names: ``shared/reference/azure-ad.md``.
+app + user, MFA, tenant, client, audience, scopes. Claim names:
+https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference.
 
 The claims are read, **not verified**: the API that receives the token verifies it. Use them to
 make decisions about your own token (which kind it is, whether it carries MFA), never to trust a

@@ -3,8 +3,8 @@
 Both sides import these names so that the emulator and the SDK agree by construction:
 the resource URIs and application ids of the APIs Partner Center developers talk to, the
 grant types and client-assertion type of the OAuth 2.0 token endpoint, and the header
-names of the Partner Center REST API. Sources: ``shared/reference/azure-ad.md`` and
-``shared/reference/partner-center-api.md``.
+names of the Partner Center REST API. Sources:
+https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow and https://learn.microsoft.com/partner-center/developer/headers.
 """
 
 from __future__ import annotations

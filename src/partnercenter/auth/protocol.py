@@ -1,7 +1,9 @@
 """The OAuth 2.0 token protocol as pure functions: build token requests, parse answers.
 
 Nothing here does I/O or reads a clock: ``now`` is passed in. Wire facts come from
-``shared/reference/azure-ad.md``: v1 (``resource=``, numbers as strings) and v2 (``scope=``,
+Microsoft's token endpoint reference
+(https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow):
+v1 (``resource=``, numbers as strings) and v2 (``scope=``,
 numbers as integers) token endpoints, client authentication by secret (form or HTTP Basic) or
 signed assertion, and the AADSTS error body.
 """

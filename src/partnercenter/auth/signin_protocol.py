@@ -2,8 +2,11 @@
 device-code request and answer, and the token forms of the authorization-code and device-code
 grants.
 
-No I/O and no clock of its own (``now`` is passed in). Wire facts: ``shared/reference/azure-ad.md``
-(device code flow, authorization code flow) and RFC 7636 (PKCE), RFC 8628 (device grant).
+No I/O and no clock of its own (``now`` is passed in). Wire facts: Microsoft's device code
+and authorization code flow pages
+(https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code,
+https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow)
+and RFC 7636 (PKCE), RFC 8628 (device grant).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ operation from :mod:`partnercenter.operations` or a method and path); :func:`bui
 turns one attempt of it into an ``httpx.Request``; :func:`check_before_sending` refuses, before
 anything goes over the wire, what Partner Center would refuse anyway (an app-only token on an
 app + user operation, an app + user token without MFA). Header names come from
-:mod:`partnercenter.wire`; wire facts from ``shared/reference/partner-center-api.md``.
+:mod:`partnercenter.wire`; wire facts from
+https://learn.microsoft.com/partner-center/developer/headers.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Paging through Partner Center collections, in both of its styles, and the sync pager.
 
 A collection is ``{"totalCount", "items", "links": {"self", "next"?}, "attributes"}``
-(``shared/reference/partner-center-api.md``). The next page is named by ``links.next``:
+(https://learn.microsoft.com/partner-center/developer/partner-center-rest-api-reference).
+The next page is named by ``links.next``:
 
 - offset style: ``next.uri`` = ``/invoices?size=2&offset=2`` and no headers;
 - continuation style: ``next.uri`` = ``/v1/customers?size=40&seekOperation=Next`` with

@@ -1,8 +1,9 @@
 """Reading Partner Center answers (pure): success bodies, and error bodies as exceptions.
 
-Error bodies (``shared/reference/partner-center-api.md``): ``{"code": 600008, "description":
-"...", "data": [], "source": "PartnerFD"}`` (``code`` documented as a string, sent as a
-number); 429 has its own ``{"statusCode": 429, "message": "..."}``; some gateways answer
+Error bodies (https://learn.microsoft.com/partner-center/developer/error-codes):
+``{"code": 600008, "description": "...", "data": [], "source": "PartnerFD"}`` (``code``
+documented as a string, sent as a number); 429 has its own ``{"statusCode": 429, "message":
+"..."}``; some gateways answer
 ``{"error": {"code": ..., "message": ...}}`` or no JSON at all. Each becomes one of the
 :class:`~partnercenter.errors.PartnerCenterApiError` classes, with the hint from the shared
 catalog :mod:`partnercenter.pc_errors` (the one the emulator renders from).

@@ -12,8 +12,9 @@ from starlette.routing import BaseRoute, Route
 
 from .admin import not_found_route as admin_not_found_route
 from .admin import routes as admin_routes
-from .api.routes import EmulatorApp, api_routes
+from .api.routes import api_routes
 from .api.service import PartnerCenterApi
+from .dashboard import Dashboard, WatchedApp
 from .identity.authorize import (
     authorize_endpoint,
     devicecode_endpoint,
@@ -83,8 +84,11 @@ def create_app(state: EmulatorState, info: Callable[[Request], dict[str, Any]]) 
         *oidc_routes(state),
         *admin_routes(state, info),
     ]
+    dashboard = Dashboard(state)
+    routes.extend(dashboard.routes())
     # The Partner Center API shares the origin; its routes go last (they match by prefix).
     routes.extend(api_routes(state, PartnerCenterApi(state)))
     routes.append(admin_not_found_route(state))
-    # EmulatorApp puts fault injection outside every route, the token endpoint included.
-    return EmulatorApp(state, routes=routes)
+    # EmulatorApp puts fault injection outside every route, the token endpoint included;
+    # WatchedApp adds the dashboard's journal outside that.
+    return WatchedApp(state, dashboard, routes=routes)

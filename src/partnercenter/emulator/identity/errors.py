@@ -2,8 +2,8 @@
 
 Raise ``AadError(aadsts.INVALID_SECRET, client_id=...)`` anywhere in the token service; the
 endpoint turns it into exactly the body, status and headers Azure AD sends (see
-``shared/reference/azure-ad.md``, "Error body"). The message templates come from the shared
-catalog in :mod:`partnercenter.aadsts`, which the library reads back.
+https://learn.microsoft.com/entra/identity-platform/reference-error-codes). The message
+templates come from the shared catalog in :mod:`partnercenter.aadsts`, which the library reads back.
 """
 
 from __future__ import annotations

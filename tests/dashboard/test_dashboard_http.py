@@ -1,0 +1,289 @@
+"""The dashboard over HTTP: sign-in, cookie, CSRF, what it shows and what it never shows."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from partnercenter.emulator import Emulator
+from partnercenter.emulator.dashboard.journal import (
+    JournalMiddleware,
+    RequestJournal,
+    describe_caller,
+)
+from partnercenter.emulator.dashboard.sessions import Sessions
+
+from ..emulator_support import mint
+from .conftest import HOSTILE, HOSTILE_UPN, app_token, sign_in, user_tokens
+
+
+def test_without_a_session_the_page_is_a_login_form(client: httpx.Client) -> None:
+    page = client.get("/_emulator/ui")
+    assert page.status_code == 200
+    assert 'name="admin_key"' in page.text and 'type="password"' in page.text
+    assert 'method="post"' in page.text  # the key travels in a body, never in a URL
+    assert "<table" not in page.text
+
+
+def test_wrong_key_is_refused_without_a_cookie(emulator: Emulator, client: httpx.Client) -> None:
+    response = client.post("/_emulator/ui/login", data={"admin_key": "not-the-key"})
+    assert response.status_code == 401
+    assert "set-cookie" not in response.headers
+    assert "That is not this emulator" in response.text
+    assert "not-the-key" not in response.text
+    # A key in the query string is not a way in.
+    response = client.post(f"/_emulator/ui/login?admin_key={emulator.admin_key}")
+    assert response.status_code == 401
+
+
+def test_login_sets_an_httponly_strict_cookie_that_is_not_the_key(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    response = client.post("/_emulator/ui/login", data={"admin_key": emulator.admin_key})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/_emulator/ui"
+    cookie = response.headers["set-cookie"]
+    for attribute in ("HttpOnly", "SameSite=strict", "Secure", "Path=/_emulator/ui"):
+        assert attribute in cookie
+    assert emulator.admin_key not in cookie
+    page = client.get("/_emulator/ui")
+    assert emulator.admin_key not in page.text
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'nonce-" in policy and "default-src 'none'" in policy
+    assert page.headers["cache-control"] == "no-store"
+
+
+def test_page_shows_directory_and_grants_but_no_secret(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    user_tokens(emulator, client, "admin@contosopartner.onmicrosoft.com")
+    tokens = user_tokens(emulator, client, HOSTILE_UPN)
+    sign_in(client, emulator.admin_key)
+    text = client.get("/_emulator/ui").text
+    for app in emulator.apps:
+        assert app["client_id"] in text
+        if app.get("client_secret"):
+            assert app["client_secret"] not in text
+    for user in emulator.users:
+        assert user["password"] not in text
+        if user.get("totp_secret"):
+            assert user["totp_secret"] not in text
+    assert tokens["refresh_token"] not in text and tokens["access_token"] not in text
+    assert "TOTP registered" in text and "none: tokens lack mfa" in text
+    assert "user_impersonation" in text  # the consent
+    # Hostile names are escaped, never markup.
+    assert HOSTILE not in text and "<script>window.pwned" not in text
+    assert "&lt;img src=x onerror=&quot;window.pwned=1&quot;&gt;" in text
+
+
+def test_json_calls_need_the_session_and_its_csrf_token(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    assert client.get("/_emulator/ui/log").status_code == 401
+    csrf = sign_in(client, emulator.admin_key)
+    assert client.get("/_emulator/ui/log").status_code == 403
+    assert client.get("/_emulator/ui/log", headers={"x-dashboard-csrf": "wrong"}).status_code == 403
+    response = client.post(
+        "/_emulator/ui/admin/clock", json={"advance": 10}, headers={"x-dashboard-csrf": "x" * 32}
+    )
+    assert response.status_code == 403
+    assert client.get("/_emulator/ui/log", headers={"x-dashboard-csrf": csrf}).status_code == 200
+
+
+def test_controls_go_through_the_admin_api_and_only_the_allowed_calls(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    headers = {"x-dashboard-csrf": sign_in(client, emulator.admin_key)}
+    before = emulator.state.clock.now()
+    moved = client.post("/_emulator/ui/admin/clock", json={"advance": 3600}, headers=headers)
+    assert moved.status_code == 200 and moved.json()["now"] >= before + 3600
+    bad = client.post("/_emulator/ui/admin/clock", json={"advance": "soon"}, headers=headers)
+    assert bad.status_code == 400 and bad.json()["error"] == "invalid_value"
+    client.post("/_emulator/ui/admin/clock", json={"reset": True}, headers=headers)
+    rule = client.post("/_emulator/ui/admin/faults", json={"status": 503}, headers=headers)
+    assert rule.status_code == 200 and rule.json()["rules"][0]["statuses"] == [503]
+    assert client.delete("/_emulator/ui/admin/faults", headers=headers).json()["rules"] == []
+    limits = client.post(
+        "/_emulator/ui/admin/throttling", json={"burst": 5}, headers=headers
+    ).json()
+    assert limits["burst"] == 5
+    client.delete("/_emulator/ui/admin/throttling", headers=headers)
+    # info holds every secret: the dashboard cannot fetch it.
+    assert client.get("/_emulator/ui/admin/info", headers=headers).status_code == 404
+    assert client.post("/_emulator/ui/admin/api/reset", headers=headers).status_code == 404
+    assert client.get("/_emulator/ui/admin/../info", headers=headers).status_code in (404, 401)
+
+
+def test_decoder_names_kind_mfa_signature_and_the_traps(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    headers = {"x-dashboard-csrf": sign_in(client, emulator.admin_key)}
+
+    def decode(token: str) -> dict[str, object]:
+        response = client.post("/_emulator/ui/decode", json={"token": token}, headers=headers)
+        assert response.status_code == 200
+        body: dict[str, object] = response.json()
+        return body
+
+    app_only = decode(app_token(emulator, client).json()["access_token"])
+    assert app_only["kind"] == "app-only" and app_only["partner_center"] == []
+    assert app_only["signature"] == {
+        "valid": True,
+        "detail": f"verified with key {emulator.state.keys.active.kid} (the active key)",
+    }
+    with_mfa = decode(
+        user_tokens(emulator, client, "admin@contosopartner.onmicrosoft.com")["access_token"]
+    )
+    assert with_mfa["kind"] == "app + user" and with_mfa["mfa"] is True
+    assert with_mfa["partner_center"] == []
+    no_mfa = decode(mint(emulator, mfa=False))
+    assert no_mfa["mfa"] is False
+    assert any(str(n).startswith("900421") for n in no_mfa["partner_center"])  # type: ignore[attr-defined]
+    graph = decode(mint(emulator, user=False, aud="https://graph.windows.net"))
+    assert any(str(n).startswith("900420") for n in graph["partner_center"])  # type: ignore[attr-defined]
+    header, payload, signature = mint(emulator).split(".")
+    tampered = decode(f"{header}.{payload}.{signature[:-4]}AAAA")
+    assert tampered["signature"]["valid"] is False  # type: ignore[index]
+    assert decode("not a token")["ok"] is False
+    assert decode("a.b.c")["ok"] is False
+    too_big = client.post("/_emulator/ui/decode", json={"token": "a" * 20000}, headers=headers)
+    assert too_big.json()["ok"] is False
+    wrong = client.post("/_emulator/ui/decode", content=b"[1]", headers=headers)
+    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_json"
+
+
+def test_live_log_records_requests_without_secrets(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    headers = {"x-dashboard-csrf": sign_in(client, emulator.admin_key)}
+    last = client.get("/_emulator/ui/log", headers=headers).json()["last"]
+    token = app_token(emulator, client).json()["access_token"]
+    app_token(emulator, client, client_secret="wrong-secret-value")
+    client.get("/v1/customers?size=1", headers={"Authorization": f"Bearer {token}"})
+    client.get("/v1/profiles/organization", headers={"Authorization": f"Bearer {token}"})
+    entries = client.get(f"/_emulator/ui/log?after={last}", headers=headers).json()["entries"]
+    assert [e["status"] for e in entries] == [200, 401, 200, 403]
+    assert entries[0]["grant_type"] == "client_credentials" and entries[0]["kind"] == "token"
+    assert entries[0]["app"] == "partner-center-app"
+    assert entries[1]["error"] == "AADSTS7000215 invalid_client"
+    assert entries[2]["path"] == "/v1/customers"  # the query is not kept
+    assert entries[2]["caller"].startswith("app-only ")
+    assert entries[3]["error"] == "Partner Center 900154"
+    dump = str(entries)
+    assert token not in dump and "wrong-secret-value" not in dump
+    assert emulator.app("partner-center-app")["client_secret"] not in dump
+    # The dashboard's own traffic and the admin API are not logged.
+    assert not any(e["path"].startswith("/_emulator") for e in entries)
+
+
+def test_journal_is_bounded_and_expires() -> None:
+    now = [1000.0]
+    journal = RequestJournal(lambda: 5.0, max_entries=3, max_age=60, monotonic=lambda: now[0])
+    for i in range(5):
+        journal.add(kind="api", method="GET", path=f"/{i}", status=200, ms=1.0)
+    assert [e["path"] for e in journal.after(0)] == ["/2", "/3", "/4"]
+    assert [e["seq"] for e in journal.after(4)] == [5]
+    now[0] += 61
+    assert journal.after(0) == [] and len(journal) == 0
+    assert journal.last_seq == 5
+
+
+def test_sessions_are_bounded_and_expire() -> None:
+    now = [0.0]
+    sessions = Sessions(lifetime=10, max_sessions=2, monotonic=lambda: now[0])
+    first, _ = sessions.open()
+    second, _ = sessions.open()
+    third, _ = sessions.open()
+    assert sessions.get(first) is None and sessions.get(third) is not None
+    now[0] = 11
+    assert sessions.get(second) is None and sessions.get(third) is None
+    assert sessions.get("x" * 1000) is None
+
+
+@pytest.mark.parametrize(
+    ("authorization", "expected"),
+    [
+        (None, None),
+        ("Basic abc", "(not a bearer token)"),
+        ("Bearer abc", "(not a JWT)"),
+        ("Bearer a.!!!.c", "(unreadable token)"),
+    ],
+)
+def test_caller_descriptions_of_odd_headers(authorization: str | None, expected: str) -> None:
+    assert describe_caller(authorization) == expected
+
+
+def test_journal_records_nothing_while_nobody_watches() -> None:
+    import anyio
+
+    journal = RequestJournal(lambda: 0.0)
+
+    async def app(scope: object, receive: object, send: object) -> None:
+        return None
+
+    middleware = JournalMiddleware(app, journal, enabled=lambda: False)  # type: ignore[arg-type]
+    scope = {"type": "http", "path": "/v1/customers", "method": "GET", "headers": []}
+    anyio.run(middleware, scope, None, None)  # type: ignore[arg-type]
+    assert journal.last_seq == 0
+
+
+def test_sessions_say_when_someone_may_be_watching() -> None:
+    now = [0.0]
+    sessions = Sessions(lifetime=10, monotonic=lambda: now[0])
+    assert not sessions.active()
+    sessions.open()
+    assert sessions.active()
+    now[0] = 11
+    assert not sessions.active()
+
+
+def test_journal_middleware_passes_oversized_token_bodies_through() -> None:
+    journal = RequestJournal(lambda: 0.0)
+    seen: list[bytes] = []
+
+    async def app(scope: dict[str, object], receive: object, send: object) -> None:
+        message = await receive()  # type: ignore[operator]
+        seen.append(message["body"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})  # type: ignore[operator]
+        await send({"type": "http.response.body", "body": b"{}"})  # type: ignore[operator]
+
+    body = b"grant_type=client_credentials&client_secret=" + b"s" * 70000
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: object) -> None:
+        return None
+
+    import anyio
+
+    scope = {"type": "http", "path": "/t/oauth2/v2.0/token", "method": "POST", "headers": []}
+    anyio.run(JournalMiddleware(app, journal), scope, receive, send)  # type: ignore[arg-type]
+    assert seen == [body]
+    entry = journal.after(0)[0]
+    assert entry["grant_type"] is None and entry["status"] == 200
+
+
+def test_odd_input_gets_a_clear_answer_never_a_500(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    login = "/_emulator/ui/login"
+    assert client.post(login, content=b"\xff\xfe\x00admin_key").status_code == 401
+    assert client.post(login, content=b"admin_key=a&admin_key=b").status_code == 401
+    assert client.post(login, content=b"x" * 10_000).status_code == 401
+    headers = {"x-dashboard-csrf": sign_in(client, emulator.admin_key)}
+    deep = b"[" * 100_000 + b"]" * 100_000
+    answers = [
+        client.post("/_emulator/ui/decode", content=deep, headers=headers),
+        client.post("/_emulator/ui/decode", content=b'{"token": 5}', headers=headers),
+        client.post("/_emulator/ui/decode", content=b"\xff", headers=headers),
+        client.post("/_emulator/ui/admin/faults", content=b"not json", headers=headers),
+        client.post("/_emulator/ui/admin/faults", json={"status": 418}, headers=headers),
+        client.put("/_emulator/ui/admin/faults", headers=headers),
+        client.get("/_emulator/ui/log?after=-5", headers=headers),
+        client.get("/_emulator/ui/log?after=99999999999999999999999", headers=headers),
+    ]
+    for answer in answers:
+        assert answer.status_code < 500, answer.text
+        assert answer.headers["content-type"].startswith("application/json"), answer.text
+    assert [a.status_code for a in answers[:5]] == [413, 400, 400, 400, 400]
