@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..clouds import Cloud, EndpointVersion
 from ..errors import ConfigurationError, SignInError
+from ..redaction import describe, secret_shape
 from ..stores import RefreshTokenStore
 from .assertion import AssertionAlgorithm
 from .client_auth import ClientAuth
@@ -88,6 +89,9 @@ def check_browser_options(
         raise ConfigurationError("prompt", f"must be one of {sorted(_PROMPTS)} or None")
     if login_hint is not None and not isinstance(login_hint, str):
         raise ConfigurationError("login_hint", "must be a user name (UPN) string")
+    if isinstance(login_hint, str) and secret_shape(login_hint) is not None:
+        # It goes into the authorize URL, which is printed when no browser opens.
+        raise ConfigurationError("login_hint", f"got {describe(login_hint)}, not a user name (UPN)")
 
 
 def open_url(open_browser: OpenBrowser, url: str) -> None:

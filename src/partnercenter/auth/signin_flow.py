@@ -77,7 +77,7 @@ def request_flow(
         else:
             assert response is not None
             status = response.status_code
-            if status < 400:
+            if 200 <= status <= 299:
                 return parse(status, response.headers, response.content, sent_at)
             error = parse_error_response(
                 status, response.headers, response.content, now=clock(), secrets=request.secrets

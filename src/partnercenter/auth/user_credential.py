@@ -27,6 +27,7 @@ from ..errors import (
     InvalidGrantError,
     MfaMissingError,
 )
+from ..redaction import safe_repr
 from ..stores import MemoryRefreshTokenStore, RefreshTokenStore
 from ..tokens import AccessToken
 from .assertion import AssertionAlgorithm
@@ -70,11 +71,16 @@ class SignInResult:
         """The sign-in methods the token carries (``pwd``, ``mfa``, ``otp``...)."""
         return self.access_token.amr
 
+    def _has_mfa(self) -> object:
+        token = self.access_token
+        return token.has_mfa if isinstance(token, AccessToken) else None
+
     def __repr__(self) -> str:
         return (
-            f"SignInResult(username={self.username!r}, tenant_id={self.tenant_id!r}, "
-            f"client_id={self.client_id!r}, has_mfa={self.has_mfa}, "
-            f"store_key={self.store_key!r}, scopes={self.scopes!r})"
+            f"SignInResult(username={safe_repr(self.username)}, "
+            f"tenant_id={safe_repr(self.tenant_id)}, client_id={safe_repr(self.client_id)}, "
+            f"has_mfa={safe_repr(self._has_mfa())}, store_key={safe_repr(self.store_key)}, "
+            f"scopes={safe_repr(self.scopes)})"
         )
 
 

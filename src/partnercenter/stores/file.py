@@ -40,6 +40,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..errors import ConfigurationError, RefreshTokenStoreError
+from ..redaction import shown
 from .keyring_backend import KEYRING_EXTRA_HINT, KeyringBackend, default_keyring, keyring_error
 from .locking import LockTimeout, exclusive_lock, remove_stale_temps, write_atomic
 from .records import RefreshTokenRecord
@@ -232,7 +233,7 @@ class FileRefreshTokenStore:
         return not self.plaintext
 
     def __repr__(self) -> str:
-        return f"FileRefreshTokenStore(path={str(self.path)!r}, encrypted={self.encrypted})"
+        return f"FileRefreshTokenStore(path={shown(str(self.path))}, encrypted={self.encrypted})"
 
     # -- internals ----------------------------------------------------------------------------
     @contextmanager
@@ -356,7 +357,7 @@ class FileRefreshTokenStore:
             try:
                 entries[str(name)] = RefreshTokenRecord.from_json(raw)
             except ValueError as exc:
-                raise self._unreadable("corrupt", f"entry {name!r}: {exc}") from None
+                raise self._unreadable("corrupt", f"entry {shown(name)}: {exc}") from None
         return entries
 
     def _write(self, entries: dict[str, RefreshTokenRecord]) -> None:
