@@ -298,6 +298,9 @@ class FileRefreshTokenStore:
             header = json.loads(data)
         except (ValueError, UnicodeDecodeError):
             raise self._unreadable("corrupt", "it is not valid JSON") from None
+        except RecursionError:
+            # json recurses once per nesting level: a file of 100,000 "[" exhausts the stack.
+            raise self._unreadable("corrupt", "it is nested too deeply to be a store") from None
         if not isinstance(header, dict) or header.get("format") != FORMAT:
             raise self._unreadable("corrupt", "it is not a partnercenter refresh-token store")
         version = header.get("version")
@@ -340,7 +343,7 @@ class FileRefreshTokenStore:
             ciphertext = base64.b64decode(header["ciphertext"], validate=True)
             plain = AESGCM(key).decrypt(nonce, ciphertext, _header_aad(header))
             payload = json.loads(plain)
-        except (KeyError, TypeError, ValueError, binascii.Error, InvalidTag):
+        except (KeyError, TypeError, ValueError, RecursionError, binascii.Error, InvalidTag):
             raise self._unreadable(
                 "corrupt",
                 "its contents fail authentication (the file is corrupt or was modified)",

@@ -89,7 +89,7 @@ class KeyringRefreshTokenStore:
             if not isinstance(value, dict) or value.get("v") != _VERSION:
                 raise ValueError(f"unknown record version {value.get('v')!r}")
             return RefreshTokenRecord.from_json(value)
-        except (ValueError, AttributeError) as exc:
+        except (ValueError, AttributeError, RecursionError) as exc:
             raise RefreshTokenStoreError(
                 f"cannot read the entry {shown(key)} of {self._location}: it is not a "
                 f"partnercenter refresh-token record ({exc}). It was left untouched.",
