@@ -21,7 +21,7 @@ from ..clouds import Cloud
 from ..errors import InteractionRequiredError, InvalidGrantError
 from ..stores import AsyncRefreshTokenStore, MemoryRefreshTokenStore, RefreshTokenStore
 from ..tokens import AccessToken
-from .redemption import redeem_stored, resolve
+from .redemption import call_store, redeem_stored
 from .token_endpoint import AsyncCredentialOptions, AsyncTokenEndpointCredential
 
 __all__ = ["AsyncUserSignInCredential"]
@@ -127,7 +127,7 @@ class AsyncUserSignInCredential(AsyncTokenEndpointCredential, abc.ABC):
         if check is not None:
             check(response)
         if response.refresh_token:
-            await resolve(self._store.save(self.store_key, response.refresh_token))
+            await call_store(self._store, "save", self.store_key, response.refresh_token)
         else:
             logger.warning(
                 "the sign-in returned no refresh token: later calls will need another sign-in"
