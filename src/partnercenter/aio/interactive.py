@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+from collections.abc import Callable
 from typing import Unpack
 
 import anyio.to_thread
@@ -23,7 +24,9 @@ from ..auth.interactive import (
     OpenBrowser,
     check_browser_options,
     code_redemption_request,
-    open_url,
+    concluding,
+    join_opener,
+    open_and_wait,
     redirect_code,
     start_authorization,
 )
@@ -92,7 +95,11 @@ class InteractiveBrowserCredential(AsyncUserSignInCredential):
         )
 
     async def _sign_in(
-        self, scopes: tuple[str, ...], tenant: str, claims: str | None
+        self,
+        scopes: tuple[str, ...],
+        tenant: str,
+        claims: str | None,
+        check: Callable[[TokenResponse], None],
     ) -> TokenResponse:
         state = new_state()
         with LoopbackServer(state, port=self._redirect_port) as server:
@@ -109,27 +116,42 @@ class InteractiveBrowserCredential(AsyncUserSignInCredential):
                 claims=claims,
             )
             logger.info("browser sign-in: waiting for the redirect on %s", server.redirect_uri)
-            await anyio.to_thread.run_sync(
-                functools.partial(open_url, self._open_browser, authorization.url),
+            # On cancellation the worker is abandoned; closing the server releases it.
+            params, opener = await anyio.to_thread.run_sync(
+                functools.partial(
+                    open_and_wait,
+                    server,
+                    self._open_browser,
+                    authorization.url,
+                    self._sign_in_timeout,
+                ),
                 abandon_on_cancel=True,
             )
-            # On cancellation the worker is abandoned; closing the server releases it.
-            params = await anyio.to_thread.run_sync(
-                server.wait, self._sign_in_timeout, abandon_on_cancel=True
-            )
-        code = redirect_code(params, authorization, self._sign_in_timeout, self._clock())
+            # The browser's page waits for this verdict (see LoopbackServer.conclude); the
+            # opener is joined after it, in a worker thread.
+            try:
+                with concluding(server):
+                    code = redirect_code(
+                        params, authorization, self._sign_in_timeout, self._clock()
+                    )
 
-        def build(now: float) -> TokenRequest:
-            return code_redemption_request(
-                self.cloud,
-                tenant,
-                self.client_id,
-                self._client_auth,
-                self.endpoint_version,
-                authorization,
-                code,
-                now,
-            )
+                    def build(now: float) -> TokenRequest:
+                        return code_redemption_request(
+                            self.cloud,
+                            tenant,
+                            self.client_id,
+                            self._client_auth,
+                            self.endpoint_version,
+                            authorization,
+                            code,
+                            now,
+                        )
 
-        flow = token_flow(build, retry=self._retry, clock=self._clock, random=self._random)
-        return await run_flow(flow, self._client().send, self._sleep)
+                    flow = token_flow(
+                        build, retry=self._retry, clock=self._clock, random=self._random
+                    )
+                    response = await run_flow(flow, self._client().send, self._sleep)
+                    check(response)
+            finally:
+                await anyio.to_thread.run_sync(join_opener, opener, abandon_on_cancel=True)
+        return response

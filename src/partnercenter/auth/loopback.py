@@ -5,6 +5,11 @@ native app listens there (RFC 8252 §7.3: loopback redirect, any port, for the r
 ``http://localhost``). The server only accepts a redirect that carries this sign-in's
 ``state``: anything else (a favicon request, another tab, a forged request from a web page) is
 answered with an error page and ignored, so it can neither inject a code nor abort the sign-in.
+
+The browser's page for the redirect that carries the code waits for the application's verdict
+(:meth:`LoopbackServer.conclude`): the code still has to be redeemed and the token checked (a
+consent sign-in without MFA is refused), so the page says "Sign-in complete" only when it is,
+and otherwise why not.
 """
 
 from __future__ import annotations
@@ -25,6 +30,18 @@ logger = logging.getLogger("partnercenter.auth")
 
 #: A redirect is a few kilobytes; refuse anything much bigger rather than read it.
 _MAX_BODY: Final = 64 * 1024
+#: How long the browser's page waits for the application's verdict (code redemption, checks).
+VERDICT_WAIT: Final = 120.0
+
+_COMPLETE: Final = (
+    "Sign-in complete",
+    "You have signed in. You can close this window and return to the application.",
+)
+_NO_VERDICT: Final = (
+    "Sign-in received",
+    "The application received the sign-in but did not say whether it succeeded. Return to the "
+    "application to see the outcome.",
+)
 
 _PAGE: Final = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
@@ -46,6 +63,9 @@ class _Capture:
         self.done = threading.Event()
         self.lock = threading.Lock()
         self.ignored = 0
+        # The application's verdict on the sign-in (title, message), for the browser's page.
+        self.verdict: tuple[str, str] | None = None
+        self.concluded = threading.Event()
 
 
 class _Server(http.server.ThreadingHTTPServer):
@@ -113,13 +133,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if "error" in params:
             description = params.get("error_description", "").split("\r\n")[0].split("\n")[0]
             self._respond(200, "Sign-in failed", f"{params['error']}: {description}")
-        else:
-            self._respond(
-                200,
-                "Sign-in complete",
-                "You have signed in. You can close this window and return to the application.",
-            )
+            server.done.set()
+            return
         server.done.set()
+        # Hold the page until the application has redeemed the code and checked the token.
+        server.concluded.wait(VERDICT_WAIT)
+        title, message = server.verdict or _NO_VERDICT
+        self._respond(200, title, message)
 
     def _respond(self, status: int, title: str, message: str) -> None:
         body = _page(title, message)
@@ -216,10 +236,34 @@ class LoopbackServer:
             return None
         return self._capture.result
 
+    def release(self) -> None:
+        """End :meth:`wait` now, without a redirect (the browser could not be opened)."""
+        self._capture.done.set()
+
+    def conclude(self, error: BaseException | None = None) -> None:
+        """Tell the browser's page how the sign-in ended: complete, or refused and why
+        (``error``'s message and hint, which never hold a secret)."""
+        capture = self._capture
+        if capture.concluded.is_set():
+            return
+        if error is None:
+            capture.verdict = _COMPLETE
+        else:
+            reason = str(error).split("\n")[0]
+            hint = getattr(error, "hint", "")
+            capture.verdict = (
+                "Sign-in not completed",
+                f"{reason}{' ' + hint if hint else ''}",
+            )
+        capture.concluded.set()
+
     def close(self) -> None:
         """Stop serving and release the port."""
         servers, self._servers = self._servers, []
         self._capture.done.set()  # release any waiter
+        if not self._capture.concluded.is_set():
+            self._capture.verdict = _NO_VERDICT
+            self._capture.concluded.set()  # release a page still waiting for a verdict
         for server in servers:
             server.shutdown()
             server.server_close()

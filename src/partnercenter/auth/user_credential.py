@@ -84,6 +84,10 @@ class SignInResult:
         )
 
 
+def accept_sign_in(response: TokenResponse) -> None:
+    """The check of a sign-in that needs none."""
+
+
 def check_mfa(response: TokenResponse) -> None:
     """Refuse a sign-in without MFA (:class:`~partnercenter.errors.MfaMissingError`)."""
     token = response.access_token
@@ -200,9 +204,8 @@ class UserSignInCredential(TokenEndpointCredential, abc.ABC):
         claims: str | None,
         check: Callable[[TokenResponse], None] | None,
     ) -> TokenResponse:
-        response = self._sign_in(scopes, tenant, claims)
-        if check is not None:
-            check(response)
+        # The sign-in runs the check itself: a browser sign-in tells the user its outcome.
+        response = self._sign_in(scopes, tenant, claims, check or accept_sign_in)
         if response.refresh_token:
             self._store.save(self.store_key, response.refresh_token)
         else:
@@ -231,8 +234,15 @@ class UserSignInCredential(TokenEndpointCredential, abc.ABC):
         return sign_in_result(response, self.client_id, self.store_key, request_scopes)
 
     @abc.abstractmethod
-    def _sign_in(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> TokenResponse:
-        """Run the interactive sign-in and return the token response (with a refresh token)."""
+    def _sign_in(
+        self,
+        scopes: tuple[str, ...],
+        tenant: str,
+        claims: str | None,
+        check: Callable[[TokenResponse], None],
+    ) -> TokenResponse:
+        """Run the interactive sign-in, ``check`` its token response (which raises to refuse
+        it) and return it (with a refresh token)."""
 
 
 def sign_in_result(
