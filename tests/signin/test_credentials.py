@@ -350,6 +350,32 @@ async def test_async_browser_sign_in(aad: FakeAzureAD) -> None:
         assert result.username == UPN and len(browser.urls) == 2
 
 
+@pytest.mark.anyio
+async def test_async_browser_page_says_why_a_sign_in_was_refused(aad: FakeAzureAD) -> None:
+    aad.amr = ("pwd",)
+    browser = Browser(aad)
+    async with aio.InteractiveBrowserCredential(
+        TENANT, CLIENT_ID, open_browser=browser, transport=aad.async_transport
+    ) as credential:
+        with pytest.raises(MfaMissingError):  # itself, not wrapped in an ExceptionGroup
+            await credential.authenticate(require_mfa=True)
+    page = browser.pages[-1].text
+    assert "Sign-in complete" not in page and "without multi-factor authentication" in page
+
+
+@pytest.mark.anyio
+async def test_async_browser_timeout_is_a_sign_in_error(aad: FakeAzureAD) -> None:
+    async with aio.InteractiveBrowserCredential(
+        TENANT,
+        CLIENT_ID,
+        open_browser=lambda url: None,
+        sign_in_timeout=0.3,
+        transport=aad.async_transport,
+    ) as credential:
+        with pytest.raises(SignInError, match="no sign-in redirect arrived within 0.3 s"):
+            await credential.get_token()
+
+
 # -- the secure application model --------------------------------------------------------------
 
 

@@ -25,8 +25,7 @@ from ..auth.interactive import (
     check_browser_options,
     code_redemption_request,
     concluding,
-    join_opener,
-    open_and_wait,
+    open_url,
     redirect_code,
     start_authorization,
 )
@@ -116,42 +115,57 @@ class InteractiveBrowserCredential(AsyncUserSignInCredential):
                 claims=claims,
             )
             logger.info("browser sign-in: waiting for the redirect on %s", server.redirect_uri)
-            # On cancellation the worker is abandoned; closing the server releases it.
-            params, opener = await anyio.to_thread.run_sync(
-                functools.partial(
-                    open_and_wait,
-                    server,
-                    self._open_browser,
-                    authorization.url,
-                    self._sign_in_timeout,
-                ),
-                abandon_on_cancel=True,
-            )
-            # The browser's page waits for this verdict (see LoopbackServer.conclude); the
-            # opener is joined after it, in a worker thread.
-            try:
-                with concluding(server):
-                    code = redirect_code(
-                        params, authorization, self._sign_in_timeout, self._clock()
-                    )
+            # The opener runs beside the wait, not before it: a callable that drives a browser to
+            # the final page returns only once that page has the verdict given below.
+            opener_failure: list[Exception] = []
 
-                    def build(now: float) -> TokenRequest:
-                        return code_redemption_request(
-                            self.cloud,
-                            tenant,
-                            self.client_id,
-                            self._client_auth,
-                            self.endpoint_version,
-                            authorization,
-                            code,
-                            now,
+            async def run_opener() -> None:
+                try:
+                    await anyio.to_thread.run_sync(
+                        functools.partial(open_url, self._open_browser, authorization.url),
+                        abandon_on_cancel=True,
+                    )
+                except Exception as exc:  # raised below, in this task, as itself
+                    opener_failure.append(exc)
+                    server.release()
+
+            failure: Exception | None = None
+            async with anyio.create_task_group() as group:
+                group.start_soon(run_opener)
+                try:
+                    # On cancellation the worker is abandoned; closing the server releases it.
+                    params = await anyio.to_thread.run_sync(
+                        server.wait, self._sign_in_timeout, abandon_on_cancel=True
+                    )
+                    if opener_failure:
+                        raise opener_failure[0]
+                    # The browser's page waits for this verdict (LoopbackServer.conclude).
+                    with concluding(server):
+                        code = redirect_code(
+                            params, authorization, self._sign_in_timeout, self._clock()
                         )
 
-                    flow = token_flow(
-                        build, retry=self._retry, clock=self._clock, random=self._random
-                    )
-                    response = await run_flow(flow, self._client().send, self._sleep)
-                    check(response)
-            finally:
-                await anyio.to_thread.run_sync(join_opener, opener, abandon_on_cancel=True)
+                        def build(now: float) -> TokenRequest:
+                            return code_redemption_request(
+                                self.cloud,
+                                tenant,
+                                self.client_id,
+                                self._client_auth,
+                                self.endpoint_version,
+                                authorization,
+                                code,
+                                now,
+                            )
+
+                        flow = token_flow(
+                            build, retry=self._retry, clock=self._clock, random=self._random
+                        )
+                        response = await run_flow(flow, self._client().send, self._sleep)
+                        check(response)
+                except Exception as exc:
+                    # Raised after the group, as itself (not wrapped in an ExceptionGroup).
+                    failure = exc
+                    group.cancel_scope.cancel()
+            if failure is not None:
+                raise failure
         return response

@@ -13,16 +13,15 @@ import logging
 import math
 import os
 import sys
-import threading
 import webbrowser
 from collections.abc import Callable, Iterator
-from typing import Final, Unpack
+from typing import Unpack
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..clouds import Cloud, EndpointVersion
-from ..errors import ConfigurationError, PartnerCenterError, SignInError
+from ..errors import ConfigurationError, SignInError
 from ..redaction import describe, secret_shape
 from ..stores import RefreshTokenStore
 from .assertion import AssertionAlgorithm
@@ -49,8 +48,6 @@ __all__ = [
     "check_browser_options",
     "code_redemption_request",
     "concluding",
-    "join_opener",
-    "open_and_wait",
     "open_url",
     "redirect_code",
     "start_authorization",
@@ -180,57 +177,16 @@ def code_redemption_request(
     )
 
 
-#: Seconds to let a browser stand-in (an ``open_browser`` callable) finish after the verdict.
-_OPENER_JOIN: Final = 10.0
-
-
-def open_and_wait(
-    server: LoopbackServer, open_browser: OpenBrowser, url: str, timeout: float
-) -> tuple[dict[str, str] | None, threading.Thread]:
-    """Show ``url`` and wait for the redirect. The opener runs in a thread of its own: an
-    ``open_browser`` callable that waits for the final page (a test browser) must not hold up
-    the verdict that page waits for. Returns the redirect's parameters (``None``: none in
-    time) and the opener's thread, to :func:`join_opener` once the page has its verdict."""
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            open_url(open_browser, url)
-        except BaseException as exc:  # re-raised in the caller's thread
-            failure.append(exc)
-            server.release()
-
-    opener = threading.Thread(target=run, name="partnercenter-open-browser", daemon=True)
-    opener.start()
-    params = server.wait(timeout)
-    if failure:
-        raise failure[0]
-    return params, opener
-
-
-def join_opener(opener: threading.Thread) -> None:
-    """Let the opener finish (it may be reading the final page), within reason."""
-    opener.join(_OPENER_JOIN)
-
-
 @contextlib.contextmanager
-def concluding(server: LoopbackServer, opener: threading.Thread | None = None) -> Iterator[None]:
-    """Tell the browser's page how the block ended: complete, or refused and why (this
-    library's errors are secret-free; anything else is reported without detail); then let
-    the ``opener`` thread finish."""
+def concluding(server: LoopbackServer) -> Iterator[None]:
+    """Tell the browser's page (waiting in :meth:`LoopbackServer.conclude`) how the block
+    ended: complete, or refused and why."""
     try:
         yield
-    except PartnerCenterError as exc:
+    except BaseException as exc:
         server.conclude(exc)
         raise
-    except BaseException:
-        server.conclude(SignInError("the application could not complete the sign-in"))
-        raise
-    else:
-        server.conclude()
-    finally:
-        if opener is not None:
-            join_opener(opener)
+    server.conclude()
 
 
 def redirect_code(
@@ -334,11 +290,10 @@ class InteractiveBrowserCredential(UserSignInCredential):
                 claims=claims,
             )
             logger.info("browser sign-in: waiting for the redirect on %s", server.redirect_uri)
-            params, opener = open_and_wait(
-                server, self._open_browser, authorization.url, self._sign_in_timeout
-            )
-            # The browser's page waits for this verdict (see LoopbackServer.conclude).
-            with concluding(server, opener):
+
+            def redeem(params: dict[str, str]) -> TokenResponse:
+                # Runs in the loopback request's thread, before the browser's final page is
+                # written: the page then says whether the sign-in really completed.
                 code = redirect_code(params, authorization, self._sign_in_timeout, self._clock())
 
                 def build(now: float) -> TokenRequest:
@@ -356,4 +311,14 @@ class InteractiveBrowserCredential(UserSignInCredential):
                 flow = token_flow(build, retry=self._retry, clock=self._clock, random=self._random)
                 response = run_flow(flow, self._client().send, self._sleep)
                 check(response)
+                return response
+
+            server.on_code(redeem)
+            open_url(self._open_browser, authorization.url)
+            params = server.wait(self._sign_in_timeout)
+            if params is None or "code" not in params:
+                # No redirect in time, or Azure AD's error redirect: the error it means.
+                redirect_code(params, authorization, self._sign_in_timeout, self._clock())
+            response = server.outcome()
+        assert isinstance(response, TokenResponse)
         return response
