@@ -156,3 +156,22 @@ def test_an_unreadable_ca_path_names_verify(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigurationError, match="verify: no CA file"):
         PartnerClient(_token_credential(FakeClock(0.0)), verify=tmp_path / "missing.pem")
+
+
+def test_the_token_endpoint_certificate_error_fails_at_once(emu: Emulator) -> None:
+    from partnercenter.errors import TokenEndpointUnreachableError
+
+    app = emu.app("partner-center-app")
+    sleeps: list[float] = []
+    credential = ClientSecretCredential(
+        emu.partner_tenant["id"],
+        app["client_id"],
+        app["client_secret"],
+        cloud=_emulator_cloud(emu),
+        verify=True,  # the system CAs: the emulator's own CA is not among them
+        sleep=sleeps.append,
+    )
+    with credential, pytest.raises(TokenEndpointUnreachableError) as caught:
+        credential.get_token()
+    assert sleeps == [] and "not trusted" in str(caught.value)
+    assert "verify=" in caught.value.hint

@@ -15,7 +15,6 @@ deadline live here once; :func:`run_call` (blocking) and
 from __future__ import annotations
 
 import logging
-import ssl
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,7 @@ from typing import Any
 import httpx
 
 from .. import pc_errors, wire
-from ..auth.flow import Sleep
+from ..auth.flow import Sleep, is_certificate_error
 from ..auth.policy import RetryPolicy
 from ..errors import (
     ApiConnectionError,
@@ -97,7 +96,7 @@ def call_flow(
         except httpx.TransportError as exc:
             error = _transport_error(exc, call, request_id, correlation_id, attempts)
             cause: BaseException | None = exc
-            if _is_certificate_error(exc):
+            if is_certificate_error(exc):
                 # Retrying cannot make an untrusted certificate trusted: fail now.
                 raise error from exc
         else:
@@ -197,20 +196,6 @@ def _refresh_useless(error: PartnerCenterApiError) -> bool:
     return isinstance(error, MfaRequiredError) or error.code in _NO_REFRESH_CODES
 
 
-def _is_certificate_error(exc: BaseException) -> bool:
-    """True when ``exc`` (or what it wraps) is a TLS certificate verification failure."""
-    seen: BaseException | None = exc
-    for _ in range(8):  # the chain is short: httpx -> httpcore -> ssl
-        if seen is None:
-            return False
-        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(
-            seen
-        ):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
 def _transport_error(
     exc: httpx.TransportError,
     call: ApiCall,
@@ -221,7 +206,7 @@ def _transport_error(
     detail = str(exc).strip()
     description = type(exc).__name__ + (f": {detail}" if detail else "")
     cls = ApiTimeoutError if isinstance(exc, httpx.TimeoutException) else ApiConnectionError
-    if _is_certificate_error(exc):
+    if is_certificate_error(exc):
         description = f"the API's TLS certificate is not trusted ({description})"
         hint = (
             "Give PartnerClient (or the credential, whose trust the client shares) verify= "
