@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from . import wire
 from .errors import ConfigurationError, DeprecatedCloudWarning, warn_caller
+from .redaction import describe, shown
 
 __all__ = ["Cloud", "EndpointVersion"]
 
@@ -109,14 +110,16 @@ class Cloud:
             return clouds[key]
         except KeyError:
             known = ", ".join(sorted(c.name for c in set(clouds.values())))
-            raise ConfigurationError("cloud", f"unknown cloud {name!r}; known: {known}") from None
+            raise ConfigurationError(
+                "cloud", f"unknown cloud {shown(name)}; known: {known}"
+            ) from None
 
     def __repr__(self) -> str:
         if self.name in _WELL_KNOWN and getattr(Cloud, self.name.upper(), None) == self:
             return f"Cloud.{self.name.upper()}"
         return (
-            f"Cloud.custom(authority_host={self.authority_host!r}, api_root={self.api_root!r}, "
-            f"name={self.name!r})"
+            f"Cloud.custom(authority_host={shown(self.authority_host)}, "
+            f"api_root={shown(self.api_root)}, name={shown(self.name)})"
         )
 
 
@@ -128,13 +131,13 @@ def _origin(argument: str, url: str) -> str:
         raise ConfigurationError(argument, "must be a non-empty URL string such as https://host")
     parts = urlsplit(url.strip())
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ConfigurationError(argument, f"{url!r} is not an absolute http(s) URL")
+        raise ConfigurationError(argument, f"{describe(url)} is not an absolute http(s) URL")
     if parts.query or parts.fragment:
-        raise ConfigurationError(argument, f"{url!r} must not have a query or a fragment")
+        raise ConfigurationError(argument, f"{shown(url)} must not have a query or a fragment")
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise ConfigurationError(
             argument,
-            f"{url!r} uses plain http; only loopback addresses may (tokens travel in clear)",
+            f"{shown(url)} uses plain http; only loopback addresses may (tokens travel in clear)",
         )
     return url.strip().rstrip("/")
 

@@ -37,7 +37,8 @@ Every failure the library reports is one of these, always raised, never returned
         ├── ServerError                 5xx, after the retries
         ├── ApiTimeoutError             no answer in time (per attempt or the call's deadline)
         ├── ApiConnectionError          the API could not be reached, after the retries
-        └── InvalidResponseError        a success answer the client cannot read
+        ├── InvalidResponseError        a success answer the client cannot read
+        └── UnexpectedStatusError       a 1xx or 3xx answer (a redirect is never followed)
 
 Warnings derive from :class:`PartnerCenterWarning` (a ``UserWarning``, so they are shown by
 default): :class:`DeprecatedCloudWarning`, :class:`RetiredAudienceWarning` and
@@ -98,6 +99,7 @@ __all__ = [
     "TokenEndpointUnreachableError",
     "UnauthorizedClientError",
     "UnauthorizedError",
+    "UnexpectedStatusError",
     "api_error_class",
     "azure_ad_error_class",
     "warn_caller",
@@ -458,6 +460,12 @@ class ApiConnectionError(PartnerCenterApiError):
 
 class InvalidResponseError(PartnerCenterApiError):
     """A success answer the client cannot use (not JSON, or a paging link that loops)."""
+
+
+class UnexpectedStatusError(PartnerCenterApiError):
+    """An answer outside 2xx that is no error status either: a redirect (3xx; the message
+    names its ``Location``) or an informational 1xx. Redirects are not followed: the bearer
+    token is sent to the API root only, so another address never sees it."""
 
 
 _API_BY_STATUS: dict[int, type[PartnerCenterApiError]] = {

@@ -16,9 +16,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final, Literal
+
+from .errors import ConfigurationError
+from .redaction import describe
 
 __all__ = ["AccessToken", "TokenKind", "read_jwt_claims"]
 
@@ -44,6 +48,15 @@ def read_jwt_claims(token: str) -> Mapping[str, Any]:
     if not isinstance(claims, dict):
         return _EMPTY
     return MappingProxyType(claims)
+
+
+def _seconds(argument: str, value: object) -> int:
+    # int() would quote a rejected string in its message, and that string may be a secret.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return int(value)
+    raise ConfigurationError(argument, f"must be a Unix time in seconds, not {describe(value)}")
 
 
 class AccessToken:
@@ -72,8 +85,8 @@ class AccessToken:
         token_type: str = "Bearer",
     ) -> None:
         self.token = token
-        self.expires_on = int(expires_on)
-        self.refresh_on = None if refresh_on is None else int(refresh_on)
+        self.expires_on = _seconds("expires_on", expires_on)
+        self.refresh_on = None if refresh_on is None else _seconds("refresh_on", refresh_on)
         self.token_type = token_type
         self._claims: Mapping[str, Any] | None = None
 

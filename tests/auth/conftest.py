@@ -153,6 +153,8 @@ def emu_app(emu: Emulator) -> dict[str, Any]:
     return emu.app("partner-center-app")
 
 
-@pytest.fixture()
-def anyio_backend() -> str:
-    return "asyncio"
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    # Every async test runs on both event loops anyio supports (issue 9.4).
+    backend: str = request.param
+    return backend

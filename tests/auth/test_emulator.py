@@ -4,12 +4,13 @@ interop with azure-core / azure-identity."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 import pytest
 
 import partnercenter.aio as aio
@@ -234,6 +235,26 @@ def test_64_threads_cold_cache_make_one_request(emu: Emulator, emu_app: dict[str
     credential.close()
 
 
+async def gather(
+    calls: list[Callable[[], Awaitable[Any]]], *, return_exceptions: bool = False
+) -> list[Any]:
+    """``asyncio.gather`` for any anyio backend (the tests run under asyncio and trio)."""
+    results: list[Any] = [None] * len(calls)
+
+    async def run(index: int, call: Callable[[], Awaitable[Any]]) -> None:
+        try:
+            results[index] = await call()
+        except Exception as exc:
+            if not return_exceptions:
+                raise
+            results[index] = exc
+
+    async with anyio.create_task_group() as group:
+        for index, call in enumerate(calls):
+            group.start_soon(run, index, call)
+    return results
+
+
 @pytest.mark.anyio
 async def test_1000_coroutines_cold_cache_make_one_request(
     emu: Emulator, emu_app: dict[str, Any]
@@ -245,9 +266,9 @@ async def test_1000_coroutines_cold_cache_make_one_request(
         cloud=cloud(emu),
         verify=emu.ca_cert,
     ) as credential:
-        before = await asyncio.to_thread(client_credential_requests, emu)
-        tokens = await asyncio.gather(*(credential.get_token() for _ in range(1000)))
-        after = await asyncio.to_thread(client_credential_requests, emu)
+        before = await anyio.to_thread.run_sync(client_credential_requests, emu)
+        tokens = await gather([credential.get_token for _ in range(1000)])
+        after = await anyio.to_thread.run_sync(client_credential_requests, emu)
     assert len({id(t) for t in tokens}) == 1
     assert after - before == 1
 
@@ -261,11 +282,9 @@ async def test_1000_coroutines_share_one_error(emu: Emulator, emu_app: dict[str,
         cloud=cloud(emu),
         verify=emu.ca_cert,
     ) as credential:
-        before = await asyncio.to_thread(emu.stats)
-        results = await asyncio.gather(
-            *(credential.get_token() for _ in range(1000)), return_exceptions=True
-        )
-        after = await asyncio.to_thread(emu.stats)
+        before = await anyio.to_thread.run_sync(emu.stats)
+        results = await gather([credential.get_token for _ in range(1000)], return_exceptions=True)
+        after = await anyio.to_thread.run_sync(emu.stats)
     assert all(isinstance(r, InvalidClientError) for r in results)
     count = sum(after["token_requests"].values()) - sum(before["token_requests"].values())
     assert count == 1

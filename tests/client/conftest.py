@@ -78,9 +78,11 @@ def clock() -> FakeClock:
     return FakeClock(NOW)
 
 
-@pytest.fixture()
-def anyio_backend() -> str:
-    return "asyncio"
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    # Every async test runs on both event loops anyio supports (issue 9.4).
+    backend: str = request.param
+    return backend
 
 
 # -- the running emulator (integration tests) ------------------------------------------------

@@ -44,6 +44,8 @@ def _no_store_key_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-@pytest.fixture()
-def anyio_backend() -> str:
-    return "asyncio"
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    # Every async test runs on both event loops anyio supports (issue 9.4).
+    backend: str = request.param
+    return backend

@@ -26,6 +26,7 @@ from partnercenter import (
     RefreshTokenCredential,
     secure_app_consent,
 )
+from partnercenter.auth.loopback import LoopbackServer
 from partnercenter.auth.signin_protocol import parse_device_code_response
 from partnercenter.errors import (
     AccessDeniedError,
@@ -130,10 +131,19 @@ def test_device_code_stops_polling_when_the_code_expires(
 
 
 def test_device_code_sign_in_timeout(aad: FakeAzureAD, clock: FakeClock) -> None:
+    # Past the caller's timeout it is the caller's SignInError, not Azure AD's 70019.
     aad.polls = [pending()]
-    with pytest.raises(AzureADError):
+    with pytest.raises(SignInError, match=r"within sign_in_timeout=30 s") as caught:
         device_credential(aad, clock, sign_in_timeout=30).get_token()
+    assert not isinstance(caught.value, AzureADError) and "sign_in_timeout" in caught.value.hint
     assert sum(clock.sleeps) == 30
+
+
+def test_device_code_timeout_is_not_overslept(aad: FakeAzureAD, clock: FakeClock) -> None:
+    aad.polls = [pending()]
+    with pytest.raises(SignInError, match="sign_in_timeout=7 s"):
+        device_credential(aad, clock, sign_in_timeout=7).get_token()
+    assert clock.sleeps == [5, 2]
 
 
 def test_device_code_default_prompt_prints_the_message(
@@ -340,6 +350,32 @@ async def test_async_browser_sign_in(aad: FakeAzureAD) -> None:
         assert result.username == UPN and len(browser.urls) == 2
 
 
+@pytest.mark.anyio
+async def test_async_browser_page_says_why_a_sign_in_was_refused(aad: FakeAzureAD) -> None:
+    aad.amr = ("pwd",)
+    browser = Browser(aad)
+    async with aio.InteractiveBrowserCredential(
+        TENANT, CLIENT_ID, open_browser=browser, transport=aad.async_transport
+    ) as credential:
+        with pytest.raises(MfaMissingError):  # itself, not wrapped in an ExceptionGroup
+            await credential.authenticate(require_mfa=True)
+    page = browser.pages[-1].text
+    assert "Sign-in complete" not in page and "without multi-factor authentication" in page
+
+
+@pytest.mark.anyio
+async def test_async_browser_timeout_is_a_sign_in_error(aad: FakeAzureAD) -> None:
+    async with aio.InteractiveBrowserCredential(
+        TENANT,
+        CLIENT_ID,
+        open_browser=lambda url: None,
+        sign_in_timeout=0.3,
+        transport=aad.async_transport,
+    ) as credential:
+        with pytest.raises(SignInError, match="no sign-in redirect arrived within 0.3 s"):
+            await credential.get_token()
+
+
 # -- the secure application model --------------------------------------------------------------
 
 
@@ -377,6 +413,57 @@ def test_consent_refuses_a_sign_in_without_mfa(aad: FakeAzureAD, clock: FakeCloc
     assert "900421" in str(caught.value) and "not stored" in str(caught.value)
     assert "MFA" in caught.value.hint
     assert store.keys() == []
+
+
+def test_the_browser_page_says_why_a_sign_in_was_refused(aad: FakeAzureAD) -> None:
+    # The code came back, but the token lacks MFA: the page must not say "Sign-in complete".
+    aad.amr = ("pwd",)
+    browser = Browser(aad)
+    with pytest.raises(MfaMissingError):
+        secure_app_consent(
+            TENANT,
+            CLIENT_ID,
+            store=MemoryRefreshTokenStore(),
+            open_browser=browser,
+            transport=aad.transport,
+        )
+    page = browser.pages[-1].text
+    assert "Sign-in complete" not in page and "Sign-in not completed" in page
+    assert "without multi-factor authentication" in page and "Register an MFA method" in page
+
+
+def test_the_browser_page_says_complete_only_after_the_checks(aad: FakeAzureAD) -> None:
+    browser = Browser(aad)
+    secure_app_consent(
+        TENANT,
+        CLIENT_ID,
+        store=MemoryRefreshTokenStore(),
+        open_browser=browser,
+        transport=aad.transport,
+    )
+    assert "Sign-in complete" in browser.pages[-1].text
+
+
+def test_the_loopback_server_takes_a_form_post() -> None:
+    # response_mode=form_post: Azure AD posts the code in a form body instead of the query.
+    with LoopbackServer("the-state") as server, httpx.Client(trust_env=False, timeout=10) as web:
+        target = server.redirect_uri
+        too_big = web.post(target, content=b"x" * (64 * 1024 + 1))
+        assert too_big.status_code == 413
+        forged = web.post(target, data={"code": "evil", "state": "forged"})
+        assert forged.status_code == 400 and server.ignored == 1
+        pages: list[httpx.Response] = []
+        poster = threading.Thread(
+            target=lambda: pages.append(
+                web.post(target, data={"code": "the-code", "state": "the-state"})
+            )
+        )
+        poster.start()
+        assert server.wait(10) == {"code": "the-code", "state": "the-state"}
+        server.conclude()
+        poster.join(10)
+    assert pages[0].status_code == 200 and "Sign-in complete" in pages[0].text
+    assert pages[0].headers["cache-control"] == "no-store"
 
 
 def test_consent_arguments(aad: FakeAzureAD) -> None:

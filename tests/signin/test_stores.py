@@ -119,6 +119,9 @@ def test_wrong_key_is_a_clear_error_and_the_file_is_untouched(tmp_path: Path) ->
             lambda raw: raw.replace(b'"ciphertext": "', b'"ciphertext": "AAAA'), id="tampered"
         ),
         pytest.param(lambda raw: raw.replace(b'"version": 1', b'"version": 7'), id="newer"),
+        # json recurses per level: without care, a RecursionError escapes (issue 9.5).
+        pytest.param(lambda raw: b"[" * 200_000, id="nested-arrays"),
+        pytest.param(lambda raw: b'{"a":' * 200_000, id="nested-objects"),
     ],
 )
 def test_corrupt_file_is_a_clear_error_and_never_overwritten(tmp_path: Path, damage: Any) -> None:
@@ -404,3 +407,11 @@ def test_store_errors_cross_process_boundaries() -> None:
         "/x",
         "corrupt",
     )
+
+
+def test_a_deeply_nested_keyring_entry_is_corrupt(memory_keyring: MemoryKeyring) -> None:
+    memory_keyring.entries[("partnercenter", "k")] = "[" * 200_000
+    store = KeyringRefreshTokenStore(backend=memory_keyring)
+    with pytest.raises(RefreshTokenStoreError) as caught:
+        store.load("k")
+    assert caught.value.reason == "corrupt"

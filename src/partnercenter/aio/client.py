@@ -91,10 +91,16 @@ class AsyncPartnerClient(ClientBase):
         sleep: Callable[[float], Awaitable[object]] = anyio.sleep,
         random: Callable[[], float] = _random.random,
     ) -> None:
-        self._set_http_options(
-            http_client, transport, verify, sleep, httpx.AsyncClient, httpx.AsyncBaseTransport
-        )
         self._credential = async_credential(credential, cloud)
+        self._set_http_options(
+            http_client,
+            transport,
+            verify,
+            sleep,
+            httpx.AsyncClient,
+            httpx.AsyncBaseTransport,
+            credential=self._credential,
+        )
         super().__init__(
             credential_cloud=getattr(self._credential, "cloud", None),
             cloud=cloud,
@@ -137,7 +143,13 @@ class AsyncPartnerClient(ClientBase):
 
     async def _execute(self, call: ApiCall) -> ApiResponse:
         flow = call_flow(self._settings, call, self._retry, clock=self._clock, random=self._random)
-        return await run_call(flow, self._client().send, self._sleep, self._token)
+        client = self._client()
+
+        async def send(request: httpx.Request) -> httpx.Response:
+            # Never follow a redirect (see the blocking twin).
+            return await client.send(request, follow_redirects=False)
+
+        return await run_call(flow, send, self._sleep, self._token)
 
     def _pager(self, call: ApiCall) -> AsyncPager:
         return AsyncPager(self._execute, call, self._settings.api_root, self._new_id)

@@ -65,7 +65,11 @@ class DeviceCodeCredential(DeviceCodeRequests, AsyncUserSignInCredential):
         )
 
     async def _sign_in(
-        self, scopes: tuple[str, ...], tenant: str, claims: str | None
+        self,
+        scopes: tuple[str, ...],
+        tenant: str,
+        claims: str | None,
+        check: Callable[[TokenResponse], None],
     ) -> TokenResponse:
         flow = device_code_flow(
             lambda now: self._device_start(tenant, scopes, now),
@@ -75,4 +79,8 @@ class DeviceCodeCredential(DeviceCodeRequests, AsyncUserSignInCredential):
             random=self._random,
             timeout=self._sign_in_timeout,
         )
-        return await run_signin_flow(flow, self._client().send, self._sleep, self._prompt_callback)
+        response = await run_signin_flow(
+            flow, self._client().send, self._sleep, self._prompt_callback
+        )
+        check(response)
+        return response

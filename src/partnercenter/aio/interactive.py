@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+from collections.abc import Callable
 from typing import Unpack
 
 import anyio.to_thread
@@ -23,6 +24,7 @@ from ..auth.interactive import (
     OpenBrowser,
     check_browser_options,
     code_redemption_request,
+    concluding,
     open_url,
     redirect_code,
     start_authorization,
@@ -92,7 +94,11 @@ class InteractiveBrowserCredential(AsyncUserSignInCredential):
         )
 
     async def _sign_in(
-        self, scopes: tuple[str, ...], tenant: str, claims: str | None
+        self,
+        scopes: tuple[str, ...],
+        tenant: str,
+        claims: str | None,
+        check: Callable[[TokenResponse], None],
     ) -> TokenResponse:
         state = new_state()
         with LoopbackServer(state, port=self._redirect_port) as server:
@@ -109,27 +115,57 @@ class InteractiveBrowserCredential(AsyncUserSignInCredential):
                 claims=claims,
             )
             logger.info("browser sign-in: waiting for the redirect on %s", server.redirect_uri)
-            await anyio.to_thread.run_sync(
-                functools.partial(open_url, self._open_browser, authorization.url),
-                abandon_on_cancel=True,
-            )
-            # On cancellation the worker is abandoned; closing the server releases it.
-            params = await anyio.to_thread.run_sync(
-                server.wait, self._sign_in_timeout, abandon_on_cancel=True
-            )
-        code = redirect_code(params, authorization, self._sign_in_timeout, self._clock())
+            # The opener runs beside the wait, not before it: a callable that drives a browser to
+            # the final page returns only once that page has the verdict given below.
+            opener_failure: list[Exception] = []
 
-        def build(now: float) -> TokenRequest:
-            return code_redemption_request(
-                self.cloud,
-                tenant,
-                self.client_id,
-                self._client_auth,
-                self.endpoint_version,
-                authorization,
-                code,
-                now,
-            )
+            async def run_opener() -> None:
+                try:
+                    await anyio.to_thread.run_sync(
+                        functools.partial(open_url, self._open_browser, authorization.url),
+                        abandon_on_cancel=True,
+                    )
+                except Exception as exc:  # raised below, in this task, as itself
+                    opener_failure.append(exc)
+                    server.release()
 
-        flow = token_flow(build, retry=self._retry, clock=self._clock, random=self._random)
-        return await run_flow(flow, self._client().send, self._sleep)
+            failure: Exception | None = None
+            async with anyio.create_task_group() as group:
+                group.start_soon(run_opener)
+                try:
+                    # On cancellation the worker is abandoned; closing the server releases it.
+                    params = await anyio.to_thread.run_sync(
+                        server.wait, self._sign_in_timeout, abandon_on_cancel=True
+                    )
+                    if opener_failure:
+                        raise opener_failure[0]
+                    # The browser's page waits for this verdict (LoopbackServer.conclude).
+                    with concluding(server):
+                        code = redirect_code(
+                            params, authorization, self._sign_in_timeout, self._clock()
+                        )
+
+                        def build(now: float) -> TokenRequest:
+                            return code_redemption_request(
+                                self.cloud,
+                                tenant,
+                                self.client_id,
+                                self._client_auth,
+                                self.endpoint_version,
+                                authorization,
+                                code,
+                                now,
+                            )
+
+                        flow = token_flow(
+                            build, retry=self._retry, clock=self._clock, random=self._random
+                        )
+                        response = await run_flow(flow, self._client().send, self._sleep)
+                        check(response)
+                except Exception as exc:
+                    # Raised after the group, as itself (not wrapped in an ExceptionGroup).
+                    failure = exc
+                    group.cancel_scope.cancel()
+            if failure is not None:
+                raise failure
+        return response

@@ -16,12 +16,12 @@ from ..auth.assertion import AssertionAlgorithm
 from ..auth.base import CacheKey
 from ..auth.protocol import TokenResponse
 from ..auth.refresh_token import refresh_token_setup
-from ..auth.user_credential import SignInResult, check_mfa, sign_in_result
+from ..auth.user_credential import SignInResult, accept_sign_in, check_mfa, sign_in_result
 from ..clouds import Cloud
 from ..errors import InteractionRequiredError, InvalidGrantError
 from ..stores import AsyncRefreshTokenStore, MemoryRefreshTokenStore, RefreshTokenStore
 from ..tokens import AccessToken
-from .redemption import redeem_stored, resolve
+from .redemption import call_store, redeem_stored
 from .token_endpoint import AsyncCredentialOptions, AsyncTokenEndpointCredential
 
 __all__ = ["AsyncUserSignInCredential"]
@@ -123,11 +123,9 @@ class AsyncUserSignInCredential(AsyncTokenEndpointCredential, abc.ABC):
         claims: str | None,
         check: Callable[[TokenResponse], None] | None,
     ) -> TokenResponse:
-        response = await self._sign_in(scopes, tenant, claims)
-        if check is not None:
-            check(response)
+        response = await self._sign_in(scopes, tenant, claims, check or accept_sign_in)
         if response.refresh_token:
-            await resolve(self._store.save(self.store_key, response.refresh_token))
+            await call_store(self._store, "save", self.store_key, response.refresh_token)
         else:
             logger.warning(
                 "the sign-in returned no refresh token: later calls will need another sign-in"
@@ -151,6 +149,10 @@ class AsyncUserSignInCredential(AsyncTokenEndpointCredential, abc.ABC):
 
     @abc.abstractmethod
     async def _sign_in(
-        self, scopes: tuple[str, ...], tenant: str, claims: str | None
+        self,
+        scopes: tuple[str, ...],
+        tenant: str,
+        claims: str | None,
+        check: Callable[[TokenResponse], None],
     ) -> TokenResponse:
-        """Run the interactive sign-in and return the token response."""
+        """Run the interactive sign-in, ``check`` its token response and return it."""

@@ -15,6 +15,7 @@ from typing import Any, Final
 from .. import wire
 from ..clouds import Cloud, EndpointVersion
 from ..errors import ConfigurationError
+from ..redaction import describe, secret_shape, shown
 
 __all__ = [
     "Verify",
@@ -22,6 +23,7 @@ __all__ = [
     "check_client_id",
     "check_cloud",
     "check_endpoint_version",
+    "check_identifier",
     "check_secret",
     "check_tenant",
     "check_timeout",
@@ -51,25 +53,49 @@ def check_tenant(tenant_id: object, *, argument: str = "tenant_id", multi_ok: bo
             return tenant.lower()
         raise ConfigurationError(
             argument,
-            f"{tenant!r} names no single tenant; app-only tokens are issued by one tenant",
+            f"{tenant.lower()!r} names no single tenant; app-only tokens are issued by one tenant",
             hint="Use the tenant's GUID or a verified domain such as contoso.onmicrosoft.com.",
         )
-    if _GUID.match(tenant) or _DOMAIN.match(tenant):
+    # A JWT's three base64url parts also read as a domain name: refuse the secret shapes first.
+    if secret_shape(tenant, strict=True) is None and (_GUID.match(tenant) or _DOMAIN.match(tenant)):
         return tenant
+    # The rejected value is described, never quoted: it may be a secret in the wrong place.
     raise ConfigurationError(
-        argument, f"{tenant!r} is neither a GUID nor a domain name such as contoso.onmicrosoft.com"
+        argument,
+        f"got {_not_a(tenant_id, 'a GUID')}; must be the tenant's GUID or a domain name such as "
+        "contoso.onmicrosoft.com",
     )
+
+
+def _not_a(value: object, expected: str) -> str:
+    """``describe(value)``, adding "not {expected}" when it looks like a secret."""
+    text = describe(value)
+    if isinstance(value, str) and secret_shape(value) is not None:
+        text += f", not {expected}"
+    return text
 
 
 def check_client_id(client_id: object) -> str:
     """An application (client) id: the GUID from the app registration."""
     if not isinstance(client_id, str) or not _GUID.match(client_id.strip()):
-        shown = repr(client_id) if isinstance(client_id, str) else type(client_id).__name__
         raise ConfigurationError(
             "client_id",
-            f"must be the application (client) id GUID from the app registration, not {shown}",
+            f"got {_not_a(client_id, 'a GUID')}; must be the application (client) id GUID from "
+            "the app registration",
+            hint="The .NET order is (appId, appSecret, domain); here it is "
+            "(tenant_id, client_id, client_secret).",
         )
     return client_id.strip()
+
+
+def check_identifier(argument: str, value: object, expected: str) -> str:
+    """A free-text name (store key, user name, service name): a non-empty string that does not
+    have a documented secret format (a secret there would end up in reprs and messages)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigurationError(argument, f"must be {expected} (a non-empty string)")
+    if secret_shape(value, strict=True) is not None:
+        raise ConfigurationError(argument, f"got {_not_a(value, expected)}")
+    return value
 
 
 def check_secret(argument: str, value: object) -> str:
@@ -95,7 +121,9 @@ def check_endpoint_version(version: object) -> EndpointVersion:
         return "v1"
     if version == "v2":
         return "v2"
-    raise ConfigurationError("endpoint_version", f"must be 'v2' (default) or 'v1', not {version!r}")
+    raise ConfigurationError(
+        "endpoint_version", f"must be 'v2' (default) or 'v1', not {describe(version)}"
+    )
 
 
 def check_verify(verify: object) -> bool | ssl.SSLContext:
@@ -106,14 +134,14 @@ def check_verify(verify: object) -> bool | ssl.SSLContext:
     if isinstance(verify, str | os.PathLike):
         path = os.fspath(verify)
         if not os.path.exists(path):
-            raise ConfigurationError("verify", f"no CA file or directory at {path!r}")
+            raise ConfigurationError("verify", f"no CA file or directory at {shown(path)}")
         try:
             if os.path.isdir(path):
                 return ssl.create_default_context(capath=path)
             return ssl.create_default_context(cafile=path)
         except (ssl.SSLError, OSError) as exc:
             raise ConfigurationError(
-                "verify", f"cannot load CA certificates from {path!r}: {exc}"
+                "verify", f"cannot load CA certificates from {shown(path)}: {exc}"
             ) from None
     raise ConfigurationError("verify", "must be a CA file path, True, False or an ssl.SSLContext")
 

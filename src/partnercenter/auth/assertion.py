@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from ..errors import ConfigurationError
+from ..redaction import describe, shown
 
 __all__ = [
     "ASSERTION_LIFETIME",
@@ -128,7 +129,8 @@ def load_certificate(
                 data = f.read()
         except OSError as exc:
             raise ConfigurationError(
-                "certificate_path", f"cannot read {os.fspath(certificate_path)!r}: {exc.strerror}"
+                "certificate_path",
+                f"cannot read {shown(os.fspath(certificate_path))}: {exc.strerror}",
             ) from None
     else:
         if not isinstance(certificate_data, bytes | bytearray):
@@ -228,7 +230,9 @@ def build_client_assertion(
     elif algorithm == "RS256":
         header["x5t"] = _b64url(_digest(hashes.SHA1(), der))  # noqa: S303 (the x5t header is SHA-1)
     else:
-        raise ConfigurationError("algorithm", f"must be 'PS256' or 'RS256', not {algorithm!r}")
+        raise ConfigurationError(
+            "algorithm", f"must be 'PS256' or 'RS256', not {describe(algorithm)}"
+        )
     if send_x5c:
         header["x5c"] = [
             base64.b64encode(c.public_bytes(serialization.Encoding.DER)).decode("ascii")

@@ -24,6 +24,7 @@ from typing import Any
 from .. import wire
 from ..clouds import Cloud, EndpointVersion
 from ..errors import ConfigurationError, RetiredAudienceWarning, warn_caller
+from ..redaction import shown
 from ..tokens import AccessToken
 from .arguments import check_callable, check_cloud, check_endpoint_version, check_tenant
 from .cache import MemoryTokenCache, TokenCache
@@ -159,7 +160,7 @@ class CredentialCore:
     def _identity_repr(self) -> str:
         return (
             f"tenant_id={self.tenant_id!r}, client_id={self.client_id!r}, "
-            f"cloud={self.cloud.name!r}, endpoint_version={self.endpoint_version!r}"
+            f"cloud={shown(self.cloud.name)}, endpoint_version={self.endpoint_version!r}"
         )
 
     def __repr__(self) -> str:

@@ -9,6 +9,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..errors import ConfigurationError
+from ..redaction import describe
 from .arguments import check_client_id, check_tenant
 from .assertion import AssertionAlgorithm, load_certificate
 from .client_auth import CertificateAuth
@@ -35,7 +36,7 @@ def certificate_auth(
     """
     if algorithm not in ("PS256", "RS256"):
         raise ConfigurationError(
-            "algorithm", f"must be 'PS256' (default) or 'RS256', not {algorithm!r}"
+            "algorithm", f"must be 'PS256' (default) or 'RS256', not {describe(algorithm)}"
         )
     if not isinstance(send_certificate_chain, bool):
         raise ConfigurationError("send_certificate_chain", "must be True or False")

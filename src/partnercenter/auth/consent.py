@@ -21,6 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..errors import ConfigurationError
+from ..redaction import describe
 from ..stores import RefreshTokenStore
 from .assertion import AssertionAlgorithm
 from .device_code import DeviceCodeCredential
@@ -95,7 +96,9 @@ def secure_app_consent(
     if not isinstance(require_mfa, bool):
         raise ConfigurationError("require_mfa", "must be True or False")
     if method not in ("browser", "device_code"):
-        raise ConfigurationError("method", f"must be 'browser' or 'device_code', not {method!r}")
+        raise ConfigurationError(
+            "method", f"must be 'browser' or 'device_code', not {describe(method)}"
+        )
     credential: UserSignInCredential
     if method == "browser":
         credential = InteractiveBrowserCredential(

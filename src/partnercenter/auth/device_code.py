@@ -129,7 +129,13 @@ class DeviceCodeCredential(DeviceCodeRequests, UserSignInCredential):
             **options,
         )
 
-    def _sign_in(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> TokenResponse:
+    def _sign_in(
+        self,
+        scopes: tuple[str, ...],
+        tenant: str,
+        claims: str | None,
+        check: Callable[[TokenResponse], None],
+    ) -> TokenResponse:
         flow = device_code_flow(
             lambda now: self._device_start(tenant, scopes, now),
             lambda now, code: self._device_poll(tenant, scopes, code, now),
@@ -138,4 +144,6 @@ class DeviceCodeCredential(DeviceCodeRequests, UserSignInCredential):
             random=self._random,
             timeout=self._sign_in_timeout,
         )
-        return run_signin_flow(flow, self._client().send, self._sleep, self._prompt_callback)
+        response = run_signin_flow(flow, self._client().send, self._sleep, self._prompt_callback)
+        check(response)
+        return response

@@ -9,6 +9,7 @@ receives the answers; retries, back-off and error mapping live here once. The sy
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
@@ -24,7 +25,7 @@ from .protocol import (
     parse_token_response,
 )
 
-__all__ = ["FlowStep", "Sleep", "TokenFlow", "run_flow", "token_flow"]
+__all__ = ["FlowStep", "Sleep", "TokenFlow", "is_certificate_error", "run_flow", "token_flow"]
 
 logger = logging.getLogger("partnercenter.auth")
 
@@ -60,6 +61,14 @@ def token_flow(
         try:
             response = yield build_httpx_request(request)
         except httpx.TransportError as exc:
+            if is_certificate_error(exc):
+                # Retrying cannot make an untrusted certificate trusted: fail now.
+                raise TokenEndpointUnreachableError(
+                    f"the token endpoint {request.url} has a TLS certificate that is not "
+                    f"trusted ({type(exc).__name__}: {exc})",
+                    hint="Give the credential verify= with the CA file that issued the "
+                    "endpoint's certificate (e.g. the emulator's ca_cert or a company proxy's CA).",
+                ) from exc
             delay = retry_delay(retry, retries, random())
             if delay is None:
                 raise TokenEndpointUnreachableError(
@@ -102,6 +111,20 @@ def token_flow(
             )
         retries += 1
         yield Sleep(delay)
+
+
+def is_certificate_error(exc: BaseException) -> bool:
+    """True when ``exc`` (or what it wraps) is a TLS certificate verification failure."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # the chain is short: httpx -> httpcore -> ssl
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(
+            seen
+        ):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def run_flow(

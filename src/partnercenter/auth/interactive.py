@@ -8,12 +8,13 @@ later ``get_token`` calls (and other processes sharing a persistent store) are s
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 import sys
 import webbrowser
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Unpack
 
 from cryptography import x509
@@ -21,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..clouds import Cloud, EndpointVersion
 from ..errors import ConfigurationError, SignInError
+from ..redaction import describe, secret_shape
 from ..stores import RefreshTokenStore
 from .assertion import AssertionAlgorithm
 from .client_auth import ClientAuth
@@ -45,6 +47,7 @@ __all__ = [
     "OpenBrowser",
     "check_browser_options",
     "code_redemption_request",
+    "concluding",
     "open_url",
     "redirect_code",
     "start_authorization",
@@ -88,6 +91,9 @@ def check_browser_options(
         raise ConfigurationError("prompt", f"must be one of {sorted(_PROMPTS)} or None")
     if login_hint is not None and not isinstance(login_hint, str):
         raise ConfigurationError("login_hint", "must be a user name (UPN) string")
+    if isinstance(login_hint, str) and secret_shape(login_hint) is not None:
+        # It goes into the authorize URL, which is printed when no browser opens.
+        raise ConfigurationError("login_hint", f"got {describe(login_hint)}, not a user name (UPN)")
 
 
 def open_url(open_browser: OpenBrowser, url: str) -> None:
@@ -171,6 +177,18 @@ def code_redemption_request(
     )
 
 
+@contextlib.contextmanager
+def concluding(server: LoopbackServer) -> Iterator[None]:
+    """Tell the browser's page (waiting in :meth:`LoopbackServer.conclude`) how the block
+    ended: complete, or refused and why."""
+    try:
+        yield
+    except BaseException as exc:
+        server.conclude(exc)
+        raise
+    server.conclude()
+
+
 def redirect_code(
     params: dict[str, str] | None, authorization: AuthorizationRequest, timeout: float, now: float
 ) -> str:
@@ -250,7 +268,13 @@ class InteractiveBrowserCredential(UserSignInCredential):
             **options,
         )
 
-    def _sign_in(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> TokenResponse:
+    def _sign_in(
+        self,
+        scopes: tuple[str, ...],
+        tenant: str,
+        claims: str | None,
+        check: Callable[[TokenResponse], None],
+    ) -> TokenResponse:
         state = new_state()
         with LoopbackServer(state, port=self._redirect_port) as server:
             authorization = start_authorization(
@@ -266,21 +290,35 @@ class InteractiveBrowserCredential(UserSignInCredential):
                 claims=claims,
             )
             logger.info("browser sign-in: waiting for the redirect on %s", server.redirect_uri)
+
+            def redeem(params: dict[str, str]) -> TokenResponse:
+                # Runs in the loopback request's thread, before the browser's final page is
+                # written: the page then says whether the sign-in really completed.
+                code = redirect_code(params, authorization, self._sign_in_timeout, self._clock())
+
+                def build(now: float) -> TokenRequest:
+                    return code_redemption_request(
+                        self.cloud,
+                        tenant,
+                        self.client_id,
+                        self._client_auth,
+                        self.endpoint_version,
+                        authorization,
+                        code,
+                        now,
+                    )
+
+                flow = token_flow(build, retry=self._retry, clock=self._clock, random=self._random)
+                response = run_flow(flow, self._client().send, self._sleep)
+                check(response)
+                return response
+
+            server.on_code(redeem)
             open_url(self._open_browser, authorization.url)
             params = server.wait(self._sign_in_timeout)
-        code = redirect_code(params, authorization, self._sign_in_timeout, self._clock())
-
-        def build(now: float) -> TokenRequest:
-            return code_redemption_request(
-                self.cloud,
-                tenant,
-                self.client_id,
-                self._client_auth,
-                self.endpoint_version,
-                authorization,
-                code,
-                now,
-            )
-
-        flow = token_flow(build, retry=self._retry, clock=self._clock, random=self._random)
-        return run_flow(flow, self._client().send, self._sleep)
+            if params is None or "code" not in params:
+                # No redirect in time, or Azure AD's error redirect: the error it means.
+                redirect_code(params, authorization, self._sign_in_timeout, self._clock())
+            response = server.outcome()
+        assert isinstance(response, TokenResponse)
+        return response

@@ -5,6 +5,13 @@ native app listens there (RFC 8252 §7.3: loopback redirect, any port, for the r
 ``http://localhost``). The server only accepts a redirect that carries this sign-in's
 ``state``: anything else (a favicon request, another tab, a forged request from a web page) is
 answered with an error page and ignored, so it can neither inject a code nor abort the sign-in.
+
+The browser's page for the redirect that carries the code says how the sign-in ended, not
+merely that a code arrived: the code still has to be redeemed and the token checked (a consent
+sign-in without MFA is refused). With :meth:`LoopbackServer.on_code` (the blocking credentials)
+the redemption runs in the request's own thread before the page is written, so even an
+``open_browser`` callable that drives a browser synchronously to the final page sees the
+verdict; otherwise (the async credentials) the page waits for :meth:`LoopbackServer.conclude`.
 """
 
 from __future__ import annotations
@@ -13,11 +20,12 @@ import http.server
 import logging
 import socket
 import threading
+from collections.abc import Callable
 from html import escape
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit
 
-from ..errors import SignInError
+from ..errors import PartnerCenterError, SignInError
 
 __all__ = ["LoopbackServer", "free_port"]
 
@@ -25,6 +33,18 @@ logger = logging.getLogger("partnercenter.auth")
 
 #: A redirect is a few kilobytes; refuse anything much bigger rather than read it.
 _MAX_BODY: Final = 64 * 1024
+#: How long the browser's page waits for the application's verdict (code redemption, checks).
+VERDICT_WAIT: Final = 120.0
+
+_COMPLETE: Final = (
+    "Sign-in complete",
+    "You have signed in. You can close this window and return to the application.",
+)
+_NO_VERDICT: Final = (
+    "Sign-in received",
+    "The application received the sign-in but did not say whether it succeeded. Return to the "
+    "application to see the outcome.",
+)
 
 _PAGE: Final = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
@@ -44,8 +64,15 @@ class _Capture:
         self.expected_state = expected_state
         self.result: dict[str, str] | None = None
         self.done = threading.Event()
+        # Set once this sign-in's redirect arrived (done: once it has been dealt with).
+        self.received = threading.Event()
+        self.on_code: Callable[[dict[str, str]], object] | None = None
+        self.outcome: tuple[bool, object] | None = None
         self.lock = threading.Lock()
         self.ignored = 0
+        # The application's verdict on the sign-in (title, message), for the browser's page.
+        self.verdict: tuple[str, str] | None = None
+        self.concluded = threading.Event()
 
 
 class _Server(http.server.ThreadingHTTPServer):
@@ -110,16 +137,27 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 "again from the application.",
             )
             return
-        if "error" in params:
-            description = params.get("error_description", "").split("\r\n")[0].split("\n")[0]
-            self._respond(200, "Sign-in failed", f"{params['error']}: {description}")
-        else:
-            self._respond(
-                200,
-                "Sign-in complete",
-                "You have signed in. You can close this window and return to the application.",
-            )
-        server.done.set()
+        server.received.set()
+        try:
+            if "error" in params:
+                description = params.get("error_description", "").split("\r\n")[0]
+                self._respond(200, "Sign-in failed", f"{params['error']}: {description[:500]}")
+            elif server.on_code is not None:
+                # Redeem and check here, so the page tells the outcome (see the module doc).
+                try:
+                    server.outcome = (True, server.on_code(params))
+                    verdict = _COMPLETE
+                except BaseException as exc:  # handed to the application's thread
+                    server.outcome = (False, exc)
+                    verdict = verdict_of(exc)
+                self._respond(200, *verdict)
+            else:
+                # Hold the page until the application has redeemed the code and checked it.
+                server.done.set()
+                server.concluded.wait(VERDICT_WAIT)
+                self._respond(200, *(server.verdict or _NO_VERDICT))
+        finally:
+            server.done.set()
 
     def _respond(self, status: int, title: str, message: str) -> None:
         body = _page(title, message)
@@ -136,6 +174,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         # The request line holds the authorization code: never log it.
         return
+
+
+def verdict_of(error: BaseException) -> tuple[str, str]:
+    """The final page's title and message for a sign-in refused with ``error``: this library's
+    errors say why (and hold no secret); anything else is reported without detail."""
+    if not isinstance(error, PartnerCenterError):
+        return ("Sign-in not completed", "The application could not complete the sign-in.")
+    reason = str(error).split("\n")[0]
+    return ("Sign-in not completed", f"{reason} {error.hint}".strip())
 
 
 class LoopbackServer:
@@ -211,15 +258,53 @@ class LoopbackServer:
         return self
 
     def wait(self, timeout: float | None) -> dict[str, str] | None:
-        """The redirect's parameters, or ``None`` if none came within ``timeout`` seconds."""
-        if not self._capture.done.wait(timeout):
+        """The redirect's parameters, or ``None`` if none came within ``timeout`` seconds
+        (once it came, also waits for :meth:`on_code`'s redemption to end)."""
+        capture = self._capture
+        if not capture.received.wait(timeout):
             return None
-        return self._capture.result
+        capture.done.wait()
+        return capture.result
+
+    def release(self) -> None:
+        """End :meth:`wait` now, without a redirect (the browser could not be opened)."""
+        self._capture.received.set()
+        self._capture.done.set()
+
+    def on_code(self, redeem: Callable[[dict[str, str]], object]) -> None:
+        """Run ``redeem(params)`` for the redirect that carries a code, in the request's thread,
+        before the browser's page is written (which then says how it went); its result or
+        exception comes back from :meth:`outcome`."""
+        self._capture.on_code = redeem
+
+    def outcome(self) -> object:
+        """What :meth:`on_code`'s function returned (or raise what it raised)."""
+        outcome = self._capture.outcome
+        if outcome is None:
+            raise RuntimeError("no code was redeemed")
+        ok, value = outcome
+        if not ok:
+            assert isinstance(value, BaseException)
+            raise value
+        return value
+
+    def conclude(self, error: BaseException | None = None) -> None:
+        """Tell the browser's page how the sign-in ended (the async credentials): complete, or
+        refused and why (``error``'s message and hint, which never hold a secret)."""
+        capture = self._capture
+        if capture.concluded.is_set():
+            return
+        capture.verdict = _COMPLETE if error is None else verdict_of(error)
+        capture.concluded.set()
 
     def close(self) -> None:
         """Stop serving and release the port."""
         servers, self._servers = self._servers, []
-        self._capture.done.set()  # release any waiter
+        self._capture.received.set()  # release any waiter
+        self._capture.done.set()
+        if not self._capture.concluded.is_set():
+            self._capture.verdict = _NO_VERDICT
+            self._capture.concluded.set()  # release a page still waiting for a verdict
         for server in servers:
             server.shutdown()
             server.server_close()

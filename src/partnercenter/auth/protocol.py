@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 import httpx
 
@@ -28,6 +28,7 @@ from ..errors import (
     TokenEndpointError,
     azure_ad_error_class,
 )
+from ..redaction import describe, shown
 from ..tokens import AccessToken
 from .policy import default_refresh_on, parse_retry_after
 
@@ -109,7 +110,9 @@ def normalize_scopes(scopes: Sequence[str], default: str) -> tuple[str, ...]:
     out = []
     for scope in scopes:
         if not isinstance(scope, str) or not scope.strip():
-            raise ConfigurationError("scopes", f"each scope must be a non-empty string: {scope!r}")
+            raise ConfigurationError(
+                "scopes", f"each scope must be a non-empty string, not {describe(scope)}"
+            )
         scope = scope.strip()
         parts = urlsplit(scope)
         if parts.scheme and parts.netloc and parts.path in ("", "/"):
@@ -127,7 +130,7 @@ def _resource_and_scope(
             raise ConfigurationError(
                 "scopes",
                 "the v1 token endpoint issues a token for exactly one resource; got "
-                f"{sorted(resources)!r}",
+                f"[{', '.join(shown(r) for r in sorted(resources))}]",
                 hint="Ask for one resource at a time, or use the v2 endpoint.",
             )
         return {"resource": resources.pop()}
@@ -179,10 +182,16 @@ def build_httpx_request(request: TokenRequest) -> httpx.Request:
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every occurrence of every secret replaced by ``***``."""
+    """``text`` with every occurrence of every secret replaced by ``***``: as sent, trimmed,
+    URL-encoded (a server may quote the raw form body), and each line of a multi-line one."""
     for secret in secrets:
-        if secret and secret in text:
-            text = text.replace(secret, REDACTED)
+        if not secret:
+            continue
+        forms = {secret, secret.strip(), quote_plus(secret), quote(secret, safe="")}
+        forms.update(line.strip() for line in secret.splitlines() if len(line.strip()) >= 8)
+        for form in sorted(forms, key=len, reverse=True):
+            if form and form in text:
+                text = text.replace(form, REDACTED)
     return text
 
 

@@ -17,9 +17,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..clouds import Cloud
 from ..errors import ConfigurationError, RefreshTokenMissingError
+from ..redaction import shown
 from ..stores import AsyncRefreshTokenStore, MemoryRefreshTokenStore, RefreshTokenStore
 from ..tokens import AccessToken
-from .arguments import check_client_id, check_secret, check_tenant
+from .arguments import check_client_id, check_identifier, check_secret, check_tenant
 from .assertion import AssertionAlgorithm
 from .certificate import certificate_auth
 from .client_auth import ClientAuth, NoClientAuth, SecretAuth
@@ -86,8 +87,8 @@ def refresh_token_setup(
         resolved_cloud = cloud if isinstance(cloud, Cloud) else Cloud.by_name(cloud)
         authority = resolved_cloud.authority_host
         store_key = f"{authority}|{client}"
-    elif not isinstance(store_key, str) or not store_key:
-        raise ConfigurationError("store_key", "must be a non-empty string")
+    else:
+        store_key = check_identifier("store_key", store_key, "a store key")
     if store is None:
         assert refresh_token is not None
         store = MemoryRefreshTokenStore({store_key: refresh_token})
@@ -97,7 +98,7 @@ def refresh_token_setup(
 def missing_refresh_token(store_key: str) -> RefreshTokenMissingError:
     """The error for an empty store."""
     return RefreshTokenMissingError(
-        f"the refresh-token store holds no refresh token under {store_key!r}",
+        f"the refresh-token store holds no refresh token under {shown(store_key)}",
         hint="Run the one-time consent sign-in (browser or device code) to get a refresh token, "
         "and save it in the store under this key.",
     )

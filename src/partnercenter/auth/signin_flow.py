@@ -18,7 +18,7 @@ from typing import TypeVar
 import httpx
 
 from .. import aadsts
-from ..errors import AzureADError, TokenEndpointUnreachableError
+from ..errors import AzureADError, SignInError, TokenEndpointUnreachableError
 from .flow import Sleep, token_flow
 from .policy import RetryPolicy, retry_delay
 from .protocol import TokenRequest, TokenResponse, build_httpx_request, parse_error_response
@@ -77,7 +77,7 @@ def request_flow(
         else:
             assert response is not None
             status = response.status_code
-            if status < 400:
+            if 200 <= status <= 299:
                 return parse(status, response.headers, response.content, sent_at)
             error = parse_error_response(
                 status, response.headers, response.content, now=clock(), secrets=request.secrets
@@ -96,6 +96,15 @@ def _device_expired() -> AzureADError:
         error=entry.error,
         description=entry.format() + " (the device code's lifetime passed while polling)",
         codes=[entry.code],
+    )
+
+
+def _timed_out(timeout: float, code: DeviceCode) -> SignInError:
+    return SignInError(
+        f"the device-code sign-in did not complete within sign_in_timeout={timeout:g} s "
+        f"(code {code.user_code}); polling stopped",
+        hint="Enter the code and finish the sign-in sooner, or raise sign_in_timeout (Azure AD "
+        "keeps a device code valid for about 15 minutes).",
     )
 
 
@@ -128,12 +137,19 @@ def device_code_flow(
     )
     yield Prompt(code)
     deadline = code.expires_on
+    # The caller's own limit, when it comes before the code's: reaching it is the caller's
+    # timeout (SignInError), not Azure AD's expired code (70019).
+    timed_out = timeout is not None and started + timeout < code.expires_on
     if timeout is not None:
         deadline = min(deadline, started + timeout)
     interval = float(code.interval)
     while True:
-        yield Sleep(interval)
+        # Never sleep past the deadline: a 2 s timeout is not a 5 s wait.
+        yield Sleep(max(0.0, min(interval, deadline - clock())))
         if clock() >= deadline:
+            if timed_out:
+                assert timeout is not None
+                raise _timed_out(timeout, code)
             raise _device_expired()
         try:
             response: TokenResponse = yield from token_flow(

@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 from .. import wire
 from ..clouds import Cloud, EndpointVersion
 from ..errors import SignInError, TokenEndpointError
+from ..redaction import safe_repr
 from ..tokens import read_jwt_claims
 from .protocol import TokenRequest, _resource_and_scope, parse_error_response
 
@@ -226,8 +227,8 @@ class DeviceCode:
 
     def __repr__(self) -> str:
         return (
-            f"DeviceCode(user_code={self.user_code!r}, verification_uri="
-            f"{self.verification_uri!r}, expires_on={int(self.expires_on)})"
+            f"DeviceCode(user_code={safe_repr(self.user_code)}, verification_uri="
+            f"{safe_repr(self.verification_uri)}, expires_on={safe_repr(self.expires_on)})"
         )
 
 

@@ -7,6 +7,7 @@ twins); :class:`TokenEndpointCredential` owns the ``httpx.Client`` and drives th
 from __future__ import annotations
 
 import random as _random
+import ssl
 import threading
 import time
 import uuid
@@ -99,6 +100,13 @@ class TokenEndpointCore:
         self._http_client = http_client
         self._owns_client = False
         self._client_auth = client_auth
+
+    @property
+    def verify(self) -> bool | ssl.SSLContext:
+        """The TLS trust of this credential's own HTTP client (``verify=``, a CA path already
+        loaded into an ``SSLContext``); :class:`~partnercenter.PartnerClient` uses it too
+        unless given its own."""
+        return self._verify
 
     def _build_request(
         self,

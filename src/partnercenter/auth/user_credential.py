@@ -27,6 +27,7 @@ from ..errors import (
     InvalidGrantError,
     MfaMissingError,
 )
+from ..redaction import safe_repr
 from ..stores import MemoryRefreshTokenStore, RefreshTokenStore
 from ..tokens import AccessToken
 from .assertion import AssertionAlgorithm
@@ -70,12 +71,21 @@ class SignInResult:
         """The sign-in methods the token carries (``pwd``, ``mfa``, ``otp``...)."""
         return self.access_token.amr
 
+    def _has_mfa(self) -> object:
+        token = self.access_token
+        return token.has_mfa if isinstance(token, AccessToken) else None
+
     def __repr__(self) -> str:
         return (
-            f"SignInResult(username={self.username!r}, tenant_id={self.tenant_id!r}, "
-            f"client_id={self.client_id!r}, has_mfa={self.has_mfa}, "
-            f"store_key={self.store_key!r}, scopes={self.scopes!r})"
+            f"SignInResult(username={safe_repr(self.username)}, "
+            f"tenant_id={safe_repr(self.tenant_id)}, client_id={safe_repr(self.client_id)}, "
+            f"has_mfa={safe_repr(self._has_mfa())}, store_key={safe_repr(self.store_key)}, "
+            f"scopes={safe_repr(self.scopes)})"
         )
+
+
+def accept_sign_in(response: TokenResponse) -> None:
+    """The check of a sign-in that needs none."""
 
 
 def check_mfa(response: TokenResponse) -> None:
@@ -194,9 +204,8 @@ class UserSignInCredential(TokenEndpointCredential, abc.ABC):
         claims: str | None,
         check: Callable[[TokenResponse], None] | None,
     ) -> TokenResponse:
-        response = self._sign_in(scopes, tenant, claims)
-        if check is not None:
-            check(response)
+        # The sign-in runs the check itself: a browser sign-in tells the user its outcome.
+        response = self._sign_in(scopes, tenant, claims, check or accept_sign_in)
         if response.refresh_token:
             self._store.save(self.store_key, response.refresh_token)
         else:
@@ -225,8 +234,15 @@ class UserSignInCredential(TokenEndpointCredential, abc.ABC):
         return sign_in_result(response, self.client_id, self.store_key, request_scopes)
 
     @abc.abstractmethod
-    def _sign_in(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> TokenResponse:
-        """Run the interactive sign-in and return the token response (with a refresh token)."""
+    def _sign_in(
+        self,
+        scopes: tuple[str, ...],
+        tenant: str,
+        claims: str | None,
+        check: Callable[[TokenResponse], None],
+    ) -> TokenResponse:
+        """Run the interactive sign-in, ``check`` its token response (which raises to refuse
+        it) and return it (with a refresh token)."""
 
 
 def sign_in_result(

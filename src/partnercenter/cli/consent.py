@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import click
 from ..auth.signin_protocol import DeviceCode
 from ..clouds import Cloud
 from ..errors import PartnerCenterError
+from ..redaction import redact_text
 from ..stores import FileRefreshTokenStore, KeyringRefreshTokenStore, RefreshTokenStore
 from ..stores.file import KEYRING_SERVICE, default_store_path
 from .emulator import default_state_dir
@@ -38,7 +40,8 @@ def _emulator_info(location: str) -> dict[str, Any]:
         info = json.loads(path.read_text())
     except OSError as exc:
         raise click.ClickException(
-            f"cannot read the emulator's {path}: {exc.strerror or exc}. Start it with "
+            f"cannot read the emulator's {redact_text(str(path))}: {exc.strerror or exc}. Start "
+            "it with "
             "`partnercenter emulator serve` (it prints that file's path)."
         ) from None
     except ValueError:
@@ -50,15 +53,36 @@ def _emulator_info(location: str) -> dict[str, Any]:
 
 def _store(kind: str, path: Path | None, keyring_service: str) -> tuple[RefreshTokenStore, str]:
     if kind == "keyring":
-        return KeyringRefreshTokenStore(keyring_service), f"the OS keyring ({keyring_service})"
+        where = f"the OS keyring ({redact_text(keyring_service)})"
+        return KeyringRefreshTokenStore(keyring_service), where
     target = path or default_store_path()
     if kind == "plaintext-file":
-        return FileRefreshTokenStore(target, plaintext=True), f"{target} (PLAINTEXT)"
-    return FileRefreshTokenStore(target), f"{target} (encrypted)"
+        where = f"{redact_text(str(target))} (PLAINTEXT)"
+        return FileRefreshTokenStore(target, plaintext=True), where
+    return FileRefreshTokenStore(target), f"{redact_text(str(target))} (encrypted)"
 
 
 def _prompt(code: DeviceCode) -> None:
     click.echo(code.message, err=True)
+
+
+def _show_sign_in(open_browser: bool) -> Callable[[str], None]:
+    """The ``open_browser`` callable: called once the sign-in has started (arguments checked,
+    store usable, redirect listener up), so nothing is announced for a sign-in that cannot
+    happen."""
+
+    def show(url: str) -> None:
+        if open_browser:
+            click.echo(
+                "Opening your browser to sign in (--no-browser prints the address)...", err=True
+            )
+        else:
+            click.echo("Open the address below in a browser on this machine to sign in.", err=True)
+        from ..auth.interactive import open_url
+
+        open_url(open_browser, url)
+
+    return show
 
 
 @click.command()
@@ -191,12 +215,6 @@ def consent(
         store, where = _store(store_kind, store_path, keyring_service)
     except PartnerCenterError as exc:
         raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
-    if device_code:
-        click.echo("Starting a device-code sign-in...", err=True)
-    elif no_browser:
-        click.echo("Open the address below in a browser on this machine to sign in.", err=True)
-    else:
-        click.echo("Opening your browser to sign in (--no-browser prints the address)...", err=True)
     try:
         result = secure_app_consent(
             tenant,
@@ -205,7 +223,7 @@ def consent(
             store_key=store_key,
             method="device_code" if device_code else "browser",
             client_secret=client_secret,
-            open_browser=not no_browser,
+            open_browser=_show_sign_in(not no_browser),
             redirect_port=port,
             login_hint=login_hint,
             prompt_callback=_prompt,

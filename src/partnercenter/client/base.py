@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import ssl
 from collections.abc import Callable
 from typing import Any, Self
 
@@ -95,12 +96,21 @@ class ClientBase:
         sleep: Callable[..., Any],
         client_type: type,
         transport_type: type,
+        credential: Any = None,
     ) -> None:
-        """Check and keep the HTTP options (the client is made on first use) and ``sleep``."""
+        """Check and keep the HTTP options (the client is made on first use) and ``sleep``.
+
+        Without ``verify=`` the client trusts what ``credential`` trusts (its ``verify``): a
+        credential set up for the emulator's CA, or a company proxy's, works for the API too.
+        """
         check_http_options(http_client, transport, client_type, transport_type)
         if http_client is not None and verify is not None:
             raise ConfigurationError("verify", "give verify= or http_client=, not both")
-        self._verify = check_verify(True if verify is None else verify)
+        if verify is None:
+            inherited = getattr(credential, "verify", None)
+            self._verify = inherited if isinstance(inherited, bool | ssl.SSLContext) else True
+        else:
+            self._verify = check_verify(verify)
         self._sleep = check_callable("sleep", sleep)
         self._transport = transport
         self._http_client = http_client

@@ -109,10 +109,16 @@ class PartnerClient(ClientBase):
         sleep: Callable[[float], object] = time.sleep,
         random: Callable[[], float] = _random.random,
     ) -> None:
-        self._set_http_options(
-            http_client, transport, verify, sleep, httpx.Client, httpx.BaseTransport
-        )
         self._credential = sync_credential(credential, cloud)
+        self._set_http_options(
+            http_client,
+            transport,
+            verify,
+            sleep,
+            httpx.Client,
+            httpx.BaseTransport,
+            credential=self._credential,
+        )
         super().__init__(
             credential_cloud=getattr(self._credential, "cloud", None),
             cloud=cloud,
@@ -157,7 +163,14 @@ class PartnerClient(ClientBase):
 
     def _execute(self, call: ApiCall) -> ApiResponse:
         flow = call_flow(self._settings, call, self._retry, clock=self._clock, random=self._random)
-        return run_call(flow, self._client().send, self._sleep, self._token)
+        client = self._client()
+
+        def send(request: httpx.Request) -> httpx.Response:
+            # Never follow a redirect, even with an http_client that would: the bearer token
+            # goes to the API root only (a 3xx is raised as UnexpectedStatusError).
+            return client.send(request, follow_redirects=False)
+
+        return run_call(flow, send, self._sleep, self._token)
 
     def _pager(self, call: ApiCall) -> Pager:
         return Pager(self._execute, call, self._settings.api_root, self._new_id)

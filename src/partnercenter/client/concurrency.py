@@ -35,6 +35,12 @@ class Outcome(Generic[T, R]):
     value: R | None = None
     error: PartnerCenterError | None = None
 
+    def __repr__(self) -> str:
+        # The item and value are the caller's data: the outcome shows only how it went.
+        if self.error is not None:
+            return f"Outcome(error={type(self.error).__name__})"
+        return f"Outcome(ok, value={type(self.value).__name__})"
+
     @property
     def ok(self) -> bool:
         """True when the function returned (no error)."""

@@ -31,6 +31,7 @@ from ..errors import (
     warn_caller,
 )
 from ..operations import Operation
+from ..redaction import describe, safe_repr, secret_shape, shown
 from ..tokens import AccessToken
 
 __all__ = [
@@ -82,7 +83,9 @@ def check_mfa_mode(value: object) -> MfaCheck:
         return "warn"
     if value == "off":
         return "off"
-    raise ConfigurationError("mfa_check", f"must be 'error', 'warn' or 'off', not {value!r}")
+    raise ConfigurationError(
+        "mfa_check", f"must be 'error', 'warn' or 'off', not {describe(value)}"
+    )
 
 
 def _header_value(argument: str, value: object) -> str:
@@ -91,7 +94,17 @@ def _header_value(argument: str, value: object) -> str:
     return value
 
 
-@dataclass(frozen=True, slots=True)
+def _name_value(argument: str, value: object) -> str:
+    """A header that names something (application, correlation id): never a secret's shape,
+    since it is sent on every request and shown in reprs."""
+    _header_value(argument, value)
+    assert isinstance(value, str)
+    if secret_shape(value, strict=True) is not None:
+        raise ConfigurationError(argument, f"got {describe(value)}, not a name or an id")
+    return value
+
+
+@dataclass(frozen=True, slots=True, repr=False)
 class ClientSettings:
     """What every request of one client shares (immutable; a client derived with
     ``with_options`` gets its own copy)."""
@@ -119,12 +132,12 @@ class ClientSettings:
     def __post_init__(self) -> None:
         if not isinstance(self.locale, str) or not _LOCALE.match(self.locale):
             raise ConfigurationError(
-                "locale", f"must be a locale such as 'en-US', not {self.locale!r}"
+                "locale", f"must be a locale such as 'en-US', not {describe(self.locale)}"
             )
         if self.application_name is not None:
-            _header_value("application_name", self.application_name)
+            _name_value("application_name", self.application_name)
         if self.correlation_id is not None:
-            _header_value("correlation_id", self.correlation_id)
+            _name_value("correlation_id", self.correlation_id)
         headers = {
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
@@ -137,6 +150,22 @@ class ClientSettings:
         object.__setattr__(self, "base_headers", headers)
         items = tuple((k.encode("ascii"), v.encode("ascii")) for k, v in headers.items())
         object.__setattr__(self, "base_header_items", items)
+
+    def __repr__(self) -> str:
+        fields = ", ".join(
+            f"{name}={safe_repr(getattr(self, name))}"
+            for name in (
+                "api_root",
+                "locale",
+                "application_name",
+                "correlation_id",
+                "timeout",
+                "deadline",
+                "mfa_check",
+                "check_access",
+            )
+        )
+        return f"ClientSettings({fields})"
 
     def url(self, path: str) -> httpx.URL:
         """The parsed URL of ``path`` under the API root, from the cache when seen before."""
@@ -151,7 +180,7 @@ class ClientSettings:
         return found
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class ApiCall:
     """One logical API call, before tokens and ids are attached.
 
@@ -169,6 +198,17 @@ class ApiCall:
     headers: Mapping[str, str] | None = None
     ok_statuses: frozenset[int] = frozenset()
     correlation_id: str | None = None
+
+    def __repr__(self) -> str:
+        # Names of parameters and headers, never their values (a body may hold a password).
+        name = getattr(self.operation, "name", None)
+        what = name if isinstance(name, str) else f"{self.method} {str(self.path).split('?')[0]}"
+        params = sorted(self.params or ())
+        headers = sorted(self.headers or ())
+        return (
+            f"ApiCall({shown(what)}, params={[shown(p) for p in params]}, "
+            f"headers={[shown(h) for h in headers]}, json={type(self.json).__name__})"
+        )
 
     @property
     def name(self) -> str | None:
@@ -205,15 +245,15 @@ def _extra_headers(
     extra: dict[str, str] = {}
     for name, value in (headers or {}).items():
         if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9-]{1,64}$", name):
-            raise ConfigurationError("headers", f"{name!r} is not a header name")
+            raise ConfigurationError("headers", f"{describe(name)} is not a header name")
         if name.lower() in _OWN_HEADERS:
             # The client sets these on every attempt; a second copy would go out beside them.
             raise ConfigurationError(
-                f"headers[{name!r}]",
+                f"headers[{shown(name)}]",
                 "is set by the client (the credential's token, one request id per call)",
                 hint="Pass correlation_id= for MS-CorrelationId; the credential gives the token.",
             )
-        extra[name] = _header_value(f"headers[{name!r}]", value)
+        extra[name] = _header_value(f"headers[{shown(name)}]", value)
     if if_match is not None:
         _header_value("if_match", if_match)
         # ETags travel double-quoted (RFC 9110); Partner Center's bodies carry them bare.
@@ -243,7 +283,8 @@ def operation_call(
         try:
             op = operations.get(name)
         except KeyError as exc:
-            raise ConfigurationError("operation", str(exc.args[0])) from None
+            message = str(exc.args[0]).replace(repr(name), f"so ({describe(name)})")
+            raise ConfigurationError("operation", message) from None
     unknown = sorted(set(path_params) - set(op.parameters))
     if unknown:
         raise ConfigurationError(
@@ -255,7 +296,7 @@ def operation_call(
         if not isinstance(value, str) or not value.strip():
             raise ConfigurationError(param, f"{op.name} needs a non-empty {param} (a string)")
     if correlation_id is not None:
-        _header_value("correlation_id", correlation_id)
+        _name_value("correlation_id", correlation_id)
     return ApiCall(
         method=op.method,
         path=op.format_path(**path_params),
@@ -311,7 +352,7 @@ def resolve_call(
         if path is not None:
             raise ConfigurationError(
                 "path",
-                f"give a path with an HTTP method, not with operation {operation_or_method!r}",
+                f"give a path with an HTTP method, not with operation {shown(operation_or_method)}",
             )
         return operation_call(
             operation_or_method,

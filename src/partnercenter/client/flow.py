@@ -21,15 +21,17 @@ from typing import Any
 
 import httpx
 
-from .. import pc_errors
-from ..auth.flow import Sleep
+from .. import pc_errors, wire
+from ..auth.flow import Sleep, is_certificate_error
 from ..auth.policy import RetryPolicy
 from ..errors import (
     ApiConnectionError,
     ApiTimeoutError,
     MfaRequiredError,
     PartnerCenterApiError,
+    UnexpectedStatusError,
 )
+from ..redaction import redact_text
 from ..tokens import AccessToken
 from .core import ApiCall, ClientSettings, build_request, check_before_sending, new_id
 from .policy import api_retry_delay
@@ -94,14 +96,21 @@ def call_flow(
         except httpx.TransportError as exc:
             error = _transport_error(exc, call, request_id, correlation_id, attempts)
             cause: BaseException | None = exc
+            if is_certificate_error(exc):
+                # Retrying cannot make an untrusted certificate trusted: fail now.
+                raise error from exc
         else:
             status = response.status_code
-            if status < 400 or status in call.ok_statuses:
+            if 200 <= status <= 299 or status in call.ok_statuses:
                 logger.debug(
                     "%s %s -> %d (request id %s)", call.method, call.bare_path, status, request_id
                 )
                 return read_response(response, call, request_id, correlation_id, attempts)
             cause = None
+            if status < 400:
+                # A 3xx (or 1xx) is no answer to the call: `{}` or `[]` read from it would
+                # pass for "no data". Never retried, never followed (the token stays here).
+                raise _unexpected_status(response, call, request_id, correlation_id, attempts)
             error = error_from_response(
                 response, call, request_id, correlation_id, attempts, clock()
             )
@@ -147,6 +156,42 @@ def call_flow(
         yield Sleep(delay)
 
 
+def _unexpected_status(
+    response: httpx.Response,
+    call: ApiCall,
+    request_id: str,
+    correlation_id: str,
+    attempts: int,
+) -> UnexpectedStatusError:
+    status = response.status_code
+    reason = response.reason_phrase or "no reason given"
+    location = response.headers.get("location")
+    if location is not None:
+        shown_location = redact_text(location)
+        description = (
+            f"the API answered with a redirect ({status} {reason}) to {shown_location}; "
+            "redirects are not followed"
+        )
+        hint = (
+            "Check the client's cloud and api_root: a proxy or a wrong API root may redirect "
+            "(the bearer token is never sent to another address)."
+        )
+    else:
+        description = f"the API answered {status} {reason}, not a 2xx success"
+        hint = "Check the client's cloud and api_root, and any proxy between."
+    return UnexpectedStatusError(
+        description,
+        status=status,
+        request_id=response.headers.get(wire.HEADER_REQUEST_ID) or request_id,
+        correlation_id=response.headers.get(wire.HEADER_CORRELATION_ID) or correlation_id,
+        operation=call.name,
+        method=call.method,
+        path=call.bare_path,
+        attempts=attempts,
+        hint=hint,
+    )
+
+
 def _refresh_useless(error: PartnerCenterApiError) -> bool:
     return isinstance(error, MfaRequiredError) or error.code in _NO_REFRESH_CODES
 
@@ -161,11 +206,17 @@ def _transport_error(
     detail = str(exc).strip()
     description = type(exc).__name__ + (f": {detail}" if detail else "")
     cls = ApiTimeoutError if isinstance(exc, httpx.TimeoutException) else ApiConnectionError
-    hint = (
-        "The API did not answer in time; raise timeout= or deadline=, or retry later."
-        if cls is ApiTimeoutError
-        else "Check the network, the cloud's API root, and verify= (the CA file)."
-    )
+    if is_certificate_error(exc):
+        description = f"the API's TLS certificate is not trusted ({description})"
+        hint = (
+            "Give PartnerClient (or the credential, whose trust the client shares) verify= "
+            "with the CA file that issued the API's certificate, e.g. the emulator's ca_cert "
+            "or a company proxy's CA."
+        )
+    elif cls is ApiTimeoutError:
+        hint = "The API did not answer in time; raise timeout= or deadline=, or retry later."
+    else:
+        hint = "Check the network, the cloud's API root, and verify= (the CA file)."
     return cls(
         description,
         request_id=request_id,

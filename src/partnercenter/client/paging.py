@@ -23,6 +23,7 @@ from typing import Any, Final
 
 from .. import wire
 from ..errors import InvalidResponseError
+from ..redaction import safe_repr, shown
 from .core import ApiCall, api_path
 from .responses import ApiResponse
 
@@ -40,6 +41,11 @@ class NextPage:
     method: str = "GET"
     continuation_token: str | None = None
 
+    def __repr__(self) -> str:
+        # The token is opaque server state: say whether there is one, not what it is.
+        token = "set" if self.continuation_token else "None"
+        return f"NextPage(method={shown(self.method)}, path={shown(self.path)}, token={token})"
+
 
 @dataclass(frozen=True, slots=True)
 class Page:
@@ -51,6 +57,13 @@ class Page:
     request_id: str
     correlation_id: str
     next: NextPage | None
+
+    def __repr__(self) -> str:
+        # Counts and ids, not the data (a page may hold thousands of records).
+        return (
+            f"Page(items={len(self.items)}, request_id={safe_repr(self.request_id)}, "
+            f"correlation_id={safe_repr(self.correlation_id)}, next={safe_repr(self.next)})"
+        )
 
     @property
     def continuation_token(self) -> str | None:
@@ -228,5 +241,7 @@ class Pager:
         return next(iter(self.pages()))
 
     def __repr__(self) -> str:
-        what = self._first.name or f"{self._first.method} {self._first.bare_path}"
-        return f"Pager({what})"
+        first = self._first
+        if not isinstance(first, ApiCall):
+            return f"Pager({safe_repr(first)})"
+        return f"Pager({shown(first.name or f'{first.method} {first.bare_path}')})"

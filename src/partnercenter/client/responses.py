@@ -31,6 +31,7 @@ from ..errors import (
     api_error_class,
 )
 from ..pc_errors import PartnerCenterCode
+from ..redaction import safe_repr
 from .core import ApiCall
 
 __all__ = ["ApiResponse", "error_from_response", "json_object", "read_response"]
@@ -83,8 +84,9 @@ class ApiResponse:
 
     def __repr__(self) -> str:
         return (
-            f"ApiResponse(status={self.status}, request_id={self.request_id!r}, "
-            f"correlation_id={self.correlation_id!r}, attempts={self.attempts})"
+            f"ApiResponse(status={safe_repr(self.status)}, "
+            f"request_id={safe_repr(self.request_id)}, "
+            f"correlation_id={safe_repr(self.correlation_id)}, attempts={safe_repr(self.attempts)})"
         )
 
 

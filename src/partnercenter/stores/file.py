@@ -40,6 +40,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..errors import ConfigurationError, RefreshTokenStoreError
+from ..redaction import shown
 from .keyring_backend import KEYRING_EXTRA_HINT, KeyringBackend, default_keyring, keyring_error
 from .locking import LockTimeout, exclusive_lock, remove_stale_temps, write_atomic
 from .records import RefreshTokenRecord
@@ -232,7 +233,7 @@ class FileRefreshTokenStore:
         return not self.plaintext
 
     def __repr__(self) -> str:
-        return f"FileRefreshTokenStore(path={str(self.path)!r}, encrypted={self.encrypted})"
+        return f"FileRefreshTokenStore(path={shown(str(self.path))}, encrypted={self.encrypted})"
 
     # -- internals ----------------------------------------------------------------------------
     @contextmanager
@@ -297,6 +298,9 @@ class FileRefreshTokenStore:
             header = json.loads(data)
         except (ValueError, UnicodeDecodeError):
             raise self._unreadable("corrupt", "it is not valid JSON") from None
+        except RecursionError:
+            # json recurses once per nesting level: a file of 100,000 "[" exhausts the stack.
+            raise self._unreadable("corrupt", "it is nested too deeply to be a store") from None
         if not isinstance(header, dict) or header.get("format") != FORMAT:
             raise self._unreadable("corrupt", "it is not a partnercenter refresh-token store")
         version = header.get("version")
@@ -339,7 +343,7 @@ class FileRefreshTokenStore:
             ciphertext = base64.b64decode(header["ciphertext"], validate=True)
             plain = AESGCM(key).decrypt(nonce, ciphertext, _header_aad(header))
             payload = json.loads(plain)
-        except (KeyError, TypeError, ValueError, binascii.Error, InvalidTag):
+        except (KeyError, TypeError, ValueError, RecursionError, binascii.Error, InvalidTag):
             raise self._unreadable(
                 "corrupt",
                 "its contents fail authentication (the file is corrupt or was modified)",
@@ -356,7 +360,7 @@ class FileRefreshTokenStore:
             try:
                 entries[str(name)] = RefreshTokenRecord.from_json(raw)
             except ValueError as exc:
-                raise self._unreadable("corrupt", f"entry {name!r}: {exc}") from None
+                raise self._unreadable("corrupt", f"entry {shown(name)}: {exc}") from None
         return entries
 
     def _write(self, entries: dict[str, RefreshTokenRecord]) -> None:

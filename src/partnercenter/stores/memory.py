@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..redaction import shown
+
 __all__ = ["MemoryRefreshTokenStore"]
 
 
@@ -34,4 +36,5 @@ class MemoryRefreshTokenStore:
         return list(self._tokens)
 
     def __repr__(self) -> str:
-        return f"MemoryRefreshTokenStore(keys={sorted(self._tokens)!r})"
+        keys = ", ".join(shown(k) for k in sorted(self._tokens))
+        return f"MemoryRefreshTokenStore(keys=[{keys}])"

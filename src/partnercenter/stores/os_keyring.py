@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Final
 
 from ..errors import ConfigurationError, RefreshTokenStoreError
+from ..redaction import describe, secret_shape, shown
 from .file import KEYRING_SERVICE
 from .keyring_backend import KeyringBackend, default_keyring, keyring_error
 from .records import RefreshTokenRecord
@@ -47,6 +48,8 @@ class KeyringRefreshTokenStore:
     ) -> None:
         if not isinstance(service, str) or not service:
             raise ConfigurationError("service", "must be a non-empty string")
+        if secret_shape(service, strict=True) is not None:
+            raise ConfigurationError("service", f"got {describe(service)}, not a service name")
         if backend is not None and not isinstance(backend, KeyringBackend):
             raise ConfigurationError(
                 "backend", "must have get_password, set_password and delete_password"
@@ -60,7 +63,7 @@ class KeyringRefreshTokenStore:
 
     @property
     def _location(self) -> str:
-        return f"the OS keyring service {self.service!r}"
+        return f"the OS keyring service {shown(self.service)}"
 
     def _keyring(self) -> KeyringBackend:
         if self._backend is None:
@@ -86,10 +89,10 @@ class KeyringRefreshTokenStore:
             if not isinstance(value, dict) or value.get("v") != _VERSION:
                 raise ValueError(f"unknown record version {value.get('v')!r}")
             return RefreshTokenRecord.from_json(value)
-        except (ValueError, AttributeError) as exc:
+        except (ValueError, AttributeError, RecursionError) as exc:
             raise RefreshTokenStoreError(
-                f"cannot read the entry {key!r} of {self._location}: it is not a partnercenter "
-                f"refresh-token record ({exc}). It was left untouched.",
+                f"cannot read the entry {shown(key)} of {self._location}: it is not a "
+                f"partnercenter refresh-token record ({exc}). It was left untouched.",
                 location=self._location,
                 reason="corrupt",
                 hint="Delete that keyring entry and sign in again (partnercenter consent).",
@@ -136,4 +139,4 @@ class KeyringRefreshTokenStore:
             raise keyring_error(self._location, "read", exc) from None
 
     def __repr__(self) -> str:
-        return f"KeyringRefreshTokenStore(service={self.service!r})"
+        return f"KeyringRefreshTokenStore(service={shown(self.service)})"

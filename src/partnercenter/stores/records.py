@@ -15,6 +15,8 @@ import datetime
 from dataclasses import dataclass
 from typing import Any, Final, Protocol, runtime_checkable
 
+from ..redaction import safe_repr, shown
+
 __all__ = [
     "INACTIVITY_LIMIT",
     "INACTIVITY_WARNING_MARGIN",
@@ -87,8 +89,8 @@ class RefreshTokenRecord:
         return cls(token, float(saved_at), float(created_at))
 
     def __repr__(self) -> str:
-        saved, created = _iso(self.saved_at), _iso(self.created_at)
-        return f"RefreshTokenRecord(saved_at={saved!r}, created_at={created!r})"
+        saved, created = _shown_time(self.saved_at), _shown_time(self.created_at)
+        return f"RefreshTokenRecord(saved_at={saved}, created_at={created})"
 
 
 @runtime_checkable
@@ -109,6 +111,13 @@ class RefreshTokenRecordStore(Protocol):
         """The record stored under ``key`` (token and times), or ``None``."""
 
 
+def _shown_time(value: object) -> str:
+    # A record built by hand with a wrong type still gets a repr, one that does not quote it.
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= _MAX_TIME:
+        return repr(_iso(value))
+    return safe_repr(value)
+
+
 def _iso(timestamp: float) -> str:
     moment = datetime.datetime.fromtimestamp(timestamp, datetime.UTC)
     return moment.strftime("%Y-%m-%d %H:%M:%SZ")
@@ -124,7 +133,7 @@ def inactivity_message(record: RefreshTokenRecord, now: float, store_key: str) -
         left = max(0, int((record.expires_on - now) // _DAY))
         state = f"reaches Azure AD's 90-day inactivity limit on {limit} ({left} days left)"
     return (
-        f"the refresh token stored under {store_key!r} was last used {idle_days} days ago "
+        f"the refresh token stored under {shown(store_key)} was last used {idle_days} days ago "
         f"(saved {_iso(record.saved_at)}) and {state}; after that, redeeming it fails with "
         "AADSTS700082 and someone must sign in again (partnercenter consent). Each redemption "
         "renews it: redeem it at least every few weeks, e.g. from a scheduled job."
