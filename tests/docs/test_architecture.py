@@ -8,7 +8,17 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "partnercenter"
 SHARED = frozenset(
-    {"wire", "aadsts", "pc_errors", "operations", "errors", "clouds", "tokens", "(root)"}
+    {
+        "wire",
+        "aadsts",
+        "pc_errors",
+        "operations",
+        "errors",
+        "clouds",
+        "tokens",
+        "redaction",
+        "(root)",
+    }
 )
 #: Layer -> the layers it may import (besides itself). Layers not listed are not checked.
 ALLOWED = {
