@@ -51,6 +51,11 @@ async def redeem_stored(
 ) -> TokenResponse | None:
     """Redeem the stored refresh token and save the rotated one; ``None`` if none is stored
     (see :func:`partnercenter.auth.redemption.redeem_stored`)."""
+    rotation: Callable[[str], Any] | None = getattr(store, "rotation", None)
+    if rotation is not None:
+        # A store shared by a fleet (Redis): redeem inside its rotation lock.
+        async with rotation(store_key) as view:
+            return await redeem_stored(view, store_key, now, redeem)
     refresh_token = await load_stored(store, store_key, now)
     if not refresh_token:
         return None
