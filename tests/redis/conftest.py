@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from partnercenter.emulator import Emulator
+
 REDIS_SERVER = shutil.which("redis-server") or shutil.which("valkey-server")
 #: A key shared by every worker in these tests (base64url of 32 bytes).
 KEY = "oD0ZjH6bU2mN8hVq3sXc5rT1yW7eK9aL4fG2pQ6dJ0s"
@@ -134,6 +136,13 @@ def redis_factory(tmp_path: Path) -> Iterator[Callable[..., RedisServer]]:
 def prefix() -> str:
     """A key prefix of this test's own on the shared server."""
     return f"test-{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture(scope="module")
+def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    config = {"settings": {"device_code_interval": 1}}
+    with Emulator.start(state_dir=tmp_path_factory.mktemp("fleet"), config=config) as e:
+        yield e
 
 
 @pytest.fixture()

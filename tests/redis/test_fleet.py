@@ -6,7 +6,6 @@ older one."""
 from __future__ import annotations
 
 import multiprocessing
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -14,35 +13,22 @@ from typing import Any
 
 import pytest
 
-from partnercenter import RedisRefreshTokenStore, secure_app_consent
+from partnercenter import RedisRefreshTokenStore
 from partnercenter.emulator import Emulator
 
-from ..emulator_support import cloud
-from ..signin.signin_pages import User, device_login
 from . import fleet_workers
 from .conftest import KEY, RedisServer
+from .emulated import RedemptionLog, consent, emulator_now
 
 PROCESSES = 8
 THREADS = 50
 ROUNDS = 100
-ADMIN = "admin@contosopartner.onmicrosoft.com"
-
-
-@pytest.fixture(scope="module")
-def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    config = {"settings": {"device_code_interval": 1}}
-    with Emulator.start(state_dir=tmp_path_factory.mktemp("fleet"), config=config) as e:
-        yield e
 
 
 @pytest.fixture(scope="module")
 def pool() -> Iterator[Any]:
     with multiprocessing.get_context("spawn").Pool(PROCESSES) as workers:
         yield workers
-
-
-def emulator_now(emu: Emulator) -> float:
-    return float(emu.state.clock.now())
 
 
 def target(emu: Emulator, redis_server: RedisServer, app: str, prefix: str) -> Any:
@@ -87,55 +73,6 @@ def test_a_cold_fleet_makes_one_token_request_and_one_after_expiry(
         assert client_credential_requests(emu) == 2
     finally:
         emu.reset_clock()
-
-
-class RedemptionLog(dict[str, Any]):
-    """The emulator's refresh-token table, recording for each redemption whether the token
-    redeemed was the newest of its family at that moment."""
-
-    def __init__(self, base: dict[str, Any]) -> None:
-        super().__init__(base)
-        # Insertion order is issue order: the last token of each family is its newest.
-        self.newest: dict[str, str] = {grant.family: token for token, grant in base.items()}
-        self.redeemed: list[bool] = []
-        self.lock = threading.Lock()
-
-    def __setitem__(self, token: str, grant: Any) -> None:
-        with self.lock:
-            super().__setitem__(token, grant)
-            self.newest[grant.family] = token
-
-    def get(self, token: str, default: Any = None) -> Any:  # type: ignore[override]
-        with self.lock:
-            grant = super().get(token, default)
-            if grant is not None:
-                self.redeemed.append(self.newest.get(grant.family) == token)
-            return grant
-
-
-def consent(emu: Emulator, store: RedisRefreshTokenStore) -> None:
-    """The one-time consent sign-in (device code, the user answering with form posts)."""
-    person = User.of(next(u for u in emu.users if u["upn"] == ADMIN))
-
-    def complete(code: Any) -> None:
-        def sign_in() -> None:
-            import httpx
-
-            with httpx.Client(verify=emu.verify, timeout=10) as web:
-                device_login(web, code.verification_uri, code.user_code, person, emulator_now(emu))
-
-        threading.Thread(target=sign_in, daemon=True).start()
-
-    secure_app_consent(
-        emu.partner_tenant["id"],
-        emu.app("partner-center-cli")["client_id"],
-        store=store,
-        store_key="fleet",
-        method="device_code",
-        prompt_callback=complete,
-        cloud=cloud(emu),
-        verify=emu.ca_cert,
-    )
 
 
 @pytest.mark.slow

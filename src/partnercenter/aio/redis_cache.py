@@ -80,12 +80,16 @@ class RedisTokenCache(SharedCacheBase):
         try:
             client = self._redis()
             with anyio.fail_after(self.options.timeout * 2):
+                while self._orphans:
+                    await client.eval(RELEASE_SCRIPT, 1, *self._orphans[-1])
+                    self._orphans.pop()
                 entry = self._decode(key, name, await client.get(name), now)
                 if entry is None:
                     locked = await client.set(lock, owner, nx=True, px=self._lock_ms())
             self._health.succeeded()
         except self._errors as exc:
             self._health.failed(exc)
+            self._orphaned(lock, owner)
             return self._local(key, await fetch())
         if entry is not None:
             self._front.set(key, entry)
@@ -152,6 +156,7 @@ class RedisTokenCache(SharedCacheBase):
                     taken = await self._call("set", lock, owner, nx=True, px=self._lock_ms())
             except self._errors as exc:
                 self._health.failed(exc)
+                self._orphaned(lock, owner)
                 return self._local(key, await fetch())
             if entry is not None:
                 self._front.set(key, entry)
@@ -175,11 +180,13 @@ class RedisTokenCache(SharedCacheBase):
 
     async def _release(self, lock: str, owner: str) -> None:
         if not self._health.available():
+            self._orphaned(lock, owner)
             return
         try:
             await self._call("eval", RELEASE_SCRIPT, 1, lock, owner)
         except self._errors as exc:
             self._health.failed(exc)
+            self._orphaned(lock, owner)
 
     async def aclose(self) -> None:
         """Close the Redis connections this cache made (not a client passed in)."""

@@ -42,6 +42,9 @@ class RedisRefreshTokenStore(StoreCore):
     async def _use(self) -> bool:
         if not self._health.available():
             return False
+        while self._orphans:
+            await self._call("eval", RELEASE_SCRIPT, 1, *self._orphans[-1])
+            self._orphans.pop()
         if self._pending:
             for key, expected in list(self._pending.items()):
                 record = self._local.get(key)
@@ -64,6 +67,10 @@ class RedisRefreshTokenStore(StoreCore):
         try:
             if await self._use():
                 record = self._decode(name, await self._call("hget", name, "v"))
+                known = self._local.get(key)
+                if record is None and known is not None:
+                    record = self._restore(key, known)
+                    await self._call("eval", CAS_SCRIPT, *self._restore_args(name, known))
                 self._health.succeeded()
                 self._remember(key, record)
                 return record
@@ -164,6 +171,7 @@ class RedisRefreshTokenStore(StoreCore):
                     return True
             except self._errors as exc:
                 self._health.failed(exc)
+                self._orphaned(lock, owner)
                 return False
             if anyio.current_time() >= deadline:
                 return False
@@ -174,8 +182,11 @@ class RedisRefreshTokenStore(StoreCore):
         try:
             if await self._use():
                 await self._call("eval", RELEASE_SCRIPT, 1, lock, owner)
+            else:
+                self._orphaned(lock, owner)
         except self._errors as exc:
             self._health.failed(exc)
+            self._orphaned(lock, owner)
 
     async def aclose(self) -> None:
         """Close the Redis connections this store made (not a client passed in)."""

@@ -143,6 +143,13 @@ class SharedCacheBase:
         self._errors = redis_errors()
         self._refused: dict[Hashable, str] = {}
         self._names: dict[Hashable, str | None] = {}
+        # Locks whose SET timed out: Redis may still have applied it (a paused server runs
+        # what it had buffered when it resumes); released at the next contact, by owner.
+        self._orphans: list[tuple[str, str]] = []
+
+    def _orphaned(self, lock: str, owner: str) -> None:
+        if len(self._orphans) < MAX_REFUSED:
+            self._orphans.append((lock, owner))
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Any:
@@ -285,12 +292,16 @@ class RedisTokenCache(SharedCacheBase):
         locked = False
         try:
             client = self._redis()
+            while self._orphans:
+                client.eval(RELEASE_SCRIPT, 1, *self._orphans[-1])
+                self._orphans.pop()
             entry = self._decode(key, name, client.get(name), now)
             if entry is None:
                 locked = client.set(lock, owner, nx=True, px=self._lock_ms())
             self._health.succeeded()
         except self._errors as exc:
             self._health.failed(exc)
+            self._orphaned(lock, owner)
             return self._local(key, fetch())
         if entry is not None:
             self._front.set(key, entry)
@@ -353,6 +364,7 @@ class RedisTokenCache(SharedCacheBase):
                     taken = client.set(lock, owner, nx=True, px=self._lock_ms())
             except self._errors as exc:
                 self._health.failed(exc)
+                self._orphaned(lock, owner)
                 return self._local(key, fetch())
             if entry is not None:
                 self._front.set(key, entry)
@@ -376,11 +388,13 @@ class RedisTokenCache(SharedCacheBase):
 
     def _release(self, lock: str, owner: str) -> None:
         if not self._health.available():
-            return  # the lock expires by itself
+            self._orphaned(lock, owner)
+            return
         try:
             self._redis().eval(RELEASE_SCRIPT, 1, lock, owner)
         except self._errors as exc:
             self._health.failed(exc)
+            self._orphaned(lock, owner)
 
     def close(self) -> None:
         """Close the Redis connections this cache made (not a client passed in)."""

@@ -20,6 +20,7 @@ again.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import secrets
 import threading
@@ -56,6 +57,8 @@ RELEASE_SCRIPT: Final = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+logger = logging.getLogger("partnercenter.redis")
+
 _MAX_POLL: Final = 0.02
 _MAX_LOCAL: Final = 1024
 
@@ -96,6 +99,12 @@ class StoreCore:
         self._local: dict[str, RefreshTokenRecord] = {}
         self._pending: dict[str, str] = {}
         self._thread_lock = threading.Lock()
+        # Locks whose SET timed out (Redis may still apply it): released at the next contact.
+        self._orphans: list[tuple[str, str]] = []
+
+    def _orphaned(self, lock: str, owner: str) -> None:
+        if len(self._orphans) < _MAX_LOCAL:
+            self._orphans.append((lock, owner))
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Any:
@@ -151,6 +160,20 @@ class StoreCore:
             self._local.pop(next(iter(self._local)), None)
         self._local[key] = record
 
+    def _restore(self, key: str, known: RefreshTokenRecord) -> RefreshTokenRecord:
+        # Redis answers but lost the key (restarted without persistence, failed over, or
+        # evicted): without this, every worker would need a new consent sign-in.
+        logger.warning(
+            "Redis holds no refresh token under %r; restoring the one this worker last saw "
+            "(only where it is still absent)",
+            key,
+        )
+        return known
+
+    def _restore_args(self, name: str, known: RefreshTokenRecord) -> tuple[Any, ...]:
+        fingerprint = self._sealer.fingerprint(known.refresh_token)
+        return (1, name, "", fingerprint, self._sealed(name, known))
+
     def _owner(self) -> str:
         return secrets.token_hex(16)
 
@@ -190,6 +213,9 @@ class RedisRefreshTokenStore(StoreCore):
         if not self._health.available():
             return None
         client = self._redis()
+        while self._orphans:
+            client.eval(RELEASE_SCRIPT, 1, *self._orphans[-1])
+            self._orphans.pop()
         if self._pending:
             self._flush(client)
         return client
@@ -216,6 +242,10 @@ class RedisRefreshTokenStore(StoreCore):
             client = self._use()
             if client is not None:
                 record = self._decode(name, client.hget(name, "v"))
+                known = self._local.get(key)
+                if record is None and known is not None:
+                    record = self._restore(key, known)
+                    client.eval(CAS_SCRIPT, *self._restore_args(name, known))
                 self._health.succeeded()
                 self._remember(key, record)
                 return record
@@ -325,6 +355,7 @@ class RedisRefreshTokenStore(StoreCore):
                     return True
             except self._errors as exc:
                 self._health.failed(exc)
+                self._orphaned(lock, owner)
                 return False
             if time.monotonic() >= deadline:
                 return False
@@ -334,10 +365,13 @@ class RedisRefreshTokenStore(StoreCore):
     def _release(self, lock: str, owner: str) -> None:
         try:
             client = self._use()
-            if client is not None:
+            if client is None:
+                self._orphaned(lock, owner)
+            else:
                 client.eval(RELEASE_SCRIPT, 1, lock, owner)
         except self._errors as exc:
             self._health.failed(exc)
+            self._orphaned(lock, owner)
 
     def close(self) -> None:
         """Close the Redis connections this store made (not a client passed in)."""
