@@ -26,10 +26,15 @@ REDIS_SERVER = shutil.which("redis-server") or shutil.which("valkey-server")
 KEY = "oD0ZjH6bU2mN8hVq3sXc5rT1yW7eK9aL4fG2pQ6dJ0s"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_port(below: int = 65536) -> int:
+    """A free loopback port under ``below`` (a cluster node also needs port + 10000)."""
+    for _ in range(200):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port < below:
+            return port
+    raise RuntimeError(f"no free port under {below}")
 
 
 class RedisServer:
@@ -122,8 +127,8 @@ def redis_factory(tmp_path: Path) -> Iterator[Callable[..., RedisServer]]:
     _require_server()
     started: list[RedisServer] = []
 
-    def make(*extra: str) -> RedisServer:
-        server = RedisServer(tmp_path / f"redis{len(started)}", None, *extra).start()
+    def make(*extra: str, port: int | None = None) -> RedisServer:
+        server = RedisServer(tmp_path / f"redis{len(started)}", port, *extra).start()
         started.append(server)
         return server
 

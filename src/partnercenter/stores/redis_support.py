@@ -207,7 +207,6 @@ def _common_kwargs(target: RedisTarget, timeout: float) -> dict[str, Any]:
     kwargs: dict[str, Any] = {
         "socket_timeout": timeout,
         "socket_connect_timeout": timeout,
-        "retry_on_timeout": False,
     }
     if target.username is not None:
         kwargs["username"] = target.username
@@ -235,7 +234,6 @@ def make_client(target: RedisTarget, timeout: float, *, asynchronous: bool) -> A
             target.url,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
-            retry_on_timeout=False,
             retry=no_retry,
         )
     kwargs = _common_kwargs(target, timeout)
