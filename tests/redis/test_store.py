@@ -110,3 +110,24 @@ async def test_async_store(redis_server: RedisServer, prefix: str) -> None:
     await shared.delete("k")
     assert await shared.load("k") is None
     await shared.aclose()
+
+
+def test_redis_from_env(
+    redis_server: RedisServer, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from partnercenter import RedisTokenCache
+    from partnercenter.stores.redis_setup import redis_from_env
+
+    monkeypatch.delenv("PARTNERCENTER_REDIS_URL", raising=False)
+    assert redis_from_env() is None
+    monkeypatch.setenv("PARTNERCENTER_REDIS_URL", redis_server.url)
+    pair = redis_from_env(key=KEY, prefix=prefix)
+    assert pair is not None
+    cache, shared = pair
+    assert isinstance(cache, RedisTokenCache) and isinstance(shared, RedisRefreshTokenStore)
+    shared.save("k", "rt-env")
+    assert store(redis_server, prefix).load("k") == "rt-env"
+    async_pair = redis_from_env(redis_server.url, asynchronous=True, key=KEY)
+    assert async_pair is not None and isinstance(async_pair[0], aio.RedisTokenCache)
+    with pytest.raises(ConfigurationError, match="url"):
+        redis_from_env("ftp://x")
