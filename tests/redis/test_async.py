@@ -151,3 +151,22 @@ async def test_fan_out_over_customer_tenants(emu: Emulator) -> None:
     with pytest.raises(ConfigurationError, match="tenant_ids"):
         await aio.tokens_for_tenants(credential, ["", *customers])
     await credential.close()
+
+
+async def test_an_async_credential_takes_a_blocking_redis_store(
+    emu: Emulator, redis_server: RedisServer, prefix: str
+) -> None:
+    store = RedisRefreshTokenStore.from_url(redis_server.url, key=KEY, prefix=prefix)
+    await anyio.to_thread.run_sync(consent, emu, store)
+    first = store.load("fleet")
+    credential = aio.RefreshTokenCredential(
+        emu.partner_tenant["id"],
+        emu.app("partner-center-cli")["client_id"],
+        store=store,
+        store_key="fleet",
+        **options(emu),
+    )
+    assert (await credential.get_token()).is_app_and_user
+    assert store.load("fleet") not in (None, first)  # rotated, through the rotation lock
+    await credential.close()
+    store.close()

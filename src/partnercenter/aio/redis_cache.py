@@ -80,9 +80,8 @@ class RedisTokenCache(SharedCacheBase):
         try:
             client = self._redis()
             with anyio.fail_after(self.options.timeout * 2):
-                while self._orphans:
-                    await client.eval(RELEASE_SCRIPT, 1, *self._orphans[-1])
-                    self._orphans.pop()
+                while (orphan := self._take_orphan()) is not None:
+                    await client.eval(RELEASE_SCRIPT, 1, *orphan)
                 entry = self._decode(key, name, await client.get(name), now)
                 if entry is None:
                     locked = await client.set(lock, owner, nx=True, px=self._lock_ms())

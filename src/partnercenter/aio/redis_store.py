@@ -42,9 +42,8 @@ class RedisRefreshTokenStore(StoreCore):
     async def _use(self) -> bool:
         if not self._health.available():
             return False
-        while self._orphans:
-            await self._call("eval", RELEASE_SCRIPT, 1, *self._orphans[-1])
-            self._orphans.pop()
+        while (orphan := self._take_orphan()) is not None:
+            await self._call("eval", RELEASE_SCRIPT, 1, *orphan)
         if self._pending:
             for key, expected in list(self._pending.items()):
                 record = self._local.get(key)

@@ -151,6 +151,12 @@ class SharedCacheBase:
         if len(self._orphans) < MAX_REFUSED:
             self._orphans.append((lock, owner))
 
+    def _take_orphan(self) -> tuple[str, str] | None:
+        try:
+            return self._orphans.pop()  # (atomic: threads may share the list)
+        except IndexError:
+            return None
+
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Any:
         """A cache on the Redis at ``url``: ``redis://``, ``rediss://``, ``unix://``,
@@ -292,9 +298,8 @@ class RedisTokenCache(SharedCacheBase):
         locked = False
         try:
             client = self._redis()
-            while self._orphans:
-                client.eval(RELEASE_SCRIPT, 1, *self._orphans[-1])
-                self._orphans.pop()
+            while (orphan := self._take_orphan()) is not None:
+                client.eval(RELEASE_SCRIPT, 1, *orphan)
             entry = self._decode(key, name, client.get(name), now)
             if entry is None:
                 locked = client.set(lock, owner, nx=True, px=self._lock_ms())

@@ -106,6 +106,12 @@ class StoreCore:
         if len(self._orphans) < _MAX_LOCAL:
             self._orphans.append((lock, owner))
 
+    def _take_orphan(self) -> tuple[str, str] | None:
+        try:
+            return self._orphans.pop()  # (atomic: threads may share the list)
+        except IndexError:
+            return None
+
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Any:
         """A store on the Redis at ``url`` (same URLs as
@@ -213,9 +219,8 @@ class RedisRefreshTokenStore(StoreCore):
         if not self._health.available():
             return None
         client = self._redis()
-        while self._orphans:
-            client.eval(RELEASE_SCRIPT, 1, *self._orphans[-1])
-            self._orphans.pop()
+        while (orphan := self._take_orphan()) is not None:
+            client.eval(RELEASE_SCRIPT, 1, *orphan)
         if self._pending:
             self._flush(client)
         return client
