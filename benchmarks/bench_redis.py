@@ -327,7 +327,7 @@ def main() -> None:
         "settings": {"device_code_interval": 1},
         "tenants": [
             {"name": f"Fan-out customer {i}", "domains": [f"fanout{i}.onmicrosoft.com"]}
-            for i in range(tenants_count)
+            for i in range(tenants_count if "fanout" in parts else 0)
         ],
     }
     emu = RemoteEmulator(config)

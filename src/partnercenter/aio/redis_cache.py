@@ -81,7 +81,11 @@ class RedisTokenCache(SharedCacheBase):
             client = self._redis()
             with anyio.fail_after(self.options.timeout * 2):
                 while (orphan := self._take_orphan()) is not None:
-                    await client.eval(RELEASE_SCRIPT, 1, *orphan)
+                    try:
+                        await client.eval(RELEASE_SCRIPT, 1, *orphan)
+                    except BaseException:
+                        self._orphaned(*orphan)
+                        raise
                 entry = self._decode(key, name, await client.get(name), now)
                 if entry is None:
                     locked = await client.set(lock, owner, nx=True, px=self._lock_ms())

@@ -43,7 +43,11 @@ class RedisRefreshTokenStore(StoreCore):
         if not self._health.available():
             return False
         while (orphan := self._take_orphan()) is not None:
-            await self._call("eval", RELEASE_SCRIPT, 1, *orphan)
+            try:
+                await self._call("eval", RELEASE_SCRIPT, 1, *orphan)
+            except BaseException:
+                self._orphaned(*orphan)
+                raise
         if self._pending:
             for key, expected in list(self._pending.items()):
                 record = self._local.get(key)

@@ -299,7 +299,11 @@ class RedisTokenCache(SharedCacheBase):
         try:
             client = self._redis()
             while (orphan := self._take_orphan()) is not None:
-                client.eval(RELEASE_SCRIPT, 1, *orphan)
+                try:
+                    client.eval(RELEASE_SCRIPT, 1, *orphan)
+                except self._errors:
+                    self._orphaned(*orphan)  # (next time: Redis may still apply the SET)
+                    raise
             entry = self._decode(key, name, client.get(name), now)
             if entry is None:
                 locked = client.set(lock, owner, nx=True, px=self._lock_ms())

@@ -220,7 +220,11 @@ class RedisRefreshTokenStore(StoreCore):
             return None
         client = self._redis()
         while (orphan := self._take_orphan()) is not None:
-            client.eval(RELEASE_SCRIPT, 1, *orphan)
+            try:
+                client.eval(RELEASE_SCRIPT, 1, *orphan)
+            except self._errors:
+                self._orphaned(*orphan)  # (next time: Redis may still apply the SET)
+                raise
         if self._pending:
             self._flush(client)
         return client
