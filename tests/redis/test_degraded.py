@@ -110,6 +110,10 @@ def test_redis_stopped_mid_run_and_restarted(
     assert 2 <= len(down) <= 2 * (1 + int(10 * MAX_CALL_SECONDS / RETRY_INTERVAL))
     assert len(down) < 2 * 10
     assert any("is back" in m for m in messages)
+    # No secret in the logs: not the key, no token, no refresh token.
+    text = "\n".join(messages)
+    assert KEY not in text and "eyJ" not in text
+    assert not any(token in text for token in log.newest.values())
 
 
 def test_redis_paused(fleet: tuple[Fleet, RedisServer, RedemptionLog]) -> None:
