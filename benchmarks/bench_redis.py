@@ -267,9 +267,7 @@ def consent(emu: RemoteEmulator, store: MemoryRefreshTokenStore) -> str:
 async def ours_fan_out(
     emu: RemoteEmulator, store: MemoryRefreshTokenStore, tenants: list[str]
 ) -> tuple[float, int]:
-    http = httpx.AsyncClient(
-        verify=emu.ca_cert, limits=httpx.Limits(max_connections=CONCURRENCY), timeout=60
-    )
+    http = aio.fan_out_http_client(CONCURRENCY, verify=emu.ca_cert)
     credential = aio.RefreshTokenCredential(
         emu.info["partner_tenant"]["id"],
         emu.app("partner-center-cli")["client_id"],

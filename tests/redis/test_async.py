@@ -125,12 +125,14 @@ class Counting:
 async def test_fan_out_over_customer_tenants(emu: Emulator) -> None:
     store = MemoryRefreshTokenStore()
     await anyio.to_thread.run_sync(consent, emu, store)
+    http = aio.fan_out_http_client(2, verify=emu.ca_cert)
     credential = aio.RefreshTokenCredential(
         emu.partner_tenant["id"],
         emu.app("partner-center-cli")["client_id"],
         store=store,
         store_key="fleet",
-        **options(emu),
+        cloud=cloud(emu),
+        http_client=http,
     )
     customers = [tenant["id"] for tenant in emu.customer_tenants]
     unknown = "11111111-2222-3333-4444-555555555555"
@@ -150,7 +152,10 @@ async def test_fan_out_over_customer_tenants(emu: Emulator) -> None:
         await aio.tokens_for_tenants(credential, "one-string")
     with pytest.raises(ConfigurationError, match="tenant_ids"):
         await aio.tokens_for_tenants(credential, ["", *customers])
+    with pytest.raises(ConfigurationError, match="connections"):
+        aio.fan_out_http_client(0)
     await credential.close()
+    await http.aclose()
 
 
 async def test_an_async_credential_takes_a_blocking_redis_store(

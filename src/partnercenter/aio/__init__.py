@@ -14,7 +14,7 @@ from .certificate import CertificateCredential
 from .client import AsyncPartnerClient
 from .client_secret import ClientSecretCredential
 from .device_code import DeviceCodeCredential
-from .fanout import FanOutResult, tokens_for_tenants
+from .fanout import FanOutResult, fan_out_http_client, tokens_for_tenants
 from .interactive import InteractiveBrowserCredential
 from .redis_cache import RedisTokenCache
 from .redis_store import RedisRefreshTokenStore
@@ -32,5 +32,6 @@ __all__ = [
     "RedisRefreshTokenStore",
     "RedisTokenCache",
     "RefreshTokenCredential",
+    "fan_out_http_client",
     "tokens_for_tenants",
 ]

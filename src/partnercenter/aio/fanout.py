@@ -5,20 +5,27 @@ refresh token redeemed at each tenant's authority, GDAP-style). One at a time, 1
 take 10,000 round trips; here a fixed pool of ``concurrency`` workers pulls tenants from the
 iterable, so the job is limited by the network, memory stays bounded whatever the number of
 tenants, and the token endpoint sees at most ``concurrency`` requests at a time.
+
+:func:`fan_out_http_client` is an ``httpx.AsyncClient`` for such runs: one single-connection
+pool per connection, each request handed to a free one. httpx's one shared pool re-examines
+every connection for every request, which at 32 connections cost about three times the CPU
+per token in the fan-out benchmark (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import ssl
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import anyio
+import httpx
 
 from ..errors import ConfigurationError, PartnerCenterError
 from ..tokens import AccessToken
 
-__all__ = ["FanOutResult", "tokens_for_tenants"]
+__all__ = ["FanOutResult", "fan_out_http_client", "tokens_for_tenants"]
 
 #: Enough to hide 50-100 ms of token-endpoint latency without crowding its throttling.
 DEFAULT_CONCURRENCY = 32
@@ -93,3 +100,79 @@ async def tokens_for_tenants(
     if invalid:
         raise invalid[0]
     return result
+
+
+class _Lease(httpx.AsyncByteStream):
+    """A response body that gives its connection back when closed."""
+
+    def __init__(self, stream: httpx.AsyncByteStream, release: Callable[[], None]) -> None:
+        self._stream = stream
+        self._release: Callable[[], None] | None = release
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        try:
+            await self._stream.aclose()
+        finally:
+            release, self._release = self._release, None
+            if release is not None:
+                release()
+
+
+class _SpreadTransport(httpx.AsyncBaseTransport):
+    """``connections`` single-connection transports; a request waits for a free one."""
+
+    def __init__(self, connections: int, verify: ssl.SSLContext | str | bool) -> None:
+        if isinstance(verify, str):
+            verify = ssl.create_default_context(cafile=verify)
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        self._free = [
+            httpx.AsyncHTTPTransport(verify=verify, limits=limits) for _ in range(connections)
+        ]
+        self._all = list(self._free)
+        self._available = anyio.Semaphore(connections)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await self._available.acquire()
+        transport = self._free.pop()
+
+        def release() -> None:
+            self._free.append(transport)
+            self._available.release()
+
+        try:
+            response = await transport.handle_async_request(request)
+        except BaseException:
+            release()
+            raise
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=_Lease(response.stream, release),
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        for transport in self._all:
+            await transport.aclose()
+
+
+def fan_out_http_client(
+    connections: int = DEFAULT_CONCURRENCY,
+    *,
+    verify: ssl.SSLContext | str | bool = True,
+    timeout: float = 30.0,
+) -> httpx.AsyncClient:
+    """An ``httpx.AsyncClient`` for a large fan-out: pass it as ``http_client=`` to the async
+    credential (which never closes a client passed in: close it yourself), with
+    ``connections`` equal to the fan-out's ``concurrency``. ``verify`` is a CA file path, an
+    ``ssl.SSLContext`` or a bool, as for the credentials."""
+    if isinstance(connections, bool) or not isinstance(connections, int):
+        raise ConfigurationError("connections", "must be an int")
+    if not 1 <= connections <= MAX_CONCURRENCY:
+        raise ConfigurationError("connections", f"must be between 1 and {MAX_CONCURRENCY}")
+    return httpx.AsyncClient(transport=_SpreadTransport(connections, verify), timeout=timeout)
