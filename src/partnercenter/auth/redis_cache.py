@@ -26,7 +26,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Hashable
-from typing import Any, Final
+from typing import Any, Final, Self
 
 from ..errors import ConfigurationError
 from ..stores.file import STORE_KEY_ENV
@@ -158,7 +158,7 @@ class SharedCacheBase:
             return None
 
     @classmethod
-    def from_url(cls, url: str, **options: Any) -> Any:
+    def from_url(cls, url: str, **options: Any) -> Self:
         """A cache on the Redis at ``url``: ``redis://``, ``rediss://``, ``unix://``,
         ``redis+sentinel://host:26379/service``, ``redis+cluster://host:7000`` (``valkey``
         works in place of ``redis``). ``options``: ``key``, ``key_env``, ``prefix``,

@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any, Final
+from typing import Any, Final, Self
 
 from ..errors import ConfigurationError, RefreshTokenStoreError
 from .file import STORE_KEY_ENV
@@ -113,7 +113,7 @@ class StoreCore:
             return None
 
     @classmethod
-    def from_url(cls, url: str, **options: Any) -> Any:
+    def from_url(cls, url: str, **options: Any) -> Self:
         """A store on the Redis at ``url`` (same URLs as
         :meth:`partnercenter.RedisTokenCache.from_url`). ``options``: ``key``, ``key_env``,
         ``prefix``, ``timeout``, ``retry_interval``, ``lock_ttl``, ``wait_timeout``,
