@@ -24,6 +24,7 @@ from .auth import (  # noqa: E402
 from .auth.consent import secure_app_consent  # noqa: E402
 from .auth.device_code import DeviceCodeCredential  # noqa: E402
 from .auth.interactive import InteractiveBrowserCredential  # noqa: E402
+from .auth.redis_cache import RedisTokenCache  # noqa: E402
 from .auth.signin_protocol import DeviceCode  # noqa: E402
 from .auth.user_credential import SignInResult  # noqa: E402
 from .client import PartnerClient  # noqa: E402
@@ -38,6 +39,7 @@ from .stores import (  # noqa: E402
     FileRefreshTokenStore,
     KeyringRefreshTokenStore,
     MemoryRefreshTokenStore,
+    RedisRefreshTokenStore,
     RefreshTokenStore,
 )
 from .tokens import AccessToken  # noqa: E402
@@ -61,6 +63,8 @@ __all__ = [
     "PartnerCenterApiError",
     "PartnerCenterError",
     "PartnerClient",
+    "RedisRefreshTokenStore",
+    "RedisTokenCache",
     "RefreshTokenCredential",
     "RefreshTokenStore",
     "RetryPolicy",

@@ -25,6 +25,9 @@ def test_async_twins_have_the_same_names() -> None:
     sync_credentials.add("AzureCredentialAdapter")
     # The REST client's twin is named apart: partnercenter.PartnerClient / aio.AsyncPartnerClient.
     assert "PartnerClient" in partnercenter.__all__
-    assert sync_credentials | {"AsyncPartnerClient"} == set(partnercenter.aio.__all__)
+    # Also async-only: Redis twins of partnercenter's, and the fan-out over customer tenants.
+    redis = {"RedisTokenCache", "RedisRefreshTokenStore", "FanOutResult", "tokens_for_tenants"}
+    redis.add("fan_out_http_client")
+    assert sync_credentials | {"AsyncPartnerClient"} | redis == set(partnercenter.aio.__all__)
     for name in sync_credentials:
         assert getattr(partnercenter.aio, name) is not getattr(partnercenter, name)

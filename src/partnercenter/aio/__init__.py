@@ -14,7 +14,10 @@ from .certificate import CertificateCredential
 from .client import AsyncPartnerClient
 from .client_secret import ClientSecretCredential
 from .device_code import DeviceCodeCredential
+from .fanout import FanOutResult, fan_out_http_client, tokens_for_tenants
 from .interactive import InteractiveBrowserCredential
+from .redis_cache import RedisTokenCache
+from .redis_store import RedisRefreshTokenStore
 from .refresh_token import RefreshTokenCredential
 
 __all__ = [
@@ -24,6 +27,11 @@ __all__ = [
     "CertificateCredential",
     "ClientSecretCredential",
     "DeviceCodeCredential",
+    "FanOutResult",
     "InteractiveBrowserCredential",
+    "RedisRefreshTokenStore",
+    "RedisTokenCache",
     "RefreshTokenCredential",
+    "fan_out_http_client",
+    "tokens_for_tenants",
 ]

@@ -18,6 +18,7 @@ import anyio
 
 from ..auth.arguments import check_callable
 from ..auth.base import CacheKey, CredentialCore
+from ..auth.cache import shared_fetch
 from ..auth.policy import RefreshStatus
 from ..tokens import AccessToken
 
@@ -58,6 +59,8 @@ class AsyncTokenCredentialBase(CredentialCore, abc.ABC):
         super().__init__(clock=clock, random=random, **core)
         self._sleep = check_callable("sleep", sleep)
         self._flights: dict[CacheKey, AsyncFlight] = {}
+        # A cache shared by processes (Redis) runs the fetch: one token request per fleet.
+        self._fetch_shared = shared_fetch(self._cache, asynchronous=True)
 
     async def get_token(
         self,
@@ -123,7 +126,14 @@ class AsyncTokenCredentialBase(CredentialCore, abc.ABC):
         tenant: str,
     ) -> AccessToken:
         try:
-            token = await self._fetch(scopes, tenant, None)
+            if self._fetch_shared is None:
+                token = await self._fetch(scopes, tenant, None)
+            else:
+                stale = cached if status is RefreshStatus.RECOMMENDED else None
+                entry = await self._fetch_shared(
+                    key, lambda: self._fetch(scopes, tenant, None), now, stale
+                )
+                token = entry[1]
         except Exception as exc:
             del self._flights[key]
             if status is RefreshStatus.RECOMMENDED and cached is not None:
@@ -137,7 +147,8 @@ class AsyncTokenCredentialBase(CredentialCore, abc.ABC):
             del self._flights[key]
             flight.finish()
             raise
-        self._cache.set(key, self._entry(token))
+        if self._fetch_shared is None:  # (a shared cache stored it already)
+            self._cache.set(key, self._entry(token))
         self._failed_refresh.pop(key, None)
         del self._flights[key]
         flight.finish(token=token)

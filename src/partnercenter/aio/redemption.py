@@ -71,6 +71,15 @@ async def redeem_stored(
 ) -> TokenResponse | None:
     """Redeem the stored refresh token and save the rotated one; ``None`` if none is stored
     (see :func:`partnercenter.auth.redemption.redeem_stored`)."""
+    rotation: Callable[[str], Any] | None = getattr(store, "rotation", None)
+    if rotation is not None:
+        # A store shared by a fleet (Redis): redeem inside its rotation lock.
+        manager = rotation(store_key)
+        if hasattr(manager, "__aenter__"):
+            async with manager as view:
+                return await redeem_stored(view, store_key, now, redeem)
+        with manager as view:  # a blocking shared store
+            return await redeem_stored(view, store_key, now, redeem)
     refresh_token = await load_stored(store, store_key, now)
     if not refresh_token:
         return None

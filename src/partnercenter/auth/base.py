@@ -27,7 +27,7 @@ from ..errors import ConfigurationError, RetiredAudienceWarning, warn_caller
 from ..redaction import shown
 from ..tokens import AccessToken
 from .arguments import check_callable, check_cloud, check_endpoint_version, check_tenant
-from .cache import MemoryTokenCache, TokenCache
+from .cache import MemoryTokenCache, TokenCache, shared_fetch
 from .policy import RefreshStatus, RetryPolicy, refresh_due, refresh_status
 from .protocol import normalize_scopes, resource_of
 
@@ -190,6 +190,8 @@ class TokenCredentialBase(CredentialCore, abc.ABC):
         self._sleep = check_callable("sleep", sleep)
         self._lock = threading.Lock()
         self._flights: dict[CacheKey, Flight] = {}
+        # A cache shared by processes (Redis) runs the fetch: one token request per fleet.
+        self._fetch_shared = shared_fetch(self._cache, asynchronous=False)
 
     def get_token(
         self,
@@ -265,7 +267,13 @@ class TokenCredentialBase(CredentialCore, abc.ABC):
         tenant: str,
     ) -> AccessToken:
         try:
-            token = self._fetch(scopes, tenant, None)
+            if self._fetch_shared is None:
+                token = self._fetch(scopes, tenant, None)
+            else:
+                stale = cached if status is RefreshStatus.RECOMMENDED else None
+                token = self._fetch_shared(
+                    key, lambda: self._fetch(scopes, tenant, None), now, stale
+                )[1]
         except Exception as exc:
             with self._lock:
                 del self._flights[key]
@@ -281,7 +289,8 @@ class TokenCredentialBase(CredentialCore, abc.ABC):
             flight.finish()
             raise
         # Cache first, then retire the flight: a thread arriving in between finds the cache.
-        self._cache.set(key, self._entry(token))
+        if self._fetch_shared is None:  # (a shared cache stored it already)
+            self._cache.set(key, self._entry(token))
         self._failed_refresh.pop(key, None)
         with self._lock:
             del self._flights[key]

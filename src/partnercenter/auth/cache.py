@@ -5,20 +5,23 @@ when the token is stored, so that a cache hit is one dict lookup, one clock read
 comparison, whatever the number of tenants and clients cached. Keys are built by the
 credentials (their identity, the tenant, the scopes) and are opaque to the cache.
 
-A Redis-backed cache can implement :class:`TokenCache` later; credentials only call ``get``
-and ``set`` (and ``remove`` / ``clear`` for housekeeping).
+Credentials only call ``get`` and ``set`` (and ``remove`` / ``clear`` for housekeeping). A
+cache shared between processes (:class:`~partnercenter.RedisTokenCache`) also has
+``fetch_shared``, which the credentials call on a miss instead of fetching themselves, so a
+fleet makes one token request (see :func:`shared_fetch`).
 """
 
 from __future__ import annotations
 
+import inspect
 import threading
-from collections.abc import Hashable
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Hashable
+from typing import Any, Protocol, runtime_checkable
 
 from ..errors import ConfigurationError
 from ..tokens import AccessToken
 
-__all__ = ["CacheEntry", "MemoryTokenCache", "TokenCache"]
+__all__ = ["CacheEntry", "MemoryTokenCache", "TokenCache", "shared_fetch"]
 
 #: ``(refresh_due, token)``: serve ``token`` while ``now < refresh_due``.
 CacheEntry = tuple[float, AccessToken]
@@ -88,3 +91,22 @@ class MemoryTokenCache:
 
     def __repr__(self) -> str:
         return f"MemoryTokenCache(entries={len(self._entries)})"
+
+
+def shared_fetch(cache: TokenCache, *, asynchronous: bool) -> Callable[..., Any] | None:
+    """The cache's ``fetch_shared(key, fetch, now, stale) -> CacheEntry`` (a coroutine function
+    for async credentials), or ``None`` for a cache that only stores. A cache of the other kind
+    (a blocking Redis cache given to an async credential, or the reverse) is refused."""
+    fetch = getattr(cache, "fetch_shared", None)
+    if fetch is None:
+        return None
+    if inspect.iscoroutinefunction(fetch) != asynchronous:
+        raise ConfigurationError(
+            "cache",
+            "is an async cache: use it with the partnercenter.aio credentials"
+            if not asynchronous
+            else "is a blocking cache: use partnercenter.aio.RedisTokenCache with async "
+            "credentials",
+        )
+    result: Callable[..., Any] = fetch
+    return result

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 from ..errors import InvalidGrantError, RefreshTokenExpiringWarning, warn_caller
 from ..stores import RefreshTokenStore
@@ -52,7 +53,16 @@ def redeem_stored(
     If Azure AD refuses the token (``invalid_grant``) and the store now holds a different one,
     another process rotated it meanwhile (and a service that retires used tokens would refuse
     ours): the newest is tried once before giving up.
+
+    A store shared by a fleet (``rotation(key)``, e.g. Redis) is used inside its rotation lock,
+    through a view whose ``save`` is a compare-and-set against the token loaded.
     """
+    rotation: Callable[[str], AbstractContextManager[RefreshTokenStore]] | None = getattr(
+        store, "rotation", None
+    )
+    if rotation is not None:
+        with rotation(store_key) as view:
+            return redeem_stored(view, store_key, now, redeem)
     refresh_token = load_stored(store, store_key, now)
     if not refresh_token:
         return None

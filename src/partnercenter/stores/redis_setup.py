@@ -1,0 +1,35 @@
+"""One call for front ends (the CLI, the pytest plugin) that can point at Redis: the token cache
+and the refresh-token store for a URL, or for ``PARTNERCENTER_REDIS_URL``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .redis_support import REDIS_URL_ENV
+
+__all__ = ["REDIS_URL_ENV", "redis_from_env"]
+
+
+def redis_from_env(
+    url: str | None = None, *, asynchronous: bool = False, **options: Any
+) -> tuple[Any, Any] | None:
+    """``(RedisTokenCache, RedisRefreshTokenStore)`` for ``url`` (e.g. from a CLI profile), or
+    for ``$PARTNERCENTER_REDIS_URL`` when ``url`` is ``None``; ``None`` when neither is set.
+
+    ``asynchronous=True`` gives the :mod:`partnercenter.aio` twins. ``options`` go to both
+    (``key``, ``prefix``, ``timeout``...; see docs/redis.md). Nothing connects until first use.
+    """
+    if url is None:
+        url = os.environ.get(REDIS_URL_ENV) or None
+    if url is None:
+        return None
+    if asynchronous:
+        from ..aio.redis_cache import RedisTokenCache as AsyncCache
+        from ..aio.redis_store import RedisRefreshTokenStore as AsyncStore
+
+        return AsyncCache.from_url(url, **options), AsyncStore.from_url(url, **options)
+    from ..auth.redis_cache import RedisTokenCache
+    from .redis_store import RedisRefreshTokenStore
+
+    return RedisTokenCache.from_url(url, **options), RedisRefreshTokenStore.from_url(url, **options)
