@@ -21,8 +21,10 @@ from typing import Final
 import click
 
 from ..errors import (
+    AppUserRequiredError,
     AuthenticationError,
     AzureADError,
+    MfaRequiredError,
     PartnerCenterApiError,
     PartnerCenterError,
     RefreshTokenStoreError,
@@ -93,6 +95,11 @@ def describe(exc: PartnerCenterError) -> CliError:
     elif isinstance(exc, PartnerCenterApiError) and exc.code is not None:
         code = f"Partner Center {exc.code}"
     hint = exc.hint
+    if isinstance(exc, AppUserRequiredError | MfaRequiredError):
+        hint += (
+            " From the command line: partnercenter login --device-code --name user (a user "
+            "with MFA), then --profile user."
+        )
     if isinstance(exc, RefreshTokenStoreError) and exc.reason in ("no_key", "keyring"):
         hint = store_key_help()
     return CliError(

@@ -177,4 +177,13 @@ def run(argv: Sequence[str] | None = None) -> int:
         return EXIT_EXTRA
     except BrokenPipeError:
         return 0  # `partnercenter customers list | head`
+    except Exception as exc:  # a bug: say so in one line (--debug shows the traceback)
+        if "--debug" in args:
+            raise
+        click.echo(
+            f"error: unexpected {type(exc).__name__}: {sanitize(str(exc), args)} (a bug: "
+            "please report it; --debug shows the traceback)",
+            err=True,
+        )
+        return 1
     return int(result) if isinstance(result, int) else 0
