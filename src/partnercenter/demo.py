@@ -276,11 +276,12 @@ def app_and_user(emu: Emulator, workdir: Path) -> dict[str, Any]:
     )
     print(f"Signed in as {result.username} (tenant {result.tenant_id}), MFA: {result.has_mfa}")
     header = json.loads(store_path.read_text())
+    stored = store.load(result.store_key or "") or ""
     print(
         f"The refresh token is stored encrypted in {store_path}: "
         f"{header['encryption']}, key id {header['key_id']} (the key itself lives in "
         "PARTNERCENTER_STORE_KEY or the OS keyring); the token is not in the file in clear: "
-        f"{store.load(result.store_key) not in store_path.read_text()}"
+        f"{bool(stored) and stored not in store_path.read_text()}"
     )
     outcome["mfa"] = result.has_mfa
 

@@ -46,13 +46,14 @@ def default_cache_path() -> Path:
     return Path(base) / "partnercenter" / "access-tokens.json"
 
 
-def cache_key_text(key: Hashable) -> str:
-    """The file's name for a cache key: JSON of the credential's key tuple (tuples become
-    lists), so the same key from another process finds the same entry."""
+def cache_key_text(key: Hashable, namespace: str = "") -> str:
+    """The file's name for a cache key: the namespace and JSON of the credential's key tuple
+    (tuples become lists), so the same key from another process finds the same entry."""
     try:
-        return json.dumps(key, separators=(",", ":"))
+        text = json.dumps(key, separators=(",", ":"))
     except (TypeError, ValueError):
-        return repr(key)
+        text = repr(key)
+    return f"{namespace}\x1f{text}" if namespace else text
 
 
 def _encode(entry: Entry) -> str:
@@ -103,8 +104,11 @@ class FileTokenCache:
     ``path`` defaults to :func:`default_cache_path`. ``key``, ``key_env``, ``keyring`` and
     ``keyring_service`` choose the encryption key exactly as for
     :class:`~partnercenter.FileRefreshTokenStore` (by default the same key as the refresh-token
-    store). ``plaintext=True`` stores tokens unencrypted (explicit opt-in). The constructor does
-    no I/O. Safe across threads and processes.
+    store). ``plaintext=True`` stores tokens unencrypted (explicit opt-in). ``namespace``
+    separates caches that share the file: a credential's cache key names its app, tenant and
+    authority but not the signed-in user, so two app + user logins of one app need two
+    namespaces (the CLI uses one per profile). The constructor does no I/O. Safe across threads
+    and processes.
 
     >>> cache = FileTokenCache()                                          # doctest: +SKIP
     >>> credential = ClientSecretCredential(tenant, client, secret, cache=cache)  # doctest: +SKIP
@@ -120,8 +124,11 @@ class FileTokenCache:
         keyring_service: str = KEYRING_SERVICE,
         plaintext: bool = False,
         max_entries: int = DEFAULT_MAX_ENTRIES,
+        namespace: str = "",
         clock: Callable[[], float] = time.time,
     ) -> None:
+        if not isinstance(namespace, str) or "\x1f" in namespace:
+            raise ConfigurationError("namespace", "must be a string without control characters")
         if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
             raise ConfigurationError("max_entries", "must be a positive int")
         if not callable(clock):
@@ -136,6 +143,7 @@ class FileTokenCache:
             clock=clock,
         )
         self._max_entries = max_entries
+        self._namespace = namespace
         self._clock = clock
         self._memory: dict[Hashable, Entry] = {}
         self._lock = threading.Lock()
@@ -152,7 +160,7 @@ class FileTokenCache:
         entry = self._memory.get(key)
         if entry is not None and entry[1].expires_on > now:
             return entry
-        record = self._read().get(cache_key_text(key))
+        record = self._read().get(cache_key_text(key, self._namespace))
         entry = None if record is None else _decode(record.refresh_token)
         if entry is None or entry[1].expires_on <= now:
             self._memory.pop(key, None)
@@ -163,7 +171,7 @@ class FileTokenCache:
     def set(self, key: Hashable, entry: Entry, /) -> None:
         """Store ``entry`` under ``key`` (memory and file), dropping expired entries."""
         self._memory[key] = entry
-        text, now = cache_key_text(key), self._clock()
+        text, now = cache_key_text(key, self._namespace), self._clock()
         value = _encode(entry)
 
         def change(entries: dict[str, RefreshTokenRecord]) -> bool:
@@ -178,11 +186,14 @@ class FileTokenCache:
     def remove(self, key: Hashable, /) -> None:
         """Forget ``key`` (no error when absent)."""
         self._memory.pop(key, None)
-        text = cache_key_text(key)
+        text = cache_key_text(key, self._namespace)
         self._mutate(lambda entries: entries.pop(text, None) is not None)
 
     def clear(self) -> None:
-        """Forget every entry (the file is emptied, not deleted)."""
+        """Forget every entry of this namespace (all entries without a namespace)."""
+        if self._namespace:
+            self.discard(lambda _text: True)
+            return
         self._memory.clear()
 
         def change(entries: dict[str, RefreshTokenRecord]) -> bool:
@@ -193,25 +204,30 @@ class FileTokenCache:
         self._mutate(change)
 
     # -- more ------------------------------------------------------------------------------
+    def _mine(self, text: str) -> bool:
+        return text.startswith(f"{self._namespace}\x1f") if self._namespace else True
+
     def entries(self) -> dict[str, Entry]:
-        """Every unexpired entry in the file, by key text (for tools; tokens stay inside)."""
+        """Every unexpired entry of this namespace, by key text (for tools)."""
         now = self._clock()
         found: dict[str, Entry] = {}
         for text, record in self._read().items():
+            if not self._mine(text):
+                continue
             entry = _decode(record.refresh_token)
             if entry is not None and entry[1].expires_on > now:
                 found[text] = entry
         return found
 
     def discard(self, matches: Callable[[str], bool]) -> int:
-        """Forget every entry whose key text ``matches`` (e.g. one login's tokens at logout);
-        returns how many were dropped."""
+        """Forget every entry of this namespace whose key text ``matches`` (e.g. everything,
+        at logout); returns how many were dropped."""
         self._memory.clear()
         dropped = 0
 
         def change(entries: dict[str, RefreshTokenRecord]) -> bool:
             nonlocal dropped
-            for text in [t for t in entries if matches(t)]:
+            for text in [t for t in entries if self._mine(t) and matches(t)]:
                 del entries[text]
                 dropped += 1
             return dropped > 0

@@ -92,15 +92,9 @@ def forget(profile: Profile) -> None:
             if getattr(exc, "reason", "") not in ("no_key",):
                 raise
     try:
-        tail = _identity_tail(profile)
-        token_cache().discard(lambda text: tail in text)
+        token_cache(profile.name).clear()
     except PartnerCenterError:
         pass  # an unreadable cache holds nothing of this profile that can still be used
-
-
-def _identity_tail(profile: Profile) -> str:
-    # The cached entries of a profile are keyed by "kind|authority|tenant|client|version".
-    return f"|{profile.tenant.lower()}|{profile.client_id}|"
 
 
 @click.command()

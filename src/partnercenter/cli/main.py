@@ -62,8 +62,15 @@ def _remember(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]
     def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
         # A value given on the subcommand wins over one given before it; unset ones do not
         # erase what the group received.
-        if value not in (None, False):
-            ctx.find_root().meta[name] = value
+        if value in (None, False):
+            return value
+        # A flag beats an environment variable wherever each was given (flags > env).
+        meta = ctx.find_root().meta
+        typed = ctx.get_parameter_source(param.name or "") is click.core.ParameterSource.COMMANDLINE
+        if typed or not meta.get(f"{name}.typed"):
+            meta[name] = value
+        if typed:
+            meta[f"{name}.typed"] = True
         return value
 
     return callback

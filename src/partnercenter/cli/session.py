@@ -33,7 +33,7 @@ def http_client(ca_cert: str | None) -> httpx.Client:
 def session(resolved: Resolved) -> Iterator[tuple[Any, httpx.Client]]:
     """The credential (with the encrypted token cache) and its HTTP client."""
     with http_client(resolved.ca_cert) as client:
-        credential = build_credential(resolved, client, token_cache())
+        credential = build_credential(resolved, client, token_cache(resolved.name))
         yield credential, client
 
 

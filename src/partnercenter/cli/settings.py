@@ -201,18 +201,19 @@ def resolve(
     )
 
 
-def token_cache() -> FileTokenCache:
-    """The CLI's encrypted access-token cache (shared with library users who want it)."""
+def token_cache(profile: str) -> FileTokenCache:
+    """The CLI's encrypted access-token cache, one namespace per profile (a credential's cache
+    key does not name the signed-in user)."""
     from ..token_cache import FileTokenCache
 
-    return FileTokenCache()
+    return FileTokenCache(namespace=f"profile:{profile}")
 
 
 def cached_token(
     resolved: Resolved, scopes: tuple[str, ...], tenant: str | None
 ) -> AccessToken | None:
     """A token from the encrypted cache that needs no refresh yet, or None."""
-    entry = token_cache().get(resolved.cache_key(scopes, tenant))
+    entry = token_cache(resolved.name).get(resolved.cache_key(scopes, tenant))
     if entry is not None and time.time() < entry[0]:
         return entry[1]
     return None
@@ -249,7 +250,7 @@ def build_credential(
         "cloud": resolved.cloud,
         "endpoint_version": resolved.endpoint_version,
         "http_client": http_client,
-        "cache": cache if cache is not None else token_cache(),
+        "cache": cache if cache is not None else token_cache(resolved.name),
     }
     if resolved.kind == "secret":
         secret = resolved.client_secret or _secret(resolved, "client_secret")
