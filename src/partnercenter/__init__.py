@@ -11,12 +11,13 @@ almost nothing, and a program that only reads a cached token never imports ``htt
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
 __version__ = "0.1.0"
 
+# Not typing.TYPE_CHECKING: importing typing alone would cost more than this whole module.
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ loads these
+    from typing import Any
+
     from .auth import (
         AccessTokenCredential,
         AzureCredentialAdapter,
@@ -113,7 +114,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'partnercenter' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
+    # __import__ is a builtin: no importlib import on the way to a cached token.
+    value = getattr(__import__(__name__ + module, fromlist=[name]), name)
     globals()[name] = value  # the next access is a plain module attribute
     return value
 

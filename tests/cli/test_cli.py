@@ -229,13 +229,16 @@ def test_call_follows_both_paging_styles(shell: Shell) -> None:
 
 
 def test_call_with_a_body_from_a_file(shell: Shell, tmp_path: Path) -> None:
+    from tests.emulator_support import new_customer
+
     shell.ok("login", "--emulator", shell.info)
-    body = tmp_path / "filter.json"
-    body.write_text(json.dumps({"domain": "surely-free-domain-xyz.onmicrosoft.com"}))
-    done = shell.run(
-        "call", "POST", "/v1/validations/checkdomainavailability", "--body", f"@{body}"
-    )
-    assert done.returncode in (0, 4), done.stderr  # the operation's answer, whatever it is
+    customer = new_customer()
+    body = tmp_path / "customer.json"
+    body.write_text(json.dumps(customer))
+    created = shell.ok("call", "POST", "/v1/customers", "--body", f"@{body}")
+    domain = customer["companyProfile"]["domain"]
+    assert created["id"] and created["companyProfile"]["domain"] == domain
+    assert shell.ok("customers", "show", created["id"])["id"] == created["id"]
     bad = shell.run("call", "POST", "/v1/customers", "--body", '{"password": "hunter2-secret",')
     assert bad.returncode == 2 and "not valid JSON" in bad.stderr
     assert "hunter2-secret" not in bad.stderr
