@@ -432,3 +432,21 @@ def test_a_missing_extra_is_one_line_naming_the_pip_command(
     assert done.returncode == 6, done.stderr
     assert done.stderr.strip().count("\n") == 0, done.stderr
     assert f'pip install "partnercenter[{extra}]"' in done.stderr
+
+
+def test_consent_cloud_option_and_headless_store_key_help(shell: Shell) -> None:
+    both = shell.run("consent", "--cloud", "china", "--emulator", shell.info)
+    assert both.returncode == 2 and "--cloud and --emulator are exclusive" in both.stderr
+    headless = shell.run(
+        "consent",
+        "--cloud",
+        "us_government",
+        "--tenant",
+        "contoso.onmicrosoft.us",
+        "--client-id",
+        "cc4afb77-5fa2-5d39-8abd-3d28161e9056",
+        "--device-code",
+        extra={"PARTNERCENTER_STORE_KEY": ""},
+    )
+    assert headless.returncode == 1, headless.stderr
+    assert 'export PARTNERCENTER_STORE_KEY="$(partnercenter store new-key)"' in headless.stderr
