@@ -450,3 +450,21 @@ def test_consent_cloud_option_and_headless_store_key_help(shell: Shell) -> None:
     )
     assert headless.returncode == 1, headless.stderr
     assert 'export PARTNERCENTER_STORE_KEY="$(partnercenter store new-key)"' in headless.stderr
+
+
+def test_no_command_prints_the_help_and_the_library_names_the_emulator_extra() -> None:
+    import subprocess
+
+    from .conftest import CLI, clean_environment
+
+    done = subprocess.run(CLI, capture_output=True, text=True, env=clean_environment())
+    assert done.returncode == 0 and "Commands:" in done.stdout and "login" in done.stdout
+    code = "import sys; sys.modules['uvicorn'] = None; import partnercenter.emulator"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=clean_environment()
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        "ModuleNotFoundError: partnercenter.emulator needs uvicorn from the [emulator] extra: "
+        'pip install "partnercenter[emulator]"'
+    )

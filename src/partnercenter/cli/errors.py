@@ -101,7 +101,8 @@ def describe(exc: PartnerCenterError) -> CliError:
             "with MFA), then --profile user."
         )
     if isinstance(exc, RefreshTokenStoreError) and exc.reason in ("no_key", "keyring"):
-        hint = store_key_help()
+        # Keep the store's own hint (it may name the [keyring] extra), then say exactly how.
+        hint = f"{hint} {store_key_help()}".strip()
     return CliError(
         f"{type(exc).__name__}: {exc.message}", hint=hint, code=code, exit_code=exit_code(exc)
     )

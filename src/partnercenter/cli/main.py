@@ -165,6 +165,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         exc.show()
         return exc.status
     except click.UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError" and exc.ctx is not None:
+            click.echo(exc.ctx.get_help())  # `partnercenter` alone: the help, as az does
+            return 0
         if exc.ctx is not None:
             click.echo(exc.ctx.get_usage(), err=True)
         click.echo(f"error: {sanitize(exc.format_message(), args)}", err=True)
