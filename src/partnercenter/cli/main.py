@@ -174,7 +174,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         click.echo("hint: run with --help for the options", err=True)
         return EXIT_USAGE
     except click.ClickException as exc:
-        click.echo(f"error: {sanitize(exc.format_message(), args)}", err=True)
+        # Raised by the commands themselves, whose messages name no secret (usage errors,
+        # which quote what the user typed, are sanitized above).
+        click.echo(f"error: {exc.format_message()}", err=True)
         return exc.exit_code
     except PartnerCenterError as exc:
         error = describe(exc)
