@@ -1,5 +1,6 @@
 """Start-up cost: `import partnercenter` is lazy, and `partnercenter token` with a cached token
-imports neither httpx nor the credentials (benchmarks/bench_cli_startup.py measures both)."""
+imports neither httpx, the credentials nor click (benchmarks/bench_cli_startup.py measures
+both)."""
 
 from __future__ import annotations
 
@@ -32,4 +33,14 @@ def test_cached_token_path_skips_httpx(shell: Shell) -> None:
     assert done.returncode == 0
     imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines()}
     assert "httpx" not in imported and "partnercenter.auth" not in imported
+    assert "click" not in imported  # the fast path in partnercenter.cli.fast
     assert "partnercenter.token_cache" in imported
+    # Anything the fast path does not handle falls back to the click command.
+    usage = subprocess.run(
+        [sys.executable, "-m", "partnercenter.cli", "token", "--bogus"],
+        env=shell.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert usage.returncode == 2 and "No such option" in usage.stderr

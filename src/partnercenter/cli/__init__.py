@@ -16,6 +16,16 @@ __all__ = ["main"]
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["token"]:
+        # A cached token is printed without importing click or httpx.
+        from .fast import cached_token_output
+
+        text = cached_token_output(args[1:])
+        if text is not None:
+            if text:
+                sys.stdout.write(text + "\n")
+            sys.exit(0)
     try:
         from .main import run
     except ModuleNotFoundError as exc:  # the [cli] extra is not installed

@@ -16,9 +16,8 @@ Exit codes (documented in docs/cli.md):
 
 from __future__ import annotations
 
+import sys
 from typing import Final
-
-import click
 
 from ..errors import (
     AppUserRequiredError,
@@ -58,23 +57,28 @@ def store_key_help() -> str:
     )
 
 
-class CliError(click.ClickException):
-    """A failure the CLI reports itself: message, optional code and hint, exit code."""
+class CliError(Exception):
+    """A failure the CLI reports itself: message, optional code and hint, exit code.
+
+    Not a ``click`` exception: the cached-token path runs without importing click, and
+    :func:`partnercenter.cli.main.run` reports these whichever path raised them."""
 
     def __init__(
         self, message: str, *, hint: str = "", code: str = "", exit_code: int = EXIT_CONFIG
     ) -> None:
         super().__init__(message)
+        self.message = message
         self.hint = hint
         self.code = code
         self.status = exit_code
 
-    def show(self, file: object = None) -> None:  # noqa: ARG002 - click's signature
-        click.echo(f"error: {self.message}", err=True)
+    def show(self) -> None:
+        lines = [f"error: {self.message}"]
         if self.code:
-            click.echo(f"code: {self.code}", err=True)
+            lines.append(f"code: {self.code}")
         if self.hint:
-            click.echo(f"hint: {self.hint}", err=True)
+            lines.append(f"hint: {self.hint}")
+        print("\n".join(lines), file=sys.stderr)
 
 
 def exit_code(exc: PartnerCenterError) -> int:

@@ -11,8 +11,6 @@ import json
 import sys
 from typing import Any, Final
 
-import click
-
 from .errors import EXIT_USAGE, CliError
 
 __all__ = ["FORMATS", "default_format", "emit", "render"]
@@ -129,6 +127,8 @@ def render(result: Any, output: str, query: str | None) -> str:
 
 def emit(result: Any) -> None:
     """Print ``result`` on stdout as the current command's --output and --query say."""
+    import click
+
     ctx = click.get_current_context()
     options = ctx.find_root().meta
     output = options.get("output") or default_format()

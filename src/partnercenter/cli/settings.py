@@ -26,8 +26,6 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-import click
-
 from ..clouds import Cloud
 from ..tokens import AccessToken
 from .errors import EXIT_CONFIG, CliError
@@ -154,6 +152,8 @@ def resolve(
     """The settings for a command: flags (given here), environment, profile."""
     config = config if config is not None else load_config()
     if profile_name is None:
+        import click
+
         profile_name = click.get_current_context().find_root().meta.get("profile")
     secret = env("client_secret")
     certificate = env("certificate_path")

@@ -16,6 +16,7 @@ import click
 from .. import wire
 from ..tokens import AccessToken
 from .errors import EXIT_USAGE, CliError
+from .fast import resource_scopes, token_result
 from .main import common_options
 from .output import emit
 from .settings import Resolved, cached_token, resolve
@@ -32,17 +33,11 @@ def _local(timestamp: float) -> str:
     return datetime.datetime.fromtimestamp(timestamp).astimezone().isoformat(sep=" ")
 
 
-def _az_local(timestamp: float) -> str:
-    """``az account get-access-token``'s ``expiresOn``: local time, microseconds, no zone."""
-    return datetime.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
 def _scopes(resolved: Resolved, scope: tuple[str, ...], resource: str | None) -> tuple[str, ...]:
     if scope and resource:
         raise CliError("give --scope or --resource, not both", exit_code=EXIT_USAGE)
     if resource:
-        # az's --resource R asks for R's default scope.
-        return (resource.rstrip("/") + "/.default",)
+        return resource_scopes(resource)
     return scope or (resolved.default_scope(),)
 
 
@@ -58,19 +53,6 @@ def get_access_token(
     with session(resolved) as (credential, _client):
         got: AccessToken = credential.get_token(*scopes, tenant_id=tenant)
         return got
-
-
-def token_result(token: AccessToken) -> dict[str, Any]:
-    """``az account get-access-token``'s fields, plus ``kind`` and ``mfa``."""
-    return {
-        "accessToken": token.token,
-        "expiresOn": _az_local(token.expires_on),
-        "expires_on": token.expires_on,
-        "tokenType": token.token_type,
-        "tenant": token.tenant_id,
-        "kind": token.kind,
-        "mfa": token.has_mfa,
-    }
 
 
 @click.command()
