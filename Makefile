@@ -2,22 +2,32 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# `make test` installs everything (all extras + the dev tools); `make demo` only what the demo
+# needs (the [cli] and [emulator] extras: no Playwright, no type checker), so it is quick.
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.demo-installed
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: install demo test lint typecheck unit bench clean
+.PHONY: install demo test lint typecheck unit bench dist clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 
 # Reinstall when the project's metadata changes.
 $(STAMP): $(PY) pyproject.toml
-	$(PY) -m pip install --quiet -e '.[all,dev]'
+	$(PIP) --upgrade pip
+	$(PIP) -e '.[all,dev]'
 	touch $(STAMP)
+
+# A full install (make test) also serves the demo.
+$(DEMO_STAMP): $(PY) pyproject.toml
+	@if [ -f $(STAMP) ] && [ $(STAMP) -nt pyproject.toml ]; then :; \
+	else $(PIP) -e '.[cli,emulator]'; fi
+	touch $(DEMO_STAMP)
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(PY) -m partnercenter.demo
 
 lint: $(STAMP)
@@ -32,6 +42,12 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+# The wheel and the sdist in dist/, their metadata checked as PyPI would.
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+	$(VENV)/bin/twine check --strict dist/*
+
 # Each benchmark compares our code with its peer side by side in one run; figures and
 # commands are recorded in docs/benchmarks.md.
 BENCHMARKS := $(sort $(wildcard benchmarks/bench_*.py))
@@ -39,4 +55,4 @@ bench: $(STAMP)
 	@for script in $(BENCHMARKS); do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) dist .pytest_cache .mypy_cache .ruff_cache .hypothesis

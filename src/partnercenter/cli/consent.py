@@ -62,6 +62,15 @@ def _store(kind: str, path: Path | None, keyring_service: str) -> tuple[RefreshT
     return FileRefreshTokenStore(target), f"{redact_text(str(target))} (encrypted)"
 
 
+def _key_help(exc: PartnerCenterError) -> str:
+    # Headless Linux has no OS keyring: say exactly how to give the store key instead.
+    if getattr(exc, "reason", None) in ("no_key", "keyring"):
+        from .errors import store_key_help
+
+        return f"\n{store_key_help()}"
+    return ""
+
+
 def _prompt(code: DeviceCode) -> None:
     click.echo(code.message, err=True)
 
@@ -135,6 +144,13 @@ def _show_sign_in(open_browser: bool) -> Callable[[str], None]:
 @click.option(
     "--keyring-service", default=KEYRING_SERVICE, show_default=True, help="OS keyring service."
 )
+@click.option(
+    "--cloud",
+    "cloud_name",
+    type=click.Choice(["global", "china", "us_government"]),
+    default=None,
+    help="The Microsoft cloud to sign in to [default: global].",
+)
 @click.option("--v1", "v1", is_flag=True, help="Use the v1 endpoints (resource=) instead of v2.")
 @click.option(
     "--timeout",
@@ -166,6 +182,7 @@ def consent(
     store_path: Path | None,
     store_key: str | None,
     keyring_service: str,
+    cloud_name: str | None,
     v1: bool,
     timeout: float | None,
     emulator: str | None,
@@ -181,6 +198,10 @@ def consent(
     from ..auth.consent import secure_app_consent
 
     options: dict[str, Any] = {}
+    if cloud_name is not None:
+        if emulator is not None:
+            raise click.UsageError("--cloud and --emulator are exclusive")
+        options["cloud"] = Cloud.by_name(cloud_name)
     if emulator is not None:
         info = _emulator_info(emulator)
         base = str(info["base_url"])
@@ -214,7 +235,7 @@ def consent(
     try:
         store, where = _store(store_kind, store_path, keyring_service)
     except PartnerCenterError as exc:
-        raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
+        raise click.ClickException(f"{type(exc).__name__}: {exc}{_key_help(exc)}") from None
     try:
         result = secure_app_consent(
             tenant,
@@ -231,7 +252,7 @@ def consent(
             **options,
         )
     except PartnerCenterError as exc:
-        raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
+        raise click.ClickException(f"{type(exc).__name__}: {exc}{_key_help(exc)}") from None
     mfa = "with MFA" if result.has_mfa else "WITHOUT MFA"
     click.echo(f"Signed in as {result.username} (tenant {result.tenant_id}) {mfa}.")
     click.echo(f"Refresh token saved in {where} under the key {result.store_key!r}.")
