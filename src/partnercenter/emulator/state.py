@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ from .config import Settings
 from .directory import Directory
 from .identity.assertion import ReplayCache
 from .identity.signin_state import SignInState
+from .journal import Journal
 from .keys import KeyRing
 
 KNOWN_GRANTS = frozenset(
@@ -93,3 +95,9 @@ class EmulatorState:
     admin_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     #: Fault rules (injected errors, latency, dropped connections) for the API and token service.
     faults: Faults = field(default_factory=Faults)
+    #: What the emulator received, for tests to assert on (bounded, expiring: see journal.py).
+    journal: Journal = field(default_factory=Journal)
+    #: Called by a reset (reset.py) after the state's own stores are cleared.
+    reset_hooks: list[Callable[[], None]] = field(default_factory=list, repr=False)
+    #: Set when an API call may have changed the Partner Center data since the last reset.
+    api_data_changed: bool = False
