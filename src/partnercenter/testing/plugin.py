@@ -118,10 +118,13 @@ class Emulators:
             return Sandbox.start(config=merged)
 
     def _warm(self, folder: Path) -> None:
-        """Give a new state directory the default one's keys and certificates (generating
-        them is most of a cold start)."""
-        source = self.base / self.worker / "default"
-        if folder == source or (folder / "keys").exists() or not (source / "keys").is_dir():
+        """Give a new state directory the keys and certificates of an existing one (this
+        worker's default, else any other's): generating them is most of a cold start."""
+        if (folder / "keys").exists():
+            return
+        candidates = [self.base / self.worker / "default", *sorted(self.base.glob("*/default"))]
+        source = next((c for c in candidates if c != folder and (c / "keys").is_dir()), None)
+        if source is None:
             return
         with contextlib.suppress(OSError):
             folder.mkdir(parents=True, exist_ok=True)
