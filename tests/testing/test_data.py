@@ -11,7 +11,15 @@ import pytest
 from partnercenter.emulator import ConfigError
 from partnercenter.emulator.api.dataset import Dataset
 from partnercenter.emulator.config import build
-from partnercenter.testing import App, Customer, EmulatorData, Partner, Subscription, User, load_data
+from partnercenter.testing import (
+    App,
+    Customer,
+    EmulatorData,
+    Partner,
+    Subscription,
+    User,
+    load_data,
+)
 
 
 def directory_of(config: dict[str, Any], tmp_path: Path) -> Any:
@@ -83,9 +91,7 @@ def test_secrets_stay_out_of_reprs() -> None:
         ({"subscriptions": [], "kind": "partner"}, "only a customer tenant"),
     ],
 )
-def test_bad_subscriptions_are_named(
-    tenant: dict[str, Any], message: str, tmp_path: Path
-) -> None:
+def test_bad_subscriptions_are_named(tenant: dict[str, Any], message: str, tmp_path: Path) -> None:
     entry = {"name": "Northwind", "domains": ["northwind.onmicrosoft.com"], **tenant}
     with pytest.raises(ConfigError, match=message) as caught:
         directory_of({"tenants": [entry]}, tmp_path)
