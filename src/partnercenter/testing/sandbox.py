@@ -21,6 +21,7 @@ from ..emulator.journal import JournalEntry
 from ..emulator.reset import reset_emulator
 from ..wire import PARTNER_CENTER_RESOURCE, USER_IMPERSONATION
 from .signin import SignInOutcome, SignInUser, drive_sign_in, pkce_pair
+from .tokens import mint_access_token
 
 if TYPE_CHECKING:
     from .. import ClientSecretCredential, Cloud, PartnerClient, RefreshTokenCredential
@@ -190,6 +191,12 @@ class Sandbox(Emulator):
             resource=target.uri,
         )
         return grant.token
+
+    def mint_access_token(self, **options: Any) -> str:
+        """A Partner Center access token signed with the emulator's key, without a token
+        request: ``user``, ``mfa``, ``upn``, ``app``, ``lifetime`` and claim overrides (see
+        :func:`partnercenter.testing.access_token_claims`)."""
+        return mint_access_token(self, **options)
 
     def _http(self) -> httpx.Client:
         return httpx.Client(verify=self.verify, timeout=_FLOW_TIMEOUT, follow_redirects=False)
