@@ -151,6 +151,22 @@ def test_a_declined_consent_reaches_the_app_as_an_error(pc_emulator: Sandbox) ->
     assert (stopped.completed, stopped.stage) == (False, "consent")
 
 
+def test_a_declined_device_sign_in_is_not_completed(pc_emulator: Sandbox) -> None:
+    flow = pc_emulator.sign_in_device_code(AGENT, consent=False)
+    assert not flow.completed
+    assert flow.token_error and flow.token_error["error"] == "authorization_declined"
+
+
+def test_customers_are_found_by_name_domain_or_id(pc_emulator: Sandbox) -> None:
+    fabrikam = pc_emulator.customer("Fabrikam")
+    assert pc_emulator.customer("fabrikam.onmicrosoft.com") == fabrikam
+    assert pc_emulator.customer(fabrikam["id"].upper()) == fabrikam
+    with pytest.raises(KeyError):
+        pc_emulator.customer("Nobody")
+    with pc_emulator.app_credential(tenant=fabrikam["id"]) as credential:
+        assert credential.get_token().tenant_id == fabrikam["id"]
+
+
 def test_a_wrong_password_is_reported(pc_emulator: Sandbox) -> None:
     from partnercenter.testing import SignInUser
 

@@ -75,6 +75,15 @@ class Sandbox(Emulator):
                 return dict(user)
         raise KeyError(upn)
 
+    def customer(self, name: str) -> dict[str, Any]:
+        """The customer tenant named ``name`` (or one of its domains, or its id)."""
+        wanted = name.lower()
+        for tenant in self.info["customer_tenants"]:
+            names = [tenant["name"], tenant["id"], *tenant["domains"]]
+            if wanted in (n.lower() for n in names):
+                return dict(tenant)
+        raise KeyError(name)
+
     def partner_user(self, *, mfa: bool = True) -> dict[str, Any]:
         """The first partner user with (or without) a TOTP secret."""
         partner = self.partner_tenant["id"]

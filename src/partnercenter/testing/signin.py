@@ -211,6 +211,7 @@ def drive_sign_in(
     """
     page = _Page.read(response)
     errors: list[str] = []
+    declined = False
     for _ in range(MAX_STEPS):
         if page.response.is_redirect:
             location = urljoin(str(page.response.url), page.response.headers["location"])
@@ -229,7 +230,12 @@ def drive_sign_in(
         stage = page.stage
         form = page.form
         if form is None or stage in ("done", "error"):
-            done = page.response.status_code == 200 and not page.error and stage == "done"
+            done = (
+                page.response.status_code == 200
+                and not page.error
+                and stage == "done"
+                and not declined
+            )
             return SignInOutcome(done, stage, errors, message=page.message or page.error)
         if stage == "form_post":
             return SignInOutcome(
@@ -267,6 +273,7 @@ def drive_sign_in(
         if stage == "consent":
             if consent is None:
                 return SignInOutcome(False, stage, errors)
+            declined = not consent
             name, value = form.buttons.get("accept" if consent else "decline", ("action", ""))
             page = _post(client, page, form, {name or "action": value or _choice(consent)})
             continue
