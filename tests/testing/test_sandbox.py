@@ -240,3 +240,17 @@ def _new_user(tenant: dict[str, Any]) -> dict[str, Any]:
         "displayName": "New Person",
         "passwordProfile": {"forceChangePassword": True, "password": "Sup3r-Secret!"},
     }
+
+
+def test_a_dropped_connection_is_journaled_with_status_zero(pc_emulator: Sandbox) -> None:
+    token = pc_emulator.mint_access_token()
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=pc_emulator.base_url, verify=pc_emulator.verify) as http:
+        with pc_emulator.faults(target="api", drop=True, count=1):
+            with pytest.raises(httpx.TransportError):
+                http.get("/v1/profiles/legalbusiness", headers=headers)
+        assert http.get("/v1/profiles/legalbusiness", headers=headers).status_code == 200
+    dropped, answered = pc_emulator.api_calls()
+    assert (dropped.status, answered.status) == (0, 200)
+    assert dropped.user == "admin@contosopartner.onmicrosoft.com" and dropped.mfa is True
+    assert token not in repr(pc_emulator.requests())

@@ -115,10 +115,10 @@ class Journal:
         self.ttl_seconds = ttl_seconds
         self.enabled = True
         self._monotonic = monotonic
-        self._entries: deque[tuple[float, JournalEntry]] = deque(maxlen=max_entries)
+        self._entries: deque[tuple[float, JournalEntry | Pending]] = deque(maxlen=max_entries)
         self._lock = threading.Lock()
 
-    def record(self, entry: JournalEntry) -> None:
+    def record(self, entry: JournalEntry | Pending) -> None:
         now = self._monotonic()
         with self._lock:
             self._expire(now)
@@ -135,7 +135,10 @@ class Journal:
         """Entries oldest first, optionally only one kind, client, user, or clock time on."""
         with self._lock:
             self._expire(self._monotonic())
-            found: Iterable[JournalEntry] = [entry for _, entry in self._entries]
+            recorded = [entry for _, entry in self._entries]
+        found: Iterable[JournalEntry] = [
+            e if isinstance(e, JournalEntry) else e.entry() for e in recorded
+        ]
         if kind is not None:
             found = [e for e in found if e.kind == kind]
         if client_id is not None:
@@ -209,15 +212,8 @@ def redact_query(raw: str) -> str:
 
 def token_claims(token: str) -> dict[str, Any] | None:
     """The payload of a compact JWS, unverified (the journal only describes what it saw)."""
-    parts = token.split(".")
-    if len(parts) != 3 or len(parts[1]) > 16_384:
-        return None
-    payload = parts[1]
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (ValueError, binascii.Error, RecursionError):
-        return None
-    return decoded if isinstance(decoded, dict) else None
+    segment = _claims_segment(token.encode("latin-1", "replace"))
+    return None if segment is None else _segment_claims(segment)
 
 
 def describe_token(claims: dict[str, Any]) -> dict[str, Any]:
@@ -258,6 +254,111 @@ def _basic_client_id(authorization: str | None) -> str | None:
     return unquote_plus(client_id)[:256] if sep else None
 
 
+class Pending:
+    """A request as the middleware saw it, turned into a :class:`JournalEntry` only when read:
+    recording stays a few slices and a dict, so a journal nobody reads costs almost nothing.
+
+    It keeps no secret: the token form's ``grant_type`` and ``client_id`` only, the *claims*
+    segment of a token (without its signature it authenticates nothing), and error bodies.
+    """
+
+    __slots__ = (
+        "at",
+        "kind",
+        "method",
+        "path",
+        "raw_query",
+        "status",
+        "duration_ms",
+        "form",
+        "basic_client_id",
+        "tenant",
+        "claims_segment",
+        "error_body",
+        "_entry",
+    )
+
+    def __init__(self, at: float, kind: Kind, method: str, path: str, raw_query: bytes) -> None:
+        self.at, self.kind, self.method, self.path = at, kind, method, path
+        self.raw_query = raw_query
+        self.status = 0
+        self.duration_ms = 0.0
+        self.form: dict[str, str] | None = None
+        self.basic_client_id: str | None = None
+        self.tenant: str | None = None
+        self.claims_segment: bytes | None = None
+        self.error_body: bytes | None = None
+        self._entry: JournalEntry | None = None
+
+    def entry(self) -> JournalEntry:
+        if self._entry is None:
+            self._entry = JournalEntry(
+                at=self.at,
+                kind=self.kind,
+                method=self.method,
+                path=self.path[:2048],
+                query=redact_query(self.raw_query.decode("latin-1")),
+                status=self.status,
+                duration_ms=round(self.duration_ms, 3),
+                **self._details(),
+            )
+        return self._entry
+
+    def _details(self) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        if self.kind == "token":
+            form = self.form or {}
+            fields["grant_type"] = _text(form.get("grant_type"))
+            fields["client_id"] = _text(form.get("client_id")) or self.basic_client_id
+            fields["tenant"] = self.tenant
+        claims = _segment_claims(self.claims_segment) if self.claims_segment else None
+        if claims is not None and (self.kind == "api" or self.status == 200):
+            described = describe_token(claims)
+            described["client_id"] = described["client_id"] or fields.get("client_id")
+            fields.update(described)
+        if self.status >= 400:
+            answer = _json(self.error_body or b"")
+            codes = answer.get("error_codes")
+            code = answer.get("code")
+            if isinstance(codes, list) and codes and isinstance(codes[0], int):
+                fields["error"] = f"AADSTS{codes[0]}"
+            elif isinstance(code, (int, str)) and not isinstance(code, bool):
+                fields["error"] = str(code)
+            else:
+                fields["error"] = str(self.status)
+        return fields
+
+
+def _segment_claims(segment: bytes) -> dict[str, Any] | None:
+    if len(segment) > 16_384:
+        return None
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(segment + b"=" * (-len(segment) % 4)))
+    except (ValueError, binascii.Error, RecursionError):
+        return None
+    return decoded if isinstance(decoded, dict) else None
+
+
+def _claims_segment(token: bytes) -> bytes | None:
+    """The middle segment of a compact JWS (its claims), or None."""
+    parts = token.strip().split(b".")
+    return parts[1] if len(parts) == 3 else None
+
+
+_ACCESS_TOKEN = b'"access_token":'
+
+
+def _answer_claims(body: bytes) -> bytes | None:
+    """The claims segment of the ``access_token`` in a token response, found without parsing
+    the whole JSON (the emulator writes it compactly; anything else is simply not found)."""
+    start = body.find(_ACCESS_TOKEN)
+    if start < 0:
+        return None
+    start = body.find(b'"', start + len(_ACCESS_TOKEN))
+    end = body.find(b'"', start + 1)
+    return _claims_segment(body[start + 1 : end]) if start >= 0 and end > start else None
+
+
 class JournalMiddleware:
     """Records each HTTP request in ``journal``; ``on_api_write`` is called for every
     Partner Center API request that may change data (POST, PATCH, PUT, DELETE), whether or not
@@ -288,87 +389,55 @@ class JournalMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        at = self.clock.now()
-        capture = kind == "token"
+        pending = Pending(self.clock.now(), kind, method, path, scope.get("query_string", b""))
+        token = kind == "token"
         request_body = bytearray()
         response_body = bytearray()
-        status = 0
+        if kind == "api":
+            authorization = _header(scope, b"authorization") or ""
+            if authorization[:7].lower() == "bearer ":
+                pending.claims_segment = _claims_segment(authorization[7:].encode("latin-1"))
+        elif token:
+            pending.basic_client_id = _basic_client_id(_header(scope, b"authorization"))
+            segments = path.strip("/").split("/")
+            pending.tenant = _text(segments[0]) if len(segments) > 1 else None
 
         async def tee_receive() -> Message:
             message = await receive()
-            if capture and message.get("type") == "http.request":
+            if token and message.get("type") == "http.request":
                 chunk = message.get("body", b"")
                 if len(request_body) + len(chunk) <= MAX_CAPTURE_BYTES:
                     request_body.extend(chunk)
             return message
 
         async def tee_send(message: Message) -> None:
-            nonlocal status
             if message["type"] == "http.response.start":
-                status = int(message["status"])
-            elif message["type"] == "http.response.body" and (
-                capture or (kind == "api" and status >= 400)
-            ):
+                pending.status = int(message["status"])
+            elif message["type"] == "http.response.body" and (token or pending.status >= 400):
                 chunk = message.get("body", b"")
                 if len(response_body) + len(chunk) <= MAX_CAPTURE_BYTES:
                     response_body.extend(chunk)
             await send(message)
 
+        # The fault layer inside drops a connection through uvicorn's request cycle, which it
+        # finds as ``send.__self__``: the wrapper must keep showing it.
+        owner = getattr(send, "__self__", None)
+        if owner is not None:
+            tee_send.__self__ = owner  # type: ignore[attr-defined]
         try:
             await self.app(scope, tee_receive, tee_send)
         finally:
             # A dropped connection (fault injection) still leaves an entry, with status 0.
-            fields = self._details(scope, kind, bytes(request_body), bytes(response_body), status)
-            self.journal.record(
-                JournalEntry(
-                    at=at,
-                    kind=kind,
-                    method=method,
-                    path=path[:2048],
-                    query=redact_query(bytes(scope.get("query_string", b"")).decode("latin-1")),
-                    status=status,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                    **fields,
-                )
-            )
-
-    def _details(
-        self, scope: Scope, kind: Kind, request: bytes, response: bytes, status: int
-    ) -> dict[str, Any]:
-        fields: dict[str, Any] = {}
-        if kind == "token":
-            form = _form(request)
-            fields["grant_type"] = _text(form.get("grant_type"))
-            fields["client_id"] = _text(form.get("client_id")) or _basic_client_id(
-                _header(scope, b"authorization")
-            )
-            segments = scope.get("path", "").strip("/").split("/")
-            fields["tenant"] = _text(segments[0]) if len(segments) > 1 else None
-            answer = _json(response)
-            if status == 200 and isinstance(answer.get("access_token"), str):
-                claims = token_claims(answer["access_token"])
-                if claims is not None:
-                    described = describe_token(claims)
-                    described["client_id"] = described["client_id"] or fields["client_id"]
-                    fields.update(described)
-            elif status >= 400:
-                codes = answer.get("error_codes")
-                if isinstance(codes, list) and codes and isinstance(codes[0], int):
-                    fields["error"] = f"AADSTS{codes[0]}"
-                else:
-                    fields["error"] = str(status)
-        elif kind == "api":
-            authorization = _header(scope, b"authorization") or ""
-            if authorization[:7].lower() == "bearer ":
-                claims = token_claims(authorization[7:].strip())
-                if claims is not None:
-                    fields.update(describe_token(claims))
-            if status >= 400:
-                code = _json(response).get("code")
-                fields["error"] = str(code) if isinstance(code, (int, str)) else str(status)
-        elif status >= 400:
-            fields["error"] = str(status)
-        return fields
+            pending.duration_ms = (time.perf_counter() - started) * 1000
+            if token:
+                # Only these two fields of the form are kept: the rest may be secrets.
+                form = _form(bytes(request_body))
+                pending.form = {k: form[k] for k in ("grant_type", "client_id") if k in form}
+                if pending.status == 200:
+                    pending.claims_segment = _answer_claims(bytes(response_body))
+            if pending.status >= 400:
+                pending.error_body = bytes(response_body[:4096])
+            self.journal.record(pending)
 
 
 def _form(body: bytes) -> dict[str, str]:
