@@ -141,9 +141,10 @@ def token(authority: str, tenant: str, client_id: str, secret: str) -> str:
         return credential.get_token(SCOPE).token
 
 
-async def token_async(authority: str, tenant: str, client_id: str, secret: str) -> str:
+async def token_async(authority: str, tenant: str, client_id: str, secret: str, **options) -> str:
     credential = AsyncClientSecretCredential(
-        tenant, client_id, secret, authority=authority, disable_instance_discovery=True
+        tenant, client_id, secret, authority=authority, disable_instance_discovery=True,
+        **options
     )
     async with credential:
         return (await credential.get_token(SCOPE)).token
@@ -175,7 +176,9 @@ def test_users_azure_identity_code(pytester: pytest.Pytester, state_dir: Path) -
 
         @pytest.mark.anyio
         async def test_async(pc_emulator, pc_trust):
-            raw = await jobs.token_async(*args(pc_emulator))
+            # aiohttp keeps the default SSL context it made when first imported, which may be
+            # before the fixture set SSL_CERT_FILE: the CA goes in explicitly.
+            raw = await jobs.token_async(*args(pc_emulator), connection_verify=pc_trust.ca_cert)
             assert AccessToken(raw, 0).tenant_id == pc_emulator.partner_tenant["id"]
             assert len(pc_emulator.tokens_issued()) == 1
 
