@@ -315,3 +315,26 @@ def test_the_trust_fixture_sets_the_ca_variables(
         """
     )
     run(pytester, state_dir).assert_outcomes(passed=1)
+
+
+def test_a_failed_test_shows_what_the_emulator_received(
+    pytester: pytest.Pytester, state_dir: Path
+) -> None:
+    pytester.makepyfile(
+        test_fails="""
+        def test_it(pc_emulator, pc_app_client):
+            pc_app_client.get_legal_business_profile()
+            assert False, "on purpose"
+        """
+    )
+    result = run(pytester, state_dir)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*partnercenter emulator: requests received*",
+            "*200 POST   /*/oauth2/v2.0/token  [[]token[]] client=* grant=client_credentials*",
+            "*200 GET    /v1/profiles/legalbusiness  [[]api[]] client=* token=app",
+        ]
+    )
+    secret = "8Q~"  # every seed secret has Azure AD's shape
+    assert secret not in result.stdout.str()

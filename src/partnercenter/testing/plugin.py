@@ -26,7 +26,7 @@ import shutil
 import tempfile
 import warnings
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +75,52 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{MARKER}(data): run against an emulator built from this data (EmulatorData, a dict "
         "or the path of a TOML/YAML/JSON config file, relative to the test file)",
     )
+
+
+#: Requests shown under a failed test that used the emulator.
+REPORTED_REQUESTS = 25
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Under a failed test that used ``pc_emulator``, what the emulator received (no secrets:
+    see :mod:`partnercenter.emulator.journal`)."""
+    report = yield
+    if report.when == "call" and report.failed:
+        sandbox = getattr(item, "funcargs", {}).get("pc_emulator")
+        if sandbox is not None:
+            with contextlib.suppress(Exception):  # a report must never fail the run itself
+                report.sections.append(
+                    ("partnercenter emulator: requests received", describe_requests(sandbox))
+                )
+    return report
+
+
+def describe_requests(sandbox: Sandbox, limit: int = REPORTED_REQUESTS) -> str:
+    """The journal's last ``limit`` entries, one line each."""
+    entries = sandbox.requests()
+    lines = [] if len(entries) <= limit else [f"({len(entries) - limit} earlier not shown)"]
+    for entry in entries[-limit:]:
+        details = [
+            f"{name}={value}"
+            for name, value in (
+                ("client", entry.client_id),
+                ("grant", entry.grant_type),
+                ("user", entry.user),
+                ("token", entry.token_kind),
+                ("mfa", entry.mfa),
+                ("error", entry.error),
+            )
+            if value is not None
+        ]
+        query = f"?{entry.query}" if entry.query else ""
+        lines.append(
+            f"{entry.status:3d} {entry.method:6} {entry.path}{query}  [{entry.kind}] "
+            + " ".join(details)
+        )
+    return "\n".join(lines) or "(no requests)"
 
 
 # -- the emulators of this process ----------------------------------------------------------
