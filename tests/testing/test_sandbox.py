@@ -132,6 +132,10 @@ def test_authorization_code_sign_in_without_mfa(pc_emulator: Sandbox) -> None:
     assert token.is_app_and_user and not token.has_mfa
     entry = pc_emulator.tokens_issued(user=AGENT)[0]
     assert (entry.grant_type, entry.mfa) == ("authorization_code", False)
+    journal = repr(pc_emulator.requests())
+    for secret in (outcome.params["code"], outcome.access_token, outcome.refresh_token):
+        assert secret not in journal
+    assert any(e.kind == "signin" and "state=" in e.query for e in pc_emulator.requests())
 
 
 def test_a_wrong_code_is_refused_on_the_page(pc_emulator: Sandbox) -> None:

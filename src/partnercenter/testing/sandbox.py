@@ -47,6 +47,9 @@ class Sandbox(Emulator):
         assert isinstance(started, Sandbox)
         return started
 
+    def __repr__(self) -> str:
+        return f"Sandbox(base_url={self.base_url!r}, state_dir={str(self.state_dir)!r})"
+
     # -- state ----------------------------------------------------------------------------
     def reset(self) -> float:
         """Back to the state after start (see :mod:`partnercenter.emulator.reset`); seconds."""
