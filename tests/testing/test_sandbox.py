@@ -258,3 +258,11 @@ def test_a_dropped_connection_is_journaled_with_status_zero(pc_emulator: Sandbox
     assert (dropped.status, answered.status) == (0, 200)
     assert dropped.user == "admin@contosopartner.onmicrosoft.com" and dropped.mfa is True
     assert token not in repr(pc_emulator.requests())
+
+
+def test_the_plugin_lifts_throttling_and_shortens_device_polling(pc_emulator: Sandbox) -> None:
+    # If a setting is renamed, the plugin drops it silently (so suites keep running): this
+    # test is what notices. See PLUGIN_SETTINGS in partnercenter/testing/plugin.py.
+    limits = pc_emulator.admin("GET", "throttling")
+    assert limits["rate_per_second"] >= 1_000_000 and limits["customer_burst"] >= 1_000_000
+    assert pc_emulator.state.settings.device_code_interval == 1
