@@ -410,24 +410,13 @@ class JournalMiddleware:
                     request_body.extend(chunk)
             return message
 
-        async def tee_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                pending.status = int(message["status"])
-            elif message["type"] == "http.response.body" and (token or pending.status >= 400):
-                chunk = message.get("body", b"")
-                if len(response_body) + len(chunk) <= MAX_CAPTURE_BYTES:
-                    response_body.extend(chunk)
-            await send(message)
+        recorded = False
 
-        # The fault layer inside drops a connection through uvicorn's request cycle, which it
-        # finds as ``send.__self__``: the wrapper must keep showing it.
-        owner = getattr(send, "__self__", None)
-        if owner is not None:
-            tee_send.__self__ = owner  # type: ignore[attr-defined]
-        try:
-            await self.app(scope, tee_receive, tee_send)
-        finally:
-            # A dropped connection (fault injection) still leaves an entry, with status 0.
+        def finish() -> None:
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
             pending.duration_ms = (time.perf_counter() - started) * 1000
             if token:
                 # Only these two fields of the form are kept: the rest may be secrets.
@@ -438,6 +427,32 @@ class JournalMiddleware:
             if pending.status >= 400:
                 pending.error_body = bytes(response_body[:4096])
             self.journal.record(pending)
+
+        async def tee_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                pending.status = int(message["status"])
+            elif message["type"] == "http.response.body":
+                if token or pending.status >= 400:
+                    chunk = message.get("body", b"")
+                    if len(response_body) + len(chunk) <= MAX_CAPTURE_BYTES:
+                        response_body.extend(chunk)
+                if not message.get("more_body", False):
+                    # Recorded before the last byte leaves: a client that has its answer can
+                    # read the journal and find the request there.
+                    finish()
+            await send(message)
+
+        # The fault layer inside drops a connection through uvicorn's request cycle, which it
+        # finds as ``send.__self__``: the wrapper must keep showing it.
+        owner = getattr(send, "__self__", None)
+        if owner is not None:
+            tee_send.__self__ = owner  # type: ignore[attr-defined]
+        try:
+            await self.app(scope, tee_receive, tee_send)
+        finally:
+            # A dropped connection (fault injection) still leaves an entry, with status 0,
+            # once the server has noticed the disconnect.
+            finish()
 
 
 def _form(body: bytes) -> dict[str, str]:
