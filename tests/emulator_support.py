@@ -16,6 +16,7 @@ from partnercenter.emulator.api.catalog_data import (
     PRODUCTS,
     catalog_item_id,
 )
+from partnercenter.testing import access_token_claims, mint_access_token
 
 PC = "https://api.partnercenter.microsoft.com"
 
@@ -42,41 +43,13 @@ def claims(
     **overrides: Any,
 ) -> dict[str, Any]:
     """Claims shaped like Azure AD's v1 Partner Center tokens (app + user by default; a user's
-    ``name`` claim only with ``display_name``)."""
-    now = int(emu.state.clock.now())
-    tenant = emu.partner_tenant["id"]
-    body: dict[str, Any] = {
-        "aud": PC,
-        "iss": f"https://sts.windows.net/{tenant}/",
-        "iat": now - 300,
-        "nbf": now - 300,
-        "exp": now + 3600,
-        "appid": emu.app("partner-center-app")["client_id"],
-        "appidacr": "1",
-        "oid": str(uuid.uuid4()),
-        "tid": tenant,
-        "ver": "1.0",
-    }
-    if user:
-        body.update(
-            {
-                "idtyp": "user",
-                "scp": "user_impersonation",
-                "amr": ["pwd", "mfa"] if mfa else ["pwd"],
-                "upn": "admin@contosopartner.onmicrosoft.com",
-            }
-        )
-        if display_name is not None:
-            body["name"] = display_name
-    else:
-        body["idtyp"] = "app"
-    body.update(overrides)
-    return {key: value for key, value in body.items() if value is not None}
+    ``name`` claim only with ``display_name``): the public helper's."""
+    return access_token_claims(emu, user=user, mfa=mfa, display_name=display_name, **overrides)
 
 
 def mint(emu: Emulator, **overrides: Any) -> str:
     """A token signed by the emulator's active key."""
-    return emu.state.keys.sign(claims(emu, **overrides))
+    return mint_access_token(emu, **overrides)
 
 
 # -- request bodies of the create operations -----------------------------------------------------

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import html
 import re
-import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from partnercenter.emulator.identity.totp import totp
+from partnercenter.testing import pkce_pair
 
 PC_USER_SCOPE = "https://api.partnercenter.microsoft.com/user_impersonation"
 
@@ -48,9 +46,7 @@ class Page:
 
 
 def pkce() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return pkce_pair()
 
 
 def step(client: httpx.Client, page: Page, stage: str, **fields: str) -> Page:

@@ -4,17 +4,16 @@ flows, where no browser is needed)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import html
 import re
-import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
+
+# The public helpers (RFC 6238 codes, and a code valid in no accepted step).
+from partnercenter.testing import totp
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -30,25 +29,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def totp(secret: str, at: float, step: int = 30, digits: int = 6) -> str:
-    """RFC 6238 (HMAC-SHA1, 30 s steps, 6 digits): what an authenticator app shows at ``at``."""
-    cleaned = secret.replace(" ", "").upper()
-    key = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
-    digest = hmac.new(key, struct.pack(">Q", int(at // step)), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
-    return str(value % 10**digits).zfill(digits)
-
-
-def wrong_totp(secret: str, at: float) -> str:
-    """A well-formed code valid in none of the accepted steps (now ± 1)."""
-    valid = {totp(secret, at + drift * 30) for drift in (-1, 0, 1)}
-    candidate = int(totp(secret, at))
-    while f"{candidate:06d}" in valid:
-        candidate = (candidate + 7919) % 1_000_000
-    return f"{candidate:06d}"
 
 
 @dataclass

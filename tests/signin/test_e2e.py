@@ -40,9 +40,10 @@ from partnercenter.errors import (
     MfaMissingError,
     RefreshTokenExpiringWarning,
 )
+from partnercenter.testing import wrong_totp
 
 from ..emulator_support import cloud
-from .signin_pages import CHROMIUM, CHROMIUM_ARGS, User, browser_sign_in, device_login, wrong_totp
+from .signin_pages import CHROMIUM, CHROMIUM_ARGS, User, browser_sign_in, device_login
 from .store_workers import KEY
 
 ADMIN = "admin@contosopartner.onmicrosoft.com"

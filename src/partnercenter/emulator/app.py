@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp
 
 from .admin import not_found_route as admin_not_found_route
 from .admin import routes as admin_routes
@@ -32,13 +32,25 @@ from .identity.oidc_endpoints import routes as oidc_routes
 from .identity.token_endpoint import token_endpoint
 from .identity.user_grants import USER_GRANTS
 from .jose import dumps
+from .journal import JournalMiddleware
+from .reset import api_reset_hook, mark_api_changed
+from .reset import routes as reset_routes
 from .state import EmulatorState
 
 #: The token endpoint answers every method so that a GET gets Azure AD's AADSTS900561.
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-def create_app(state: EmulatorState, info: Callable[[Request], dict[str, Any]]) -> Starlette:
+def create_app(
+    state: EmulatorState,
+    info: Callable[[Request], dict[str, Any]],
+    *,
+    base_url: str | None = None,
+) -> ASGIApp:
+    """The emulator's ASGI application. ``base_url`` is where it serves: every URL it writes
+    (discovery, issuers, device-code links, the assertion audience) is built from it, never from
+    a request's ``Host`` header (without it, as in unit tests of the routes, Host is used)."""
+
     async def home(request: Request) -> Response:
         body = {
             "service": "partnercenter emulator",
@@ -83,12 +95,18 @@ def create_app(state: EmulatorState, info: Callable[[Request], dict[str, Any]]) 
         Route("/{tenant}/discovery/instance", instance_discovery(state), methods=["GET"]),
         *oidc_routes(state),
         *admin_routes(state, info),
+        *reset_routes(state),
     ]
     dashboard = Dashboard(state)
     routes.extend(dashboard.routes())
     # The Partner Center API shares the origin; its routes go last (they match by prefix).
-    routes.extend(api_routes(state, PartnerCenterApi(state)))
+    api = PartnerCenterApi(state)
+    state.reset_hooks.append(api_reset_hook(api))
+    routes.extend(api_routes(state, api))
     routes.append(admin_not_found_route(state))
     # EmulatorApp puts fault injection outside every route, the token endpoint included;
-    # WatchedApp adds the dashboard's journal outside that.
-    return WatchedApp(state, dashboard, routes=routes)
+    # WatchedApp adds the dashboard's live log outside that.
+    app = WatchedApp(state, dashboard, routes=routes)
+    app.state.base_url = base_url  # read by identity.token_endpoint.configured_origin
+    # The journal is outermost, so it also records what fault injection answered.
+    return JournalMiddleware(app, state.journal, state.clock, mark_api_changed(state))

@@ -38,6 +38,7 @@ from .directory import (
     AppCertificate,
     Application,
     ClientSecret,
+    DeclaredSubscription,
     Directory,
     Resource,
     Tenant,
@@ -127,6 +128,10 @@ _SETTING_TYPES: dict[str, type] = {
     "api_data_seed": int,
     "api_generated_customers": int,
 }
+
+
+#: Settings for which 0 means "none" rather than an error.
+_ZERO_ALLOWED = frozenset({"api_generated_customers"})
 
 
 class _Where:
@@ -303,7 +308,9 @@ def _settings(raw: Any, where: _Where) -> Settings:
             value = float(value)  # TOML/YAML write 5 for 5.0
         if type(value) is not expected:
             raise where.error(f"settings.{key}", f"must be {expected.__name__}")
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and not value > 0:
+        if key in _ZERO_ALLOWED and value == 0:
+            pass  # e.g. no made-up customers: only the directory's own
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and not value > 0:
             raise where.error(f"settings.{key}", "must be a positive number of seconds")
         values[key] = value
     return Settings(**values)
@@ -328,7 +335,8 @@ def _resource(raw: dict[str, Any], at: _Entry) -> Resource:
 
 
 def _tenant(raw: dict[str, Any], at: _Entry) -> Tenant:
-    at.check_keys(raw, {"name", "id", "domains", "kind", "mfa", "relationship", "delegated_admin"})
+    known = {"name", "id", "domains", "kind", "mfa", "relationship", "delegated_admin"}
+    at.check_keys(raw, known | {"subscriptions"})
     name = at.str_(raw, "name")
     domains = at.str_list(raw, "domains")
     if not domains:
@@ -352,12 +360,50 @@ def _tenant(raw: dict[str, Any], at: _Entry) -> Tenant:
     return Tenant(
         relationship=relationship,
         delegated_admin=at.bool_(raw, "delegated_admin", relationship == "reseller"),
+        subscriptions=_subscriptions(raw, at, kind),
         mfa=mfa,
         id=at.guid(raw, "id", derived_id("tenant", name)),
         name=name,
         domains=[d.lower() for d in domains],
         kind=kind,
     )
+
+
+def _subscriptions(raw: dict[str, Any], at: _Entry, kind: str) -> list[DeclaredSubscription] | None:
+    """``subscriptions = [{product = "CFQ7TTC0LH18", quantity = 5}]`` on a customer tenant."""
+    entries = raw.get("subscriptions")
+    if entries is None:
+        return None
+    if kind != "customer":
+        raise at.error("subscriptions", "only a customer tenant has subscriptions")
+    if not isinstance(entries, list):
+        raise at.error("subscriptions", "must be a list of tables")
+    from .api.catalog_data import PRODUCTS_BY_ID  # the catalog, only when a config asks
+
+    found = []
+    for index, entry in enumerate(entries):
+        where = f"subscriptions[{index}]"
+        if isinstance(entry, str):
+            entry = {"product": entry}
+        if not isinstance(entry, dict):
+            raise at.error(where, "must be a product id or a table")
+        at.check_keys(entry, {"product", "quantity", "billing_cycle", "status"})
+        product = entry.get("product")
+        if not isinstance(product, str) or product.lower() not in PRODUCTS_BY_ID:
+            raise at.error(f"{where}.product", f"{product!r} is not a product of the catalog")
+        quantity = entry.get("quantity", 1)
+        if type(quantity) is not int or not 1 <= quantity <= 10_000:
+            raise at.error(f"{where}.quantity", "must be a whole number from 1 to 10000")
+        cycle = entry.get("billing_cycle", "monthly")
+        if cycle not in ("monthly", "annual"):
+            raise at.error(f"{where}.billing_cycle", "must be 'monthly' or 'annual'")
+        status = entry.get("status", "active")
+        if status not in ("active", "suspended"):
+            raise at.error(f"{where}.status", "must be 'active' or 'suspended'")
+        found.append(
+            DeclaredSubscription(PRODUCTS_BY_ID[product.lower()].id, quantity, cycle, status)
+        )
+    return found
 
 
 def _app(raw: dict[str, Any], at: _Entry, directory: Directory, apps_dir: Path) -> Application:

@@ -27,6 +27,16 @@ def derived_id(*parts: str) -> str:
     return str(uuid.uuid5(ID_NAMESPACE, "/".join(parts)))
 
 
+@dataclass(frozen=True, slots=True)
+class DeclaredSubscription:
+    """A subscription a config file asks a customer to have (a catalog product's SKU 0001)."""
+
+    product_id: str
+    quantity: int = 1
+    billing_cycle: Literal["monthly", "annual"] = "monthly"
+    status: Literal["active", "suspended"] = "active"
+
+
 @dataclass(slots=True)
 class Tenant:
     id: str
@@ -42,6 +52,8 @@ class Tenant:
     #: The customer granted the partner delegated admin rights (DAP/GDAP), so partner users
     #: may redeem tokens at its authority (Entra answers AADSTS90099 otherwise).
     delegated_admin: bool = True
+    #: Subscriptions a config declares for this customer (None: the seed's usual two).
+    subscriptions: list[DeclaredSubscription] | None = None
 
     @property
     def default_domain(self) -> str:

@@ -272,8 +272,7 @@ class Emulator:
             def info_for(request: Request | None = None) -> dict[str, Any]:
                 return describe(state, base_url=base_url, ca_cert=ca_path, state_dir=folder)
 
-            app = create_app(state, info_for)
-            app.state.base_url = base_url  # URLs the emulator writes never trust Host
+            app = create_app(state, info_for, base_url=base_url)
             server_config = uvicorn.Config(
                 QuietDisconnects(app),
                 log_level=log_level,

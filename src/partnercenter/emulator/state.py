@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from .directory import Directory
 from .identity.assertion import ReplayCache
 from .identity.lifetime import TokenLifetimes
 from .identity.signin_state import SignInState
+from .journal import Journal
 from .keys import KeyRing
 
 KNOWN_GRANTS = frozenset(
@@ -96,6 +98,12 @@ class EmulatorState:
     faults: Faults = field(default_factory=Faults)
     #: Access-token lifetimes (random, seedable); made from ``settings`` on first use.
     lifetimes: TokenLifetimes | None = None
+    #: What the emulator received, for tests to assert on (bounded, expiring: see journal.py).
+    journal: Journal = field(default_factory=Journal)
+    #: Called by a reset (reset.py) after the state's own stores are cleared.
+    reset_hooks: list[Callable[[], None]] = field(default_factory=list, repr=False)
+    #: Set when an API call may have changed the Partner Center data since the last reset.
+    api_data_changed: bool = False
 
     def token_lifetimes(self) -> TokenLifetimes:
         if self.lifetimes is None:

@@ -31,6 +31,7 @@ from ..directory import ID_NAMESPACE, Directory, Tenant
 from .catalog_data import (
     AGREEMENT_TEMPLATES,
     PRODUCTS,
+    PRODUCTS_BY_ID,
     Offer,
     Product,
 )
@@ -237,9 +238,12 @@ class Dataset:
                 )
             for _ in range(3):
                 self._add_generated_user(cid, tenant.default_domain, ANCHOR - 500 * DAY)
-            # Every directory customer has an Azure plan and a Microsoft 365 subscription, so
-            # examples always find both kinds.
-            self._seed_subscriptions(cid, [PRODUCTS[0], PRODUCTS[3]])
+            if tenant.subscriptions is not None:
+                self._declared_subscriptions(cid, tenant)
+            else:
+                # Every directory customer has an Azure plan and a Microsoft 365 subscription,
+                # so examples always find both kinds.
+                self._seed_subscriptions(cid, [PRODUCTS[0], PRODUCTS[3]])
         used = set(self.domains)
         for index in range(generated):
             name = f"{rng.choice(_FIRST)} {rng.choice(_SECOND)}"
@@ -270,6 +274,15 @@ class Dataset:
         self._seed_audit()
         self._seed_service_requests()
         self._seed_resellers()
+
+    def _declared_subscriptions(self, cid: str, tenant: Tenant) -> None:
+        """The subscriptions a config declared for this customer, one order each."""
+        for index, wanted in enumerate(tenant.subscriptions or []):
+            product = PRODUCTS_BY_ID[wanted.product_id.lower()]
+            line = (product, "0001", wanted.quantity, wanted.billing_cycle)
+            order = self._add_order(cid, [line], ANCHOR - 30 * DAY, order_seed=f"declared{index}")
+            sid = order["lineItems"][0]["subscriptionId"]
+            self.subscription_index[(cid.lower(), sid.lower())]["status"] = wanted.status
 
     def _contact(self, domain: str) -> Contact:
         first, last = self.rng.choice(_GIVEN), self.rng.choice(_FAMILY)

@@ -141,6 +141,16 @@ class Faults:
             self._exhausted.clear()
             self._random.seed(self.seed)
 
+    def remove(self, rule_id: int) -> FaultRule | None:
+        """Remove one rule (active or exhausted); the removed rule, or None if unknown."""
+        with self._lock:
+            for rules in (self._rules, self._exhausted):
+                for rule in rules:
+                    if rule.id == rule_id:
+                        rules.remove(rule)
+                        return rule
+        return None
+
     def snapshot(self) -> dict[str, Any]:
         """Active and exhausted rules, and how many answers were injected."""
         with self._lock:

@@ -66,7 +66,7 @@ _LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
 
 
 def configured_origin(request: Request) -> str:
-    """The emulator's configured base URL (``server.py`` puts it on the app's state).
+    """The emulator's configured base URL (put on the app's state by ``create_app``).
 
     A ``Host`` header is chosen by the caller: URLs built from it could send a client (or a
     validator reading the discovery document) anywhere, so it is used only by an app

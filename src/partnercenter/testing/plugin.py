@@ -1,0 +1,348 @@
+"""The pytest plugin (registered as ``partnercenter`` through the ``pytest11`` entry point).
+
+Fixtures (none is autouse, so installing the plugin changes nothing until a test asks):
+
+- ``pc_emulator_session`` (session): the running emulator, one per pytest process (so one per
+  pytest-xdist worker);
+- ``pc_emulator``: the emulator for this test, reset before it (or, under
+  ``@pytest.mark.partnercenter_data(...)``, an emulator built from that data);
+- ``pc_app_credential``, ``pc_user_credential``, ``pc_user_credential_no_mfa``: app-only,
+  app + user with MFA, app + user without MFA, for the partner tenant;
+- ``pc_client`` (app + user with MFA) and ``pc_app_client`` (app-only): ``PartnerClient``\\ s;
+- ``pc_trust``: ``REQUESTS_CA_BUNDLE``, ``SSL_CERT_FILE`` and ``CURL_CA_BUNDLE`` set to a bundle
+  that trusts the emulator, for code under test that builds its own HTTP clients.
+
+Only the standard library and pytest are imported here: the plugin loads even where the
+``emulator`` extra is not installed, and its fixtures then fail with the install command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from collections import OrderedDict
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .. import ClientSecretCredential, PartnerClient, RefreshTokenCredential
+    from .sandbox import Sandbox
+    from .trust import Trust
+
+MARKER = "partnercenter_data"
+#: Emulators with declared data kept running at once per process (least recently used stop).
+MAX_RUNNING = 4
+#: Test-friendly settings the plugin's emulators start with (a test's data may override
+#: them). Partner Center's throttling is lifted so that tests never meet it by accident (use
+#: ``emulator.throttling(...)`` to test 429 handling), and the device-code interval is 1 s so
+#: that MSAL's polling does not make a test wait 5 s.
+PLUGIN_SETTINGS: dict[str, float] = {
+    "api_rate_per_second": 1_000_000.0,
+    "api_burst": 1_000_000,
+    "api_customer_rate_per_second": 1_000_000.0,
+    "api_customer_burst": 1_000_000,
+    "device_code_interval": 1,
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("partnercenter", "partnercenter emulator")
+    group.addoption(
+        "--partnercenter-state-dir",
+        dest="partnercenter_state_dir",
+        default=None,
+        help="where the plugin's emulators keep keys and certificates between runs "
+        "(default: pytest's cache directory)",
+    )
+    parser.addini(
+        "partnercenter_state_dir",
+        "where the plugin's emulators keep keys and certificates between runs",
+        default=None,
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(data): run against an emulator built from this data (EmulatorData, a dict "
+        "or the path of a TOML/YAML/JSON config file, relative to the test file)",
+    )
+
+
+#: Requests shown under a failed test that used the emulator.
+REPORTED_REQUESTS = 25
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Under a failed test that used ``pc_emulator``, what the emulator received (no secrets:
+    see :mod:`partnercenter.emulator.journal`)."""
+    report = yield
+    if report.when == "call" and report.failed:
+        sandbox = getattr(item, "funcargs", {}).get("pc_emulator")
+        if sandbox is not None:
+            with contextlib.suppress(Exception):  # a report must never fail the run itself
+                report.sections.append(
+                    ("partnercenter emulator: requests received", describe_requests(sandbox))
+                )
+    return report
+
+
+def describe_requests(sandbox: Sandbox, limit: int = REPORTED_REQUESTS) -> str:
+    """The journal's last ``limit`` entries, one line each."""
+    entries = sandbox.requests()
+    lines = [] if len(entries) <= limit else [f"({len(entries) - limit} earlier not shown)"]
+    for entry in entries[-limit:]:
+        details = [
+            f"{name}={value}"
+            for name, value in (
+                ("client", entry.client_id),
+                ("grant", entry.grant_type),
+                ("user", entry.user),
+                ("token", entry.token_kind),
+                ("mfa", entry.mfa),
+                ("error", entry.error),
+            )
+            if value is not None
+        ]
+        query = f"?{entry.query}" if entry.query else ""
+        lines.append(
+            f"{entry.status:3d} {entry.method:6} {entry.path}{query}  [{entry.kind}] "
+            + " ".join(details)
+        )
+    return "\n".join(lines) or "(no requests)"
+
+
+# -- the emulators of this process ----------------------------------------------------------
+class Emulators:
+    """The emulators this pytest process started: the default one and one per distinct data."""
+
+    def __init__(self, base: Path, worker: str) -> None:
+        self.base = base
+        self.worker = worker
+        self.running: OrderedDict[str, Sandbox] = OrderedDict()
+
+    def get(self, config: dict[str, Any] | None) -> Sandbox:
+        key = _key(config)
+        found = self.running.get(key)
+        if found is not None:
+            self.running.move_to_end(key)
+            return found
+        sandbox = self._start(key, config)
+        self.running[key] = sandbox
+        # The default emulator is never evicted: it is the session fixture's.
+        while len(self.running) > MAX_RUNNING:
+            oldest = next((k for k in self.running if k != "default"), None)
+            if oldest is None:
+                break
+            self.running.pop(oldest).stop()
+        return sandbox
+
+    def _start(self, key: str, config: dict[str, Any] | None) -> Sandbox:
+        from ..emulator.config import ConfigError
+        from .sandbox import Sandbox
+
+        merged = _with_plugin_settings(config)
+        folder = self.base / self.worker / key
+        self._warm(folder)
+        try:
+            return Sandbox.start(state_dir=folder, config=merged)
+        except ConfigError:
+            raise
+        except Exception:
+            # The cached state directory may be unusable (e.g. held by another pytest run):
+            # a temporary one costs a cold start, not a failure.
+            return Sandbox.start(config=merged)
+
+    def _warm(self, folder: Path) -> None:
+        """Give a new state directory the keys and certificates of an existing one (this
+        worker's default, else any other's): generating them is most of a cold start."""
+        if (folder / "keys").exists():
+            return
+        candidates = [self.base / self.worker / "default", *sorted(self.base.glob("*/default"))]
+        source = next((c for c in candidates if c != folder and (c / "keys").is_dir()), None)
+        if source is None:
+            return
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True)
+            for part in ("keys", "tls"):
+                if (source / part).is_dir():
+                    shutil.copytree(source / part, folder / part, dirs_exist_ok=True)
+
+    def close(self) -> None:
+        while self.running:
+            _, sandbox = self.running.popitem()
+            with warnings.catch_warnings():
+                # A stop that has to force the server down (a client kept a connection open)
+                # leaves server-side transports for the event loop to close, which warns; that
+                # is the emulator's own business, not a failure of the user's last test.
+                warnings.simplefilter("ignore", ResourceWarning)
+                sandbox.stop()
+
+
+def _key(config: dict[str, Any] | None) -> str:
+    if config is None:
+        return "default"
+    canonical = json.dumps(config, sort_keys=True, default=str).encode()
+    return "data-" + hashlib.sha256(canonical).hexdigest()[:16]
+
+
+def _with_plugin_settings(config: dict[str, Any] | None) -> dict[str, Any]:
+    from dataclasses import fields
+
+    from ..emulator.config import Settings
+
+    # Only the settings this emulator version knows: a renamed one must not break every test.
+    known = {f.name: f.type for f in fields(Settings)}
+    defaults: dict[str, Any] = {}
+    for name, value in PLUGIN_SETTINGS.items():
+        if name in known:
+            defaults[name] = int(value) if "int" in str(known[name]) else float(value)
+    merged = dict(config or {})
+    merged["settings"] = {**defaults, **dict(merged.get("settings") or {})}
+    return merged
+
+
+def _require_emulator_extra() -> None:
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        pytest.fail(
+            "partnercenter's emulator fixtures need the 'emulator' extra: "
+            "pip install 'partnercenter[emulator]'",
+            pytrace=False,
+        )
+
+
+def _state_base(config: pytest.Config, factory: pytest.TempPathFactory) -> Path:
+    chosen = config.getoption("partnercenter_state_dir", None) or config.getini(
+        "partnercenter_state_dir"
+    )
+    if chosen:
+        return Path(str(chosen)).expanduser()
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        return Path(cache.mkdir("partnercenter-emulator"))
+    return factory.getbasetemp() / "partnercenter-emulator"
+
+
+def _worker(config: pytest.Config) -> str:
+    workerinput = getattr(config, "workerinput", None)
+    if isinstance(workerinput, dict) and "workerid" in workerinput:
+        return str(workerinput["workerid"])
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def pc_emulators(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Emulators]:
+    """Every emulator this process runs (stopped at the end of the session)."""
+    _require_emulator_extra()
+    try:
+        base = _state_base(request.config, tmp_path_factory)
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        base = Path(tempfile.mkdtemp(prefix="pc-emulators-"))
+    registry = Emulators(base, _worker(request.config))
+    try:
+        yield registry
+    finally:
+        registry.close()
+
+
+@pytest.fixture(scope="session")
+def pc_emulator_session(pc_emulators: Emulators) -> Sandbox:
+    """The emulator of this test session (one per process / xdist worker), seeded by default.
+    Not reset between tests: use ``pc_emulator`` for that."""
+    return pc_emulators.get(None)
+
+
+@pytest.fixture()
+def pc_emulator(request: pytest.FixtureRequest, pc_emulators: Emulators) -> Sandbox:
+    """The emulator for this test, reset before it: no sign-ins, refresh tokens, consents,
+    faults, clock offset, journal entries or API changes left from earlier tests."""
+    marker = request.node.get_closest_marker(MARKER)
+    config = None
+    if marker is not None:
+        config = _marker_data(marker, request)
+    sandbox = pc_emulators.get(config)
+    sandbox.reset()
+    return sandbox
+
+
+def _marker_data(marker: pytest.Mark, request: pytest.FixtureRequest) -> dict[str, Any]:
+    from .data import load_data
+
+    if len(marker.args) != 1 or marker.kwargs:
+        raise pytest.UsageError(f"@pytest.mark.{MARKER} takes one argument: the data")
+    data = marker.args[0]
+    if isinstance(data, (str, Path)) and not Path(data).is_absolute():
+        data = Path(request.node.path).parent / data
+    return load_data(data)
+
+
+@pytest.fixture()
+def pc_app_credential(pc_emulator: Sandbox) -> Iterator[ClientSecretCredential]:
+    """App-only: the seed's ``partner-center-app`` with its secret, at the partner tenant."""
+    credential = pc_emulator.app_credential()
+    yield credential
+    credential.close()
+
+
+@pytest.fixture()
+def pc_user_credential(pc_emulator: Sandbox) -> Iterator[RefreshTokenCredential]:
+    """App + user with MFA: a refresh token of the partner's first MFA user."""
+    credential = pc_emulator.user_credential(mfa=True)
+    yield credential
+    credential.close()
+
+
+@pytest.fixture()
+def pc_user_credential_no_mfa(pc_emulator: Sandbox) -> Iterator[RefreshTokenCredential]:
+    """App + user without MFA (Partner Center refuses its tokens: 401, code 900421)."""
+    credential = pc_emulator.user_credential(mfa=False)
+    yield credential
+    credential.close()
+
+
+@pytest.fixture()
+def pc_client(
+    pc_emulator: Sandbox, pc_user_credential: RefreshTokenCredential
+) -> Iterator[PartnerClient]:
+    """A ``PartnerClient`` with app + user (MFA) credentials: every operation accepts it."""
+    with pc_emulator.client(pc_user_credential) as client:
+        yield client
+
+
+@pytest.fixture()
+def pc_app_client(
+    pc_emulator: Sandbox, pc_app_credential: ClientSecretCredential
+) -> Iterator[PartnerClient]:
+    """A ``PartnerClient`` with app-only credentials."""
+    with pc_emulator.client(pc_app_credential) as client:
+        yield client
+
+
+@pytest.fixture()
+def pc_trust(pc_emulator: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Trust:
+    """Point ``REQUESTS_CA_BUNDLE``, ``SSL_CERT_FILE`` and ``CURL_CA_BUNDLE`` at a bundle of
+    the public roots plus the emulator's CA for this test; returns the paths and an
+    ``ssl.SSLContext`` for httpx's ``verify=``."""
+    from .trust import trust
+
+    found = trust(pc_emulator)
+    for name, value in found.env.items():
+        monkeypatch.setenv(name, value)
+    return found

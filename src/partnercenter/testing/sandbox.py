@@ -1,0 +1,458 @@
+"""``Sandbox``: a running emulator with the helpers a test needs.
+
+A :class:`~partnercenter.emulator.Emulator` (same fields, same ``start()``) plus: a fast reset,
+ready credentials and clients, sign-in as a user over HTTP, refresh tokens minted directly,
+time travel, faults and throttling for a ``with`` block, and the request journal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets as _secrets
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+import httpx
+
+from ..emulator import Emulator
+from ..emulator.api.faults import FaultError, FaultRule
+from ..emulator.journal import JournalEntry
+from ..emulator.reset import reset_emulator
+from ..wire import PARTNER_CENTER_RESOURCE, USER_IMPERSONATION
+from .signin import SignInOutcome, SignInUser, drive_sign_in, pkce_pair
+from .tokens import mint_access_token
+
+if TYPE_CHECKING:
+    from .. import ClientSecretCredential, Cloud, PartnerClient, RefreshTokenCredential
+    from ..aio import AsyncPartnerClient
+    from ..aio import ClientSecretCredential as AsyncClientSecretCredential
+    from ..aio import RefreshTokenCredential as AsyncRefreshTokenCredential
+
+#: The seed's confidential app (secret and certificate) and public client (device code).
+DEFAULT_APP = "partner-center-app"
+PUBLIC_APP = "partner-center-cli"
+PC_USER_SCOPE = f"{PARTNER_CENTER_RESOURCE}/{USER_IMPERSONATION}"
+_FLOW_TIMEOUT = 15.0
+
+
+class Sandbox(Emulator):
+    """A running emulator for tests. Start with ``Sandbox.start(...)`` (as ``Emulator``); the
+    pytest plugin's ``pc_emulator`` fixture hands one out, reset before each test."""
+
+    @classmethod
+    def start(cls, **options: Any) -> Sandbox:
+        """``Emulator.start()`` (same keyword arguments), returning a :class:`Sandbox`."""
+        started = super().start(**options)
+        assert isinstance(started, Sandbox)
+        return started
+
+    def __repr__(self) -> str:
+        return f"Sandbox(base_url={self.base_url!r}, state_dir={str(self.state_dir)!r})"
+
+    # -- state ----------------------------------------------------------------------------
+    def reset(self) -> float:
+        """Back to the state after start (see :mod:`partnercenter.emulator.reset`); seconds."""
+        return reset_emulator(self.state)
+
+    def now(self) -> float:
+        """The emulator's clock (epoch seconds)."""
+        return self.state.clock.now()
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the emulator's clock by ``seconds`` (in process); returns the new time."""
+        return self.state.clock.advance(float(seconds))
+
+    def set_clock(self, epoch_seconds: float) -> float:
+        """Jump the emulator's clock to ``epoch_seconds``; returns the new time."""
+        return self.state.clock.set(float(epoch_seconds))
+
+    def reset_clock(self) -> float:
+        return self.state.clock.reset()
+
+    # -- directory look-ups ---------------------------------------------------------------
+    def user(self, upn: str) -> dict[str, Any]:
+        """The directory entry of ``upn`` (``KeyError`` naming the UPN if there is none)."""
+        for user in self.info["users"]:
+            if user["upn"].lower() == upn.lower():
+                return dict(user)
+        raise KeyError(upn)
+
+    def customer(self, name: str) -> dict[str, Any]:
+        """The customer tenant named ``name`` (or one of its domains, or its id)."""
+        wanted = name.lower()
+        for tenant in self.info["customer_tenants"]:
+            names = [tenant["name"], tenant["id"], *tenant["domains"]]
+            if wanted in (n.lower() for n in names):
+                return dict(tenant)
+        raise KeyError(name)
+
+    def partner_user(self, *, mfa: bool = True) -> dict[str, Any]:
+        """The first partner user with (or without) a TOTP secret."""
+        partner = self.partner_tenant["id"]
+        for user in self.info["users"]:
+            if user["tenant_id"] == partner and bool(user.get("totp_secret")) == mfa:
+                return dict(user)
+        kind = "with" if mfa else "without"
+        raise LookupError(f"the directory has no partner user {kind} MFA")
+
+    def _app_info(self, app: str) -> dict[str, Any]:
+        for entry in self.info["apps"]:
+            if app in (entry["name"], entry["client_id"]):
+                return dict(entry)
+        raise KeyError(app)
+
+    def _sign_in_user(self, user: str | dict[str, Any] | SignInUser) -> SignInUser:
+        if isinstance(user, SignInUser):
+            return user
+        return SignInUser.of(self.user(user) if isinstance(user, str) else user)
+
+    @property
+    def cloud(self) -> Cloud:
+        """A :class:`~partnercenter.Cloud` whose authority and API root are this emulator."""
+        from .. import Cloud
+
+        return Cloud.custom(authority_host=self.base_url, api_root=self.base_url, name="emulator")
+
+    # -- faults and throttling for a block --------------------------------------------------
+    @contextlib.contextmanager
+    def faults(self, **rule: Any) -> Iterator[FaultRule]:
+        """Inject a fault for the block: ``with emu.faults(status=503, count=2): ...``.
+
+        Takes the admin API's rule fields (``target`` ``"api"``/``"token"``/``"all"``,
+        ``status``/``statuses``, ``rate``, ``count``, ``latency_ms``, ``drop``,
+        ``retry_after``, ``path_prefix``); yields the rule itself, whose ``hits`` counts the
+        requests it fired for. The rule is removed when the block ends.
+        """
+        try:
+            added = self.state.faults.add(dict(rule))
+        except FaultError as error:
+            raise ValueError(f"faults(): {error}") from None
+        try:
+            yield added
+        finally:
+            self.state.faults.remove(added.id)
+
+    @contextlib.contextmanager
+    def throttling(self, **limits: float) -> Iterator[dict[str, Any]]:
+        """Lower (or raise) the API's throttling for the block: ``rate_per_second``, ``burst``,
+        ``customer_rate_per_second``, ``customer_burst``; the configured limits come back
+        after it."""
+        applied = self.set_throttling(**limits)
+        try:
+            yield applied
+        finally:
+            self.reset_throttling()
+
+    # -- the journal -------------------------------------------------------------------------
+    def requests(
+        self,
+        *,
+        kind: str | None = None,
+        client_id: str | None = None,
+        user: str | None = None,
+    ) -> list[JournalEntry]:
+        """What the emulator received since the last reset, oldest first (no secrets)."""
+        return self.state.journal.entries(kind=kind, client_id=client_id, user=user)
+
+    def tokens_issued(
+        self, *, client_id: str | None = None, user: str | None = None
+    ) -> list[JournalEntry]:
+        """The token requests that were answered with an access token."""
+        found = self.state.journal.entries(kind="token", client_id=client_id, user=user)
+        return [entry for entry in found if entry.issued_token]
+
+    def api_calls(self, *, client_id: str | None = None) -> list[JournalEntry]:
+        """The Partner Center API requests."""
+        return self.state.journal.entries(kind="api", client_id=client_id)
+
+    # -- tokens and sign-in ----------------------------------------------------------------
+    def mint_refresh_token(
+        self,
+        user: str | dict[str, Any] | SignInUser,
+        *,
+        app: str = DEFAULT_APP,
+        mfa: bool | None = None,
+        resource: str = PARTNER_CENTER_RESOURCE,
+    ) -> str:
+        """A refresh token for ``user`` and ``app``, as if they had signed in and consented.
+
+        ``mfa`` decides whether tokens redeemed from it carry ``mfa`` in ``amr`` (default: the
+        user's own: true when they have a TOTP secret). Redeem it with the app's credentials,
+        at the partner tenant or one of its customers.
+        """
+        upn = self._sign_in_user(user).upn
+        record = self.state.directory.user(upn)
+        if record is None:
+            raise KeyError(upn)
+        application = self.state.directory.app(self._app_info(app)["client_id"])
+        target = self.state.directory.resource(resource)
+        if application is None or target is None:
+            raise KeyError(app if application is None else resource)
+        if mfa is None:
+            mfa = record.totp_secret is not None
+        grants = {f"{target.uri}/{permission}" for permission in target.scopes}
+        grants.add(f"{application.client_id}/openid")
+        signin = self.state.signin
+        signin.grant_consent(record, application.client_id, grants)
+        grant = signin.new_refresh_token(
+            record,
+            application.client_id,
+            ["pwd", "mfa"] if mfa else ["pwd"],
+            self.now(),
+            resource=target.uri,
+        )
+        return grant.token
+
+    def mint_access_token(self, **options: Any) -> str:
+        """A Partner Center access token signed with the emulator's key, without a token
+        request: ``user``, ``mfa``, ``upn``, ``app``, ``lifetime`` and claim overrides (see
+        :func:`partnercenter.testing.access_token_claims`)."""
+        return mint_access_token(self, **options)
+
+    def _http(self) -> httpx.Client:
+        return httpx.Client(verify=self.verify, timeout=_FLOW_TIMEOUT, follow_redirects=False)
+
+    def complete_device_login(
+        self,
+        user_code: str,
+        user: str | dict[str, Any] | SignInUser,
+        *,
+        otc: str | None = None,
+        consent: bool | None = True,
+    ) -> SignInOutcome:
+        """Play the user of a device-code sign-in someone else started (e.g. MSAL's
+        ``initiate_device_flow``): enter ``user_code`` on ``/devicelogin`` and sign in."""
+        with self._http() as http:
+            first = http.get(f"{self.base_url}/devicelogin")
+            return drive_sign_in(
+                http,
+                first,
+                self._sign_in_user(user),
+                now=self.now(),
+                otc=otc,
+                consent=consent,
+                user_code=user_code,
+            )
+
+    def complete_authorization(
+        self,
+        authorize_url: str,
+        user: str | dict[str, Any] | SignInUser,
+        *,
+        otc: str | None = None,
+        consent: bool | None = True,
+    ) -> SignInOutcome:
+        """Play the user of an authorization-code sign-in someone else started (e.g. MSAL's
+        ``initiate_auth_code_flow()["auth_uri"]``); ``params`` holds ``code`` and ``state``
+        (or the error) the app's redirect URI would receive."""
+        with self._http() as http:
+            first = http.get(authorize_url)
+            return drive_sign_in(
+                http, first, self._sign_in_user(user), now=self.now(), otc=otc, consent=consent
+            )
+
+    def sign_in_device_code(
+        self,
+        user: str | dict[str, Any] | SignInUser,
+        *,
+        app: str = PUBLIC_APP,
+        tenant: str | None = None,
+        scope: str = f"{PC_USER_SCOPE} offline_access openid profile",
+        otc: str | None = None,
+        consent: bool | None = True,
+    ) -> SignInOutcome:
+        """A whole device-code sign-in (v2): start it, sign in as ``user``, redeem the code.
+
+        ``tokens`` holds the token response when the sign-in completed (``token_error`` the
+        AADSTS body otherwise, e.g. after a declined consent).
+        """
+        info = self._app_info(app)
+        segment = tenant or self.partner_tenant["id"]
+        client_auth = {"client_secret": info["client_secret"]} if info["client_secret"] else {}
+        with self._http() as http:
+            started = http.post(
+                f"{self.base_url}/{segment}/oauth2/v2.0/devicecode",
+                data={"client_id": info["client_id"], "scope": scope},
+            )
+            if started.status_code != 200:
+                return SignInOutcome(False, "device", token_error=_error_body(started))
+            flow = started.json()
+            outcome = self.complete_device_login(flow["user_code"], user, otc=otc, consent=consent)
+            if outcome.stage not in ("done",) and not outcome.completed:
+                return outcome
+            answer = http.post(
+                f"{self.base_url}/{segment}/oauth2/v2.0/token",
+                data={
+                    "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+                    "client_id": info["client_id"],
+                    "device_code": flow["device_code"],
+                    **client_auth,
+                },
+            )
+        _attach(outcome, answer)
+        return outcome
+
+    def sign_in_authorization_code(
+        self,
+        user: str | dict[str, Any] | SignInUser,
+        *,
+        app: str = DEFAULT_APP,
+        tenant: str | None = None,
+        scope: str = f"{PC_USER_SCOPE} offline_access openid profile",
+        redirect_uri: str | None = None,
+        otc: str | None = None,
+        consent: bool | None = True,
+    ) -> SignInOutcome:
+        """A whole authorization-code sign-in (v2, PKCE): authorize, sign in as ``user``,
+        redeem the code with the app's secret. ``tokens`` holds the token response."""
+        info = self._app_info(app)
+        segment = tenant or self.partner_tenant["id"]
+        redirect = redirect_uri or info["redirect_uris"][0]
+        verifier, challenge = pkce_pair()
+        state = _secrets.token_urlsafe(12)
+        query = urlencode(
+            {
+                "client_id": info["client_id"],
+                "response_type": "code",
+                "redirect_uri": redirect,
+                "scope": scope,
+                "state": state,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+        )
+        outcome = self.complete_authorization(
+            f"{self.base_url}/{segment}/oauth2/v2.0/authorize?{query}",
+            user,
+            otc=otc,
+            consent=consent,
+        )
+        if not outcome.completed:
+            return outcome
+        if outcome.params.get("state") != state:
+            raise AssertionError("the redirect's state is not the one sent")
+        client_auth = {"client_secret": info["client_secret"]} if info["client_secret"] else {}
+        with self._http() as http:
+            answer = http.post(
+                f"{self.base_url}/{segment}/oauth2/v2.0/token",
+                data={
+                    "grant_type": "authorization_code",
+                    "client_id": info["client_id"],
+                    "code": outcome.params["code"],
+                    "redirect_uri": redirect,
+                    "code_verifier": verifier,
+                    "scope": scope,
+                    **client_auth,
+                },
+            )
+        _attach(outcome, answer)
+        return outcome
+
+    # -- ready credentials and clients -------------------------------------------------------
+    def app_credential(
+        self, *, app: str = DEFAULT_APP, tenant: str | None = None
+    ) -> ClientSecretCredential:
+        """App-only: the app's secret at the partner tenant (or ``tenant``)."""
+        from .. import ClientSecretCredential
+
+        info = self._app_info(app)
+        return ClientSecretCredential(
+            tenant or self.partner_tenant["id"],
+            info["client_id"],
+            info["client_secret"],
+            cloud=self.cloud,
+            verify=self.verify,
+        )
+
+    def user_credential(
+        self,
+        user: str | dict[str, Any] | SignInUser | None = None,
+        *,
+        mfa: bool = True,
+        app: str = DEFAULT_APP,
+        tenant: str | None = None,
+    ) -> RefreshTokenCredential:
+        """App + user: a refresh token minted for ``user`` (default: the first partner user
+        with MFA, or without when ``mfa=False``) redeemed with the app's secret."""
+        from .. import RefreshTokenCredential
+
+        who = user if user is not None else self.partner_user(mfa=mfa)["upn"]
+        info = self._app_info(app)
+        token = self.mint_refresh_token(who, app=app, mfa=mfa)
+        return RefreshTokenCredential(
+            tenant or self.partner_tenant["id"],
+            info["client_id"],
+            token,
+            client_secret=info["client_secret"] or None,
+            cloud=self.cloud,
+            verify=self.verify,
+        )
+
+    def async_app_credential(
+        self, *, app: str = DEFAULT_APP, tenant: str | None = None
+    ) -> AsyncClientSecretCredential:
+        """The async twin of :meth:`app_credential`."""
+        from ..aio import ClientSecretCredential
+
+        info = self._app_info(app)
+        return ClientSecretCredential(
+            tenant or self.partner_tenant["id"],
+            info["client_id"],
+            info["client_secret"],
+            cloud=self.cloud,
+            verify=self.verify,
+        )
+
+    def async_user_credential(
+        self,
+        user: str | dict[str, Any] | SignInUser | None = None,
+        *,
+        mfa: bool = True,
+        app: str = DEFAULT_APP,
+        tenant: str | None = None,
+    ) -> AsyncRefreshTokenCredential:
+        """The async twin of :meth:`user_credential`."""
+        from ..aio import RefreshTokenCredential
+
+        who = user if user is not None else self.partner_user(mfa=mfa)["upn"]
+        info = self._app_info(app)
+        token = self.mint_refresh_token(who, app=app, mfa=mfa)
+        return RefreshTokenCredential(
+            tenant or self.partner_tenant["id"],
+            info["client_id"],
+            token,
+            client_secret=info["client_secret"] or None,
+            cloud=self.cloud,
+            verify=self.verify,
+        )
+
+    def client(self, credential: Any, **options: Any) -> PartnerClient:
+        """A :class:`~partnercenter.PartnerClient` of this emulator (close it, or ``with``)."""
+        from .. import PartnerClient
+
+        options.setdefault("verify", self.verify)
+        return PartnerClient(credential, cloud=self.cloud, **options)
+
+    def async_client(self, credential: Any, **options: Any) -> AsyncPartnerClient:
+        """An :class:`~partnercenter.aio.AsyncPartnerClient` (``async with``)."""
+        from ..aio import AsyncPartnerClient
+
+        options.setdefault("verify", self.verify)
+        return AsyncPartnerClient(credential, cloud=self.cloud, **options)
+
+
+def _error_body(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {"status": response.status_code}
+    return body if isinstance(body, dict) else {"status": response.status_code}
+
+
+def _attach(outcome: SignInOutcome, answer: httpx.Response) -> None:
+    if answer.status_code == 200:
+        outcome.tokens = answer.json()
+    else:
+        outcome.completed = False
+        outcome.token_error = _error_body(answer)
