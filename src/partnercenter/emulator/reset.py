@@ -4,9 +4,9 @@ What a reset forgets: sign-in flows, codes, refresh tokens and consents; asserti
 seen; the seeded token-lifetime sequence; statistics and the request journal; fault rules;
 throttling buckets and limits changed through the admin API; the clock's offset; the API's
 replay cache and validated-token cache; and, only when an API call may have changed it (POST,
-PATCH, PUT or DELETE), the Partner Center data, which is then rebuilt from its seed on next use. What it keeps: the directory (tenants,
-apps, users), signing keys and the TLS certificates: they are the emulator's configuration,
-not its state.
+PATCH, PUT or DELETE), the Partner Center data, which is then rebuilt from its seed on next
+use. What it keeps: the directory (tenants, apps, users), signing keys and the TLS
+certificates: they are the emulator's configuration, not its state.
 
 In process: :func:`reset_emulator`; over HTTP: ``POST /_emulator/reset`` (admin key). The
 journal is read with ``GET /_emulator/journal`` (filters ``kind``, ``client_id``, ``user``)
