@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 
@@ -468,3 +469,28 @@ def test_no_command_prints_the_help_and_the_library_names_the_emulator_extra() -
         "ModuleNotFoundError: partnercenter.emulator needs uvicorn from the [emulator] extra: "
         'pip install "partnercenter[emulator]"'
     )
+
+
+def test_a_user_profile_token_is_served_from_the_cache_by_the_fast_path(
+    shell: Shell, emu: Emulator
+) -> None:
+    # The fast path builds the same cache key as the credential (which names the refresh
+    # token's store and key), so a user profile's second `token` is served without httpx and
+    # without a token request.
+    login_user(shell, "cached-user")
+    first = shell.ok("token", "--profile", "cached-user", "-o", "json")
+    before = token_requests(emu)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "partnercenter.cli", "token"]
+        + ["--profile", "cached-user", "-o", "json"],
+        env=shell.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines()}
+    assert "httpx" not in imported and "partnercenter.token_cache" in imported
+    again = json.loads(done.stdout)
+    assert again["accessToken"] == first["accessToken"]
+    assert again["kind"] == "user" and token_requests(emu) == before

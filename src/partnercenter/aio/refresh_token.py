@@ -17,6 +17,7 @@ from ..auth.protocol import TokenResponse
 from ..auth.refresh_token import missing_refresh_token, refresh_token_setup
 from ..clouds import Cloud
 from ..stores import AsyncRefreshTokenStore, RefreshTokenStore
+from ..stores.base import refresh_token_account
 from ..tokens import AccessToken
 from .redemption import redeem_stored
 from .token_endpoint import AsyncCredentialOptions, AsyncTokenEndpointCredential
@@ -71,6 +72,7 @@ class RefreshTokenCredential(AsyncTokenEndpointCredential):
             client_id=client,
             client_auth=auth,
             delegated=True,
+            account=refresh_token_account(resolved, key),
             **options,
         )
 

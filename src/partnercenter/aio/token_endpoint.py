@@ -57,6 +57,7 @@ class AsyncTokenEndpointCredential(TokenEndpointCore, AsyncTokenCredentialBase):
         client_id: str,
         client_auth: ClientAuth,
         delegated: bool = False,
+        account: str = "",
         **options: Unpack[AsyncCredentialOptions],
     ) -> None:
         self._set_http_options(options, httpx.AsyncClient, httpx.AsyncBaseTransport, client_auth)
@@ -65,6 +66,7 @@ class AsyncTokenEndpointCredential(TokenEndpointCore, AsyncTokenCredentialBase):
             tenant_id=tenant_id,
             client_id=client_id,
             delegated=delegated,
+            account=account,
             **core_arguments(options, anyio.sleep),
         )
 

@@ -20,6 +20,7 @@ from ..auth.user_credential import SignInResult, accept_sign_in, check_mfa, sign
 from ..clouds import Cloud
 from ..errors import InteractionRequiredError, InvalidGrantError
 from ..stores import AsyncRefreshTokenStore, MemoryRefreshTokenStore, RefreshTokenStore
+from ..stores.base import refresh_token_account
 from ..tokens import AccessToken
 from .redemption import call_store, redeem_stored
 from .token_endpoint import AsyncCredentialOptions, AsyncTokenEndpointCredential
@@ -77,6 +78,7 @@ class AsyncUserSignInCredential(AsyncTokenEndpointCredential, abc.ABC):
             client_id=client,
             client_auth=auth,
             delegated=True,
+            account=refresh_token_account(resolved, key),
             **options,
         )
 

@@ -25,6 +25,7 @@ from .. import wire
 from ..clouds import Cloud, EndpointVersion
 from ..errors import ConfigurationError, RetiredAudienceWarning, warn_caller
 from ..redaction import shown
+from ..stores.base import credential_identity
 from ..tokens import AccessToken
 from .arguments import check_callable, check_cloud, check_endpoint_version, check_tenant
 from .cache import MemoryTokenCache, TokenCache, shared_fetch
@@ -60,6 +61,7 @@ class CredentialCore:
         random: Callable[[], float],
         retry_policy: RetryPolicy | None,
         delegated: bool = False,
+        account: str = "",
     ) -> None:
         self.cloud = check_cloud(cloud)
         self.tenant_id = tenant_id
@@ -82,9 +84,15 @@ class CredentialCore:
         )
         self._default_scopes = (default_scope,)
         # The identity part of every cache key: two credentials share tokens only when they
-        # would get the same token (same kind, authority, tenant, client, endpoint version).
-        self._identity = "|".join(
-            (kind, self.cloud.authority_host, tenant_id.lower(), client_id, self.endpoint_version)
+        # would get the same token (same kind, authority, tenant, client, endpoint version and,
+        # for app + user, the same refresh token's account).
+        self._identity = credential_identity(
+            kind,
+            self.cloud.authority_host,
+            tenant_id,
+            client_id,
+            self.endpoint_version,
+            account,
         )
         # Tokens whose recommended refresh failed, and when (policy: MIN_REFRESH_INTERVAL).
         self._failed_refresh: dict[CacheKey, float] = {}

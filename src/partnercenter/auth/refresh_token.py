@@ -19,6 +19,7 @@ from ..clouds import Cloud
 from ..errors import ConfigurationError, RefreshTokenMissingError
 from ..redaction import shown
 from ..stores import AsyncRefreshTokenStore, MemoryRefreshTokenStore, RefreshTokenStore
+from ..stores.base import refresh_token_account
 from ..tokens import AccessToken
 from .arguments import check_client_id, check_identifier, check_secret, check_tenant
 from .assertion import AssertionAlgorithm
@@ -161,6 +162,7 @@ class RefreshTokenCredential(TokenEndpointCredential):
             client_id=client,
             client_auth=auth,
             delegated=True,
+            account=refresh_token_account(resolved, key),
             **options,
         )
 

@@ -176,6 +176,7 @@ class TokenEndpointCredential(TokenEndpointCore, TokenCredentialBase):
         client_id: str,
         client_auth: ClientAuth,
         delegated: bool = False,
+        account: str = "",
         **options: Unpack[CredentialOptions],
     ) -> None:
         self._set_http_options(options, httpx.Client, httpx.BaseTransport, client_auth)
@@ -185,6 +186,7 @@ class TokenEndpointCredential(TokenEndpointCore, TokenCredentialBase):
             tenant_id=tenant_id,
             client_id=client_id,
             delegated=delegated,
+            account=account,
             **core_arguments(options, time.sleep),
         )
 

@@ -29,6 +29,7 @@ from ..errors import (
 )
 from ..redaction import safe_repr
 from ..stores import MemoryRefreshTokenStore, RefreshTokenStore
+from ..stores.base import refresh_token_account
 from ..tokens import AccessToken
 from .assertion import AssertionAlgorithm
 from .base import CacheKey
@@ -162,6 +163,7 @@ class UserSignInCredential(TokenEndpointCredential, abc.ABC):
             client_id=client,
             client_auth=auth,
             delegated=True,
+            account=refresh_token_account(resolved, key),
             **options,
         )
 

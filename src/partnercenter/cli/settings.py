@@ -130,14 +130,20 @@ class Resolved:
     def cache_key(self, scopes: tuple[str, ...], tenant: str | None) -> Hashable:
         """The key the credential caches ``scopes`` under (its identity, the tenant override,
         the scopes as asked), so this process and the credential find the same entry."""
-        identity = "|".join(
-            (
-                _IDENTITY_KIND[self.kind],
-                self.cloud.authority_host,
-                self.tenant.lower(),
-                self.client_id,
-                self.endpoint_version,
-            )
+        from ..stores.base import credential_identity, refresh_token_account
+
+        account = ""
+        if self.kind == "user" and self.profile is not None:
+            # As build_credential's RefreshTokenCredential names its refresh token.
+            store = secret_store(self.profile)
+            account = refresh_token_account(store, refresh_token_key(self.profile.name))
+        identity = credential_identity(
+            _IDENTITY_KIND[self.kind],
+            self.cloud.authority_host,
+            self.tenant,
+            self.client_id,
+            self.endpoint_version,
+            account,
         )
         return (identity, tenant, scopes)
 

@@ -169,6 +169,11 @@ class FileRefreshTokenStore:
         self._key: tuple[bytes, str] | None = None
         self._thread_lock = threading.RLock()
 
+    @property
+    def cache_identity(self) -> str:
+        """Where the tokens live, the same in every process (see ``store_identity``)."""
+        return f"file:{os.path.abspath(self.path)}"
+
     # -- the RefreshTokenStore interface ----------------------------------------------------
     def load(self, key: str) -> str | None:
         """The refresh token under ``key``, or ``None`` (also when the file does not exist)."""

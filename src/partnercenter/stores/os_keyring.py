@@ -62,6 +62,12 @@ class KeyringRefreshTokenStore:
         self._lock = threading.Lock()
 
     @property
+    def cache_identity(self) -> str | None:
+        """The OS keyring's service, the same in every process (see ``store_identity``); a
+        store given its own backend object has no such name."""
+        return f"keyring:{self.service}" if self._backend is None else None
+
+    @property
     def _location(self) -> str:
         return f"the OS keyring service {shown(self.service)}"
 

@@ -102,6 +102,14 @@ class StoreCore:
         # Locks whose SET timed out (Redis may still apply it): released at the next contact.
         self._orphans: list[tuple[str, str]] = []
 
+    @property
+    def cache_identity(self) -> str | None:
+        """The server and key prefix, the same in every worker of a fleet (see
+        ``store_identity``); a store built on a client object has no such name."""
+        if self._target is None:
+            return None
+        return f"{self._target.describe()}/{self.options.prefix}"
+
     def _orphaned(self, lock: str, owner: str) -> None:
         if len(self._orphans) < _MAX_LOCAL:
             self._orphans.append((lock, owner))
