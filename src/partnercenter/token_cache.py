@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from .errors import ConfigurationError, RefreshTokenStoreError
+from .redaction import shown
 from .stores.file import KEYRING_SERVICE, STORE_KEY_ENV, FileRefreshTokenStore
 from .stores.keyring_backend import KeyringBackend
 from .stores.records import RefreshTokenRecord
@@ -239,7 +240,7 @@ class FileTokenCache:
         return len(self.entries())
 
     def __repr__(self) -> str:
-        return f"FileTokenCache(path={str(self.path)!r}, encrypted={self._file.encrypted})"
+        return f"FileTokenCache(path={shown(str(self.path))}, encrypted={self._file.encrypted})"
 
     # -- internals -------------------------------------------------------------------------
     def _prune(self, entries: dict[str, RefreshTokenRecord], now: float) -> bool:

@@ -60,6 +60,20 @@ NOT_WALKED = {
 }
 
 
+REDIS_URL = "redis://127.0.0.1:1/0"
+
+
+def _tokens_for_tenants(credential: Any, tenant_ids: Any, concurrency: Any = 2) -> Any:
+    """``aio.tokens_for_tenants`` run to completion (the walk calls plain callables)."""
+
+    async def run() -> Any:
+        return await partnercenter.aio.tokens_for_tenants(
+            credential, tenant_ids, concurrency=concurrency
+        )
+
+    return anyio.run(run)
+
+
 def _echo(request: httpx.Request) -> httpx.Response:
     # A token endpoint that quotes the whole request (URL, headers and decoded form) back.
     echoed = " ".join(
@@ -131,6 +145,7 @@ def _baselines(tmp: Path, cert_path: Path, urls: list[str]) -> Baselines:
         partnercenter.stores,
     )
     secret = {"client_secret": "not-a-real-secret"}
+    store_key = stores.generate_store_key()
     access = AccessToken(token, 4_000_000_000)
     call = client.ApiCall("GET", "/v1/customers")
     entries: Baselines = {
@@ -283,6 +298,24 @@ def _baselines(tmp: Path, cert_path: Path, urls: list[str]) -> Baselines:
         "stores.RefreshTokenRecord": (
             stores.RefreshTokenRecord,
             {"refresh_token": "rt", "saved_at": 1.0, "created_at": 1.0},
+        ),
+        # Nothing listens on port 1: a valid URL whose first use fails (degraded mode).
+        "RedisTokenCache": (pc.RedisTokenCache.from_url, {"url": REDIS_URL, "key": store_key}),
+        "RedisRefreshTokenStore": (
+            pc.RedisRefreshTokenStore.from_url,
+            {"url": REDIS_URL, "key": store_key},
+        ),
+        "FileTokenCache": (pc.FileTokenCache, {"path": tmp / "cache.json", "key": store_key}),
+        "aio.RedisTokenCache": (aio.RedisTokenCache.from_url, {"url": REDIS_URL, "key": store_key}),
+        "aio.RedisRefreshTokenStore": (
+            aio.RedisRefreshTokenStore.from_url,
+            {"url": REDIS_URL, "key": store_key},
+        ),
+        "aio.FanOutResult": (aio.FanOutResult, {}),
+        "aio.fan_out_http_client": (aio.fan_out_http_client, {"connections": 2}),
+        "aio.tokens_for_tenants": (
+            _tokens_for_tenants,
+            {"credential": aio.AccessTokenCredential(token), "tenant_ids": [TENANT_GUID]},
         ),
         "stores.default_store_path": (stores.default_store_path, {}),
         "stores.generate_store_key": (stores.generate_store_key, {}),

@@ -42,13 +42,15 @@ DEFAULT_PASSWORD = "Emulator-Passw0rd!"
 @dataclass(frozen=True)
 class User:
     """A user; the tenant follows from the UPN's domain. ``roles`` are Partner Center roles
-    (passed through to the emulator's config as ``roles``)."""
+    (passed through to the emulator's config as ``roles``): a declared user is an admin agent
+    unless you say otherwise, so app + user calls work as in the seed; ``roles=()`` declares a
+    user with none (Partner Center then answers 403 / 900150)."""
 
     upn: str
     password: str = field(default=DEFAULT_PASSWORD, repr=False)
     mfa: bool = True
     display_name: str | None = None
-    roles: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ("admin_agent",)
 
     def to_config(self) -> dict[str, Any]:
         entry: dict[str, Any] = {
@@ -58,8 +60,7 @@ class User:
         }
         if self.display_name is not None:
             entry["display_name"] = self.display_name
-        if self.roles:
-            entry["roles"] = list(self.roles)
+        entry["roles"] = list(self.roles)
         return entry
 
 
