@@ -10,6 +10,11 @@ replaced by ``***``.
 
 Bounded and expiring: at most ``max_entries`` (oldest dropped first), each forgotten after
 ``ttl_seconds`` of real (monotonic) time, so a long-running emulator's memory stays flat.
+
+It is the emulator's one record of requests: the pytest plugin, ``GET /_emulator/journal`` and
+the dashboard's live log all read it. Each entry gets a sequence number that only grows (a
+reset empties the journal but does not restart it), so a reader that polls can ask for what
+arrived after the last number it saw.
 """
 
 from __future__ import annotations
@@ -57,6 +62,8 @@ SECRET_PARAMETERS = frozenset(
 _TOKEN_PATHS = ("/oauth2/token", "/oauth2/v2.0/token", "/generatetoken")
 _SIGNIN_PARTS = ("/oauth2/authorize", "/oauth2/v2.0/authorize", "/devicecode", "/login")
 _WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+#: The token request's form fields the journal keeps: none of them is a secret.
+_KEPT_FORM_FIELDS = ("grant_type", "client_id", "scope", "resource")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +81,8 @@ class JournalEntry:
     #: The application: the token request's ``client_id``, or the bearer token's app id.
     client_id: str | None = None
     grant_type: str | None = None
+    #: The token request's ``scope`` (v2.0), or its ``resource`` (v1).
+    scope: str | None = None
     #: The tenant in the token endpoint's path, or the bearer token's ``tid``.
     tenant: str | None = None
     #: The user (UPN) of an issued app + user token or of the API call's token.
@@ -86,6 +95,8 @@ class JournalEntry:
     audience: str | None = None
     #: The failure's code: ``AADSTS7000215``, a Partner Center code, or the HTTP status.
     error: str | None = None
+    #: The OAuth ``error`` of a token service failure (``invalid_client``), RFC 6749 5.2.
+    error_name: str | None = None
     duration_ms: float = 0.0
 
     @property
@@ -115,14 +126,38 @@ class Journal:
         self.ttl_seconds = ttl_seconds
         self.enabled = True
         self._monotonic = monotonic
-        self._entries: deque[tuple[float, JournalEntry | Pending]] = deque(maxlen=max_entries)
+        # (arrival on the monotonic clock, sequence number, entry), oldest first.
+        self._entries: deque[tuple[float, int, JournalEntry | Pending]] = deque(maxlen=max_entries)
+        self._seq = 0
         self._lock = threading.Lock()
 
     def record(self, entry: JournalEntry | Pending) -> None:
         now = self._monotonic()
         with self._lock:
             self._expire(now)
-            self._entries.append((now, entry))
+            self._seq += 1
+            self._entries.append((now, self._seq, entry))
+
+    @property
+    def last_seq(self) -> int:
+        """The sequence number of the newest entry ever recorded (0 if none)."""
+        return self._seq
+
+    def after(self, seq: int, limit: int | None = None) -> list[tuple[int, JournalEntry]]:
+        """``(sequence number, entry)`` of the entries recorded after ``seq``, oldest first;
+        with ``limit``, only the newest ``limit`` of them. Only these are built (see
+        :class:`Pending`), so a reader polling for new entries pays for new entries only."""
+        wanted = self.max_entries if limit is None else limit
+        recorded: list[tuple[int, JournalEntry | Pending]] = []
+        with self._lock:
+            self._expire(self._monotonic())
+            # Newest first, stopping at ``seq``: a poll that finds nothing new costs nothing.
+            for _, number, entry in reversed(self._entries):
+                if number <= seq or len(recorded) >= wanted:
+                    break
+                recorded.append((number, entry))
+        recorded.reverse()
+        return [(n, e if isinstance(e, JournalEntry) else e.entry()) for n, e in recorded]
 
     def entries(
         self,
@@ -135,7 +170,7 @@ class Journal:
         """Entries oldest first, optionally only one kind, client, user, or clock time on."""
         with self._lock:
             self._expire(self._monotonic())
-            recorded = [entry for _, entry in self._entries]
+            recorded = [entry for _, _, entry in self._entries]
         found: Iterable[JournalEntry] = [
             e if isinstance(e, JournalEntry) else e.entry() for e in recorded
         ]
@@ -258,8 +293,9 @@ class Pending:
     """A request as the middleware saw it, turned into a :class:`JournalEntry` only when read:
     recording stays a few slices and a dict, so a journal nobody reads costs almost nothing.
 
-    It keeps no secret: the token form's ``grant_type`` and ``client_id`` only, the *claims*
-    segment of a token (without its signature it authenticates nothing), and error bodies.
+    It keeps no secret: the token form's ``grant_type``, ``client_id``, ``scope`` and
+    ``resource`` only, the *claims* segment of a token (without its signature it
+    authenticates nothing), and error bodies.
     """
 
     __slots__ = (
@@ -309,6 +345,7 @@ class Pending:
         if self.kind == "token":
             form = self.form or {}
             fields["grant_type"] = _text(form.get("grant_type"))
+            fields["scope"] = _text(form.get("scope") or form.get("resource"))
             fields["client_id"] = _text(form.get("client_id")) or self.basic_client_id
             fields["tenant"] = self.tenant
         claims = _segment_claims(self.claims_segment) if self.claims_segment else None
@@ -326,6 +363,7 @@ class Pending:
                 fields["error"] = str(code)
             else:
                 fields["error"] = str(self.status)
+            fields["error_name"] = _text(answer.get("error"))
         return fields
 
 
@@ -419,9 +457,9 @@ class JournalMiddleware:
             recorded = True
             pending.duration_ms = (time.perf_counter() - started) * 1000
             if token:
-                # Only these two fields of the form are kept: the rest may be secrets.
+                # Only these fields of the form are kept: the rest may be secrets.
                 form = _form(bytes(request_body))
-                pending.form = {k: form[k] for k in ("grant_type", "client_id") if k in form}
+                pending.form = {k: form[k] for k in _KEPT_FORM_FIELDS if k in form}
                 if pending.status == 200:
                     pending.claims_segment = _answer_claims(bytes(response_body))
             if pending.status >= 400:
