@@ -16,7 +16,13 @@ from partnercenter.emulator.dashboard.sessions import Sessions
 from partnercenter.emulator.journal import Journal, JournalEntry, JournalMiddleware
 
 from ..emulator_support import mint
+from ..testing.test_journal import entry
 from .conftest import HOSTILE, HOSTILE_UPN, app_token, sign_in, user_tokens
+
+
+def api_entry(**fields: Any) -> JournalEntry:
+    """A journal entry of a Partner Center API call (tests set the fields that matter)."""
+    return entry(**{"kind": "api", "method": "GET", "path": "/v1/customers", **fields})
 
 
 def test_without_a_session_the_page_is_a_login_form(client: httpx.Client) -> None:
@@ -220,23 +226,11 @@ def test_live_log_shows_a_dropped_connection_while_the_dashboard_is_open(
     assert rows[0]["caller"] == "app + user admin@contosopartner.onmicrosoft.com (MFA)"
 
 
-def _entry(**fields: Any) -> JournalEntry:
-    base: dict[str, Any] = {
-        "at": 5.0,
-        "kind": "api",
-        "method": "GET",
-        "path": "/v1/customers",
-        "query": "",
-        "status": 200,
-    }
-    return JournalEntry(**{**base, **fields})
-
-
 def test_the_journal_is_polled_by_sequence_number_through_bounds_expiry_and_clear() -> None:
     now = [1000.0]
     journal = Journal(max_entries=3, ttl_seconds=60, monotonic=lambda: now[0])
     for i in range(5):
-        journal.record(_entry(path=f"/{i}"))
+        journal.record(api_entry(path=f"/{i}"))
     assert [(seq, e.path) for seq, e in journal.after(0)] == [(3, "/2"), (4, "/3"), (5, "/4")]
     assert [seq for seq, _ in journal.after(4)] == [5]
     assert [seq for seq, _ in journal.after(0, limit=2)] == [4, 5]
@@ -246,9 +240,9 @@ def test_the_journal_is_polled_by_sequence_number_through_bounds_expiry_and_clea
     assert journal.last_seq == 5
     # A reset empties the journal but numbers go on, so a page polling with ``after`` sees
     # what comes next.
-    journal.record(_entry(path="/before-clear"))
+    journal.record(api_entry(path="/before-clear"))
     journal.clear()
-    journal.record(_entry(path="/after-clear"))
+    journal.record(api_entry(path="/after-clear"))
     assert [(seq, e.path) for seq, e in journal.after(5)] == [(7, "/after-clear")]
 
 
@@ -280,8 +274,8 @@ def test_sessions_are_bounded_and_expire() -> None:
 def test_rows_say_who_called_and_what_failed(
     fields: dict[str, Any], who: str | None, error: str | None
 ) -> None:
-    entry = _entry(**fields)
-    assert (caller(entry), error_text(entry)) == (who, error)
+    recorded = api_entry(**fields)
+    assert (caller(recorded), error_text(recorded)) == (who, error)
 
 
 def test_journal_middleware_passes_oversized_token_bodies_through() -> None:
