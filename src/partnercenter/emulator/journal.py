@@ -64,8 +64,10 @@ _SIGNIN_PARTS = ("/oauth2/authorize", "/oauth2/v2.0/authorize", "/devicecode", "
 _WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 #: The token request's form fields the journal keeps: none of them is a secret.
 _KEPT_FORM_FIELDS = frozenset({"grant_type", "client_id", "scope", "resource"})
-#: Fields of a token form looked at (a real one has about ten).
+#: Fields of a token form looked at: the token endpoint refuses a form with more.
 _MAX_FORM_FIELDS = 100
+#: Bytes kept of a form value, still encoded: enough for the 256 characters an entry shows.
+_MAX_KEPT_VALUE_BYTES = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -516,7 +518,7 @@ def _kept_form_fields(body: bytes) -> dict[str, bytes]:
         if "%" in name or "+" in name:
             name = unquote_plus(name)
         if name in _KEPT_FORM_FIELDS:
-            fields[name] = raw_value
+            fields[name] = raw_value[:_MAX_KEPT_VALUE_BYTES]
     return fields
 
 
