@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
+import anyio
 import httpx
 import pytest
 
 from partnercenter.emulator import Emulator
-from partnercenter.emulator.dashboard.journal import (
-    JournalMiddleware,
-    RequestJournal,
-    describe_caller,
-)
+from partnercenter.emulator.clock import Clock
+from partnercenter.emulator.dashboard.live_log import caller, error_text
 from partnercenter.emulator.dashboard.sessions import Sessions
+from partnercenter.emulator.journal import Journal, JournalEntry, JournalMiddleware
 
 from ..emulator_support import mint
+from ..testing.test_journal import entry
 from .conftest import HOSTILE, HOSTILE_UPN, app_token, sign_in, user_tokens
+
+
+def api_entry(**fields: Any) -> JournalEntry:
+    """A journal entry of a Partner Center API call (tests set the fields that matter)."""
+    return entry(**{"kind": "api", "method": "GET", "path": "/v1/customers", **fields})
 
 
 def test_without_a_session_the_page_is_a_login_form(client: httpx.Client) -> None:
@@ -165,27 +173,77 @@ def test_live_log_records_requests_without_secrets(
     assert [e["status"] for e in entries] == [200, 401, 200, 403]
     assert entries[0]["grant_type"] == "client_credentials" and entries[0]["kind"] == "token"
     assert entries[0]["app"] == "partner-center-app"
+    assert entries[0]["scope"] == "https://api.partnercenter.microsoft.com/.default"
     assert entries[1]["error"] == "AADSTS7000215 invalid_client"
-    assert entries[2]["path"] == "/v1/customers"  # the query is not kept
-    assert entries[2]["caller"].startswith("app-only ")
+    assert entries[2]["path"] == "/v1/customers"  # the query is not shown
+    assert entries[2]["caller"] == "app-only" and entries[2]["app"] == "partner-center-app"
     assert entries[3]["error"] == "Partner Center 900154"
     dump = str(entries)
     assert token not in dump and "wrong-secret-value" not in dump
     assert emulator.app("partner-center-app")["client_secret"] not in dump
     # The dashboard's own traffic and the admin API are not logged.
     assert not any(e["path"].startswith("/_emulator") for e in entries)
+    # The rows are the emulator's one journal, the one tests read, numbered by its sequence.
+    journal = emulator.state.journal
+    numbered = {seq: entry for seq, entry in journal.after(last)}
+    assert [numbered[e["seq"]].status for e in entries] == [200, 401, 200, 403]
+    assert numbered[entries[1]["seq"]].error == "AADSTS7000215"
 
 
-def test_journal_is_bounded_and_expires() -> None:
+def test_live_log_shows_what_arrived_before_the_dashboard_opened(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    marker = f"/v1/customers/before-{time.monotonic_ns()}"
+    client.get(marker)  # no token: Partner Center's 401
+    with httpx.Client(base_url=emulator.base_url, verify=emulator.verify) as viewer:
+        headers = {"x-dashboard-csrf": sign_in(viewer, emulator.admin_key)}
+        entries = viewer.get("/_emulator/ui/log", headers=headers).json()["entries"]
+    (row,) = [e for e in entries if e["path"] == marker]
+    assert row["status"] == 401 and row["caller"] is None
+
+
+def test_live_log_shows_a_dropped_connection_while_the_dashboard_is_open(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    headers = {"x-dashboard-csrf": sign_in(client, emulator.admin_key)}
+    last = client.get("/_emulator/ui/log", headers=headers).json()["last"]
+    bearer = {"Authorization": f"Bearer {mint(emulator)}"}
+    rule = emulator.state.faults.add({"target": "api", "drop": True, "count": 1})
+    try:
+        with httpx.Client(base_url=emulator.base_url, verify=emulator.verify) as doomed:
+            with pytest.raises(httpx.TransportError):
+                doomed.get("/v1/profiles/legalbusiness", headers=bearer)
+    finally:
+        emulator.state.faults.remove(rule.id)
+    # Recorded once the server notices the disconnect, a moment after the client gave up.
+    deadline = time.monotonic() + 10
+    rows: list[dict[str, Any]] = []
+    while not rows and time.monotonic() < deadline:
+        found = client.get(f"/_emulator/ui/log?after={last}", headers=headers).json()["entries"]
+        rows = [e for e in found if e["path"] == "/v1/profiles/legalbusiness"]
+        time.sleep(0.02)
+    assert [(r["status"], r["error"]) for r in rows] == [(0, "no answer (connection dropped)")]
+    assert rows[0]["caller"] == "app + user admin@contosopartner.onmicrosoft.com (MFA)"
+
+
+def test_the_journal_is_polled_by_sequence_number_through_bounds_expiry_and_clear() -> None:
     now = [1000.0]
-    journal = RequestJournal(lambda: 5.0, max_entries=3, max_age=60, monotonic=lambda: now[0])
+    journal = Journal(max_entries=3, ttl_seconds=60, monotonic=lambda: now[0])
     for i in range(5):
-        journal.add(kind="api", method="GET", path=f"/{i}", status=200, ms=1.0)
-    assert [e["path"] for e in journal.after(0)] == ["/2", "/3", "/4"]
-    assert [e["seq"] for e in journal.after(4)] == [5]
+        journal.record(api_entry(path=f"/{i}"))
+    assert [(seq, e.path) for seq, e in journal.after(0)] == [(3, "/2"), (4, "/3"), (5, "/4")]
+    assert [seq for seq, _ in journal.after(4)] == [5]
+    assert [seq for seq, _ in journal.after(0, limit=2)] == [4, 5]
+    assert journal.after(0, limit=0) == []
     now[0] += 61
     assert journal.after(0) == [] and len(journal) == 0
     assert journal.last_seq == 5
+    # A reset empties the journal but numbers go on, so a page polling with ``after`` sees
+    # what comes next.
+    journal.record(api_entry(path="/before-clear"))
+    journal.clear()
+    journal.record(api_entry(path="/after-clear"))
+    assert [(seq, e.path) for seq, e in journal.after(5)] == [(7, "/after-clear")]
 
 
 def test_sessions_are_bounded_and_expire() -> None:
@@ -201,44 +259,27 @@ def test_sessions_are_bounded_and_expire() -> None:
 
 
 @pytest.mark.parametrize(
-    ("authorization", "expected"),
+    ("fields", "who", "error"),
     [
-        (None, None),
-        ("Basic abc", "(not a bearer token)"),
-        ("Bearer abc", "(not a JWT)"),
-        ("Bearer a.!!!.c", "(unreadable token)"),
+        ({"token_kind": "app", "client_id": "a"}, "app-only", None),
+        ({"token_kind": "user", "user": "u@x", "mfa": False}, "app + user u@x (no MFA)", None),
+        ({"status": 401, "error": "900154"}, None, "Partner Center 900154"),
+        ({"status": 404, "error": "404"}, None, None),
+        ({"status": 429, "error": "429"}, None, "throttled"),
+        ({"status": 0}, None, "no answer (connection dropped)"),
+        ({"kind": "token", "status": 400, "error": "AADSTS900144"}, None, "AADSTS900144"),
+        ({"kind": "token", "token_kind": "app"}, None, None),
     ],
 )
-def test_caller_descriptions_of_odd_headers(authorization: str | None, expected: str) -> None:
-    assert describe_caller(authorization) == expected
-
-
-def test_journal_records_nothing_while_nobody_watches() -> None:
-    import anyio
-
-    journal = RequestJournal(lambda: 0.0)
-
-    async def app(scope: object, receive: object, send: object) -> None:
-        return None
-
-    middleware = JournalMiddleware(app, journal, enabled=lambda: False)  # type: ignore[arg-type]
-    scope = {"type": "http", "path": "/v1/customers", "method": "GET", "headers": []}
-    anyio.run(middleware, scope, None, None)  # type: ignore[arg-type]
-    assert journal.last_seq == 0
-
-
-def test_sessions_say_when_someone_may_be_watching() -> None:
-    now = [0.0]
-    sessions = Sessions(lifetime=10, monotonic=lambda: now[0])
-    assert not sessions.active()
-    sessions.open()
-    assert sessions.active()
-    now[0] = 11
-    assert not sessions.active()
+def test_rows_say_who_called_and_what_failed(
+    fields: dict[str, Any], who: str | None, error: str | None
+) -> None:
+    recorded = api_entry(**fields)
+    assert (caller(recorded), error_text(recorded)) == (who, error)
 
 
 def test_journal_middleware_passes_oversized_token_bodies_through() -> None:
-    journal = RequestJournal(lambda: 0.0)
+    journal = Journal()
     seen: list[bytes] = []
 
     async def app(scope: dict[str, object], receive: object, send: object) -> None:
@@ -255,13 +296,12 @@ def test_journal_middleware_passes_oversized_token_bodies_through() -> None:
     async def send(message: object) -> None:
         return None
 
-    import anyio
-
     scope = {"type": "http", "path": "/t/oauth2/v2.0/token", "method": "POST", "headers": []}
-    anyio.run(JournalMiddleware(app, journal), scope, receive, send)  # type: ignore[arg-type]
+    middleware = JournalMiddleware(app, journal, Clock())  # type: ignore[arg-type]
+    anyio.run(middleware, scope, receive, send)  # type: ignore[arg-type]
     assert seen == [body]
-    entry = journal.after(0)[0]
-    assert entry["grant_type"] is None and entry["status"] == 200
+    (entry,) = journal.entries()
+    assert entry.grant_type is None and entry.status == 200
 
 
 def test_odd_input_gets_a_clear_answer_never_a_500(

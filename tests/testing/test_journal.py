@@ -125,3 +125,35 @@ def test_tokens_are_described_without_being_kept() -> None:
     assert app["token_kind"] == "app" and app["user"] is None and app["mfa"] is None
     assert token_claims("not-a-jwt") is None
     assert token_claims("a.!!!.c") is None
+
+
+@pytest.mark.parametrize(
+    ("body", "kept"),
+    [
+        (
+            b"grant_type=client_credentials&client_id=abc&client_secret=s3cret"
+            b"&scope=https%3A%2F%2Fapi.partnercenter.microsoft.com%2F.default",
+            {
+                "grant_type": "client_credentials",
+                "client_id": "abc",
+                "scope": "https://api.partnercenter.microsoft.com/.default",
+            },
+        ),
+        (
+            b"client%5Fid=a+b&resource=r&refresh_token=rt&client_id=",
+            {"client_id": "a b", "resource": "r"},
+        ),
+        (b"client_id=first&client_id=last&code=c0de", {"client_id": "last"}),
+        (
+            b"client_id=\xff&scope=%FF&grant_type=x",
+            {"client_id": None, "scope": None, "grant_type": "x"},
+        ),
+        (b"&".join([b"client_id=a"] + [b"x=1"] * 100), {}),
+    ],
+)
+def test_only_the_token_forms_harmless_fields_are_kept(
+    body: bytes, kept: dict[str, str | None]
+) -> None:
+    from partnercenter.emulator.journal import _form_value, _kept_form_fields
+
+    assert {k: _form_value(v) for k, v in _kept_form_fields(body).items()} == kept

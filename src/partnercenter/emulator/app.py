@@ -12,9 +12,9 @@ from starlette.types import ASGIApp
 
 from .admin import not_found_route as admin_not_found_route
 from .admin import routes as admin_routes
-from .api.routes import api_routes
+from .api.routes import EmulatorApp, api_routes
 from .api.service import PartnerCenterApi
-from .dashboard import Dashboard, WatchedApp
+from .dashboard import Dashboard
 from .identity.authorize import (
     authorize_endpoint,
     devicecode_endpoint,
@@ -97,16 +97,15 @@ def create_app(
         *admin_routes(state, info),
         *reset_routes(state),
     ]
-    dashboard = Dashboard(state)
-    routes.extend(dashboard.routes())
+    routes.extend(Dashboard(state).routes())
     # The Partner Center API shares the origin; its routes go last (they match by prefix).
     api = PartnerCenterApi(state)
     state.reset_hooks.append(api_reset_hook(api))
     routes.extend(api_routes(state, api))
     routes.append(admin_not_found_route(state))
-    # EmulatorApp puts fault injection outside every route, the token endpoint included;
-    # WatchedApp adds the dashboard's live log outside that.
-    app = WatchedApp(state, dashboard, routes=routes)
+    # EmulatorApp puts fault injection outside every route, the token endpoint included.
+    app = EmulatorApp(state, routes=routes)
     app.state.base_url = base_url  # read by identity.token_endpoint.configured_origin
-    # The journal is outermost, so it also records what fault injection answered.
+    # The journal is outermost, so it also records what fault injection answered; the
+    # dashboard's live log, the pytest plugin and GET /_emulator/journal all read it.
     return JournalMiddleware(app, state.journal, state.clock, mark_api_changed(state))

@@ -10,6 +10,11 @@ replaced by ``***``.
 
 Bounded and expiring: at most ``max_entries`` (oldest dropped first), each forgotten after
 ``ttl_seconds`` of real (monotonic) time, so a long-running emulator's memory stays flat.
+
+It is the emulator's one record of requests: the pytest plugin, ``GET /_emulator/journal`` and
+the dashboard's live log all read it. Each entry gets a sequence number that only grows (a
+reset empties the journal but does not restart it), so a reader that polls can ask for what
+arrived after the last number it saw.
 """
 
 from __future__ import annotations
@@ -57,6 +62,12 @@ SECRET_PARAMETERS = frozenset(
 _TOKEN_PATHS = ("/oauth2/token", "/oauth2/v2.0/token", "/generatetoken")
 _SIGNIN_PARTS = ("/oauth2/authorize", "/oauth2/v2.0/authorize", "/devicecode", "/login")
 _WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+#: The token request's form fields the journal keeps: none of them is a secret.
+_KEPT_FORM_FIELDS = frozenset({"grant_type", "client_id", "scope", "resource"})
+#: Fields of a token form looked at: the token endpoint refuses a form with more.
+_MAX_FORM_FIELDS = 100
+#: Bytes kept of a form value, still encoded: enough for the 256 characters an entry shows.
+_MAX_KEPT_VALUE_BYTES = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +85,8 @@ class JournalEntry:
     #: The application: the token request's ``client_id``, or the bearer token's app id.
     client_id: str | None = None
     grant_type: str | None = None
+    #: The token request's ``scope`` (v2.0), or its ``resource`` (v1).
+    scope: str | None = None
     #: The tenant in the token endpoint's path, or the bearer token's ``tid``.
     tenant: str | None = None
     #: The user (UPN) of an issued app + user token or of the API call's token.
@@ -86,6 +99,8 @@ class JournalEntry:
     audience: str | None = None
     #: The failure's code: ``AADSTS7000215``, a Partner Center code, or the HTTP status.
     error: str | None = None
+    #: The OAuth ``error`` of a token service failure (``invalid_client``), RFC 6749 5.2.
+    error_name: str | None = None
     duration_ms: float = 0.0
 
     @property
@@ -115,14 +130,38 @@ class Journal:
         self.ttl_seconds = ttl_seconds
         self.enabled = True
         self._monotonic = monotonic
-        self._entries: deque[tuple[float, JournalEntry | Pending]] = deque(maxlen=max_entries)
+        # (arrival on the monotonic clock, sequence number, entry), oldest first.
+        self._entries: deque[tuple[float, int, JournalEntry | Pending]] = deque(maxlen=max_entries)
+        self._seq = 0
         self._lock = threading.Lock()
 
     def record(self, entry: JournalEntry | Pending) -> None:
         now = self._monotonic()
         with self._lock:
             self._expire(now)
-            self._entries.append((now, entry))
+            self._seq += 1
+            self._entries.append((now, self._seq, entry))
+
+    @property
+    def last_seq(self) -> int:
+        """The sequence number of the newest entry ever recorded (0 if none)."""
+        return self._seq
+
+    def after(self, seq: int, limit: int | None = None) -> list[tuple[int, JournalEntry]]:
+        """``(sequence number, entry)`` of the entries recorded after ``seq``, oldest first;
+        with ``limit``, only the newest ``limit`` of them. Only these are built (see
+        :class:`Pending`), so a reader polling for new entries pays for new entries only."""
+        wanted = self.max_entries if limit is None else limit
+        recorded: list[tuple[int, JournalEntry | Pending]] = []
+        with self._lock:
+            self._expire(self._monotonic())
+            # Newest first, stopping at ``seq``: a poll that finds nothing new costs nothing.
+            for _, number, entry in reversed(self._entries):
+                if number <= seq or len(recorded) >= wanted:
+                    break
+                recorded.append((number, entry))
+        recorded.reverse()
+        return [(n, e if isinstance(e, JournalEntry) else e.entry()) for n, e in recorded]
 
     def entries(
         self,
@@ -135,7 +174,7 @@ class Journal:
         """Entries oldest first, optionally only one kind, client, user, or clock time on."""
         with self._lock:
             self._expire(self._monotonic())
-            recorded = [entry for _, entry in self._entries]
+            recorded = [entry for _, _, entry in self._entries]
         found: Iterable[JournalEntry] = [
             e if isinstance(e, JournalEntry) else e.entry() for e in recorded
         ]
@@ -258,8 +297,9 @@ class Pending:
     """A request as the middleware saw it, turned into a :class:`JournalEntry` only when read:
     recording stays a few slices and a dict, so a journal nobody reads costs almost nothing.
 
-    It keeps no secret: the token form's ``grant_type`` and ``client_id`` only, the *claims*
-    segment of a token (without its signature it authenticates nothing), and error bodies.
+    It keeps no secret: the token form's ``grant_type``, ``client_id``, ``scope`` and
+    ``resource`` only, the *claims* segment of a token (without its signature it
+    authenticates nothing), and error bodies.
     """
 
     __slots__ = (
@@ -283,7 +323,8 @@ class Pending:
         self.raw_query = raw_query
         self.status = 0
         self.duration_ms = 0.0
-        self.form: dict[str, str] | None = None
+        #: The kept form fields, their values still urlencoded (decoded when read).
+        self.form: dict[str, bytes] | None = None
         self.basic_client_id: str | None = None
         self.tenant: str | None = None
         self.claims_segment: bytes | None = None
@@ -307,8 +348,9 @@ class Pending:
     def _details(self) -> dict[str, Any]:
         fields: dict[str, Any] = {}
         if self.kind == "token":
-            form = self.form or {}
+            form = {name: _form_value(raw) for name, raw in (self.form or {}).items()}
             fields["grant_type"] = _text(form.get("grant_type"))
+            fields["scope"] = _text(form.get("scope") or form.get("resource"))
             fields["client_id"] = _text(form.get("client_id")) or self.basic_client_id
             fields["tenant"] = self.tenant
         claims = _segment_claims(self.claims_segment) if self.claims_segment else None
@@ -326,6 +368,7 @@ class Pending:
                 fields["error"] = str(code)
             else:
                 fields["error"] = str(self.status)
+            fields["error_name"] = _text(answer.get("error"))
         return fields
 
 
@@ -419,9 +462,8 @@ class JournalMiddleware:
             recorded = True
             pending.duration_ms = (time.perf_counter() - started) * 1000
             if token:
-                # Only these two fields of the form are kept: the rest may be secrets.
-                form = _form(bytes(request_body))
-                pending.form = {k: form[k] for k in ("grant_type", "client_id") if k in form}
+                # Only these fields of the form are kept: the rest may be secrets.
+                pending.form = _kept_form_fields(bytes(request_body))
                 if pending.status == 200:
                     pending.claims_segment = _answer_claims(bytes(response_body))
             if pending.status >= 400:
@@ -455,12 +497,40 @@ class JournalMiddleware:
             finish()
 
 
-def _form(body: bytes) -> dict[str, str]:
+def _kept_form_fields(body: bytes) -> dict[str, bytes]:
+    """The :data:`_KEPT_FORM_FIELDS` of a urlencoded body, values still encoded; no other
+    value is even looked at.
+
+    This runs on every token request, so it splits the body instead of decoding all of it
+    with ``parse_qsl`` (which was half the journal's cost), and leaves decoding the values to
+    :func:`_form_value`, when the entry is read. As with Starlette's form parsing, which the
+    token endpoint uses, a repeated field's last value wins.
+    """
+    pairs = body.split(b"&")
+    if len(pairs) > _MAX_FORM_FIELDS:
+        return {}  # not a token form: the token endpoint refuses it too
+    fields: dict[str, bytes] = {}
+    for pair in pairs:
+        raw_name, _, raw_value = pair.partition(b"=")
+        if not raw_value:
+            continue
+        name = raw_name.decode("latin-1")
+        if "%" in name or "+" in name:
+            name = unquote_plus(name)
+        if name in _KEPT_FORM_FIELDS:
+            fields[name] = raw_value[:_MAX_KEPT_VALUE_BYTES]
+    return fields
+
+
+def _form_value(raw: bytes) -> str | None:
+    """A urlencoded form value as text (``None`` if it is not UTF-8)."""
     try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=False, max_num_fields=100)
-    except (ValueError, UnicodeDecodeError):
-        return {}
-    return dict(pairs)
+        value = raw.decode("utf-8")
+        if "%" in value or "+" in value:
+            value = unquote_plus(value, errors="strict")
+    except UnicodeDecodeError:
+        return None
+    return value
 
 
 def _json(body: bytes) -> dict[str, Any]:

@@ -4,7 +4,7 @@ Signed in with the admin key through a form (then an HttpOnly, ``SameSite=Strict
 cookie; the key never appears in a URL). Reads come from the emulator's state; every change
 goes through the admin API itself (``/_emulator/faults``, ``/throttling``, ``/clock``...),
 called in-process with the admin key by :func:`_forward`, so the dashboard can do nothing the
-admin API cannot. Use :func:`install` from the application factory.
+admin API cannot. The application factory adds :meth:`Dashboard.routes` to its own.
 """
 
 from __future__ import annotations
@@ -19,15 +19,12 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
 
-from ..api.routes import EmulatorApp
 from ..identity.errors import JSON_UTF8
 from ..jose import dumps
 from ..state import EmulatorState
-from . import views
+from . import live_log, views
 from .decoder import decode
-from .journal import JournalMiddleware, RequestJournal
 from .page import dashboard_page, login_page
 from .sessions import COOKIE, CSRF_HEADER, SESSION_SECONDS, Session, Sessions, csrf_ok
 
@@ -70,18 +67,13 @@ def _error(status: int, error: str, message: str) -> Response:
 
 
 class Dashboard:
-    """The dashboard's routes and the request journal its live log reads."""
+    """The dashboard's routes; its live log reads the emulator's request journal."""
 
     def __init__(self, state: EmulatorState) -> None:
         self.state = state
-        self.journal = RequestJournal(state.clock.now)
         self.sessions = Sessions()
 
     # -- wiring ----------------------------------------------------------------------------
-    def watch(self, app: ASGIApp) -> ASGIApp:
-        """``app`` with the journal around it (outermost, so injected faults show too)."""
-        return JournalMiddleware(app, self.journal, enabled=self.sessions.active)
-
     def routes(self) -> list[Route]:
         return [
             Route(PREFIX, self.home, methods=["GET"]),
@@ -169,12 +161,10 @@ class Dashboard:
     async def log(self, request: Request) -> Response:
         raw = request.query_params.get("after", "0")
         after = int(raw) if raw.isdigit() and len(raw) < 19 else 0
-        entries = self.journal.after(after)
-        # Names read better than client ids; resolved now, so renamed apps show their name.
-        for entry in entries:
-            app = self.state.directory.app(entry["client_id"]) if entry["client_id"] else None
-            entry["app"] = app.name if app is not None else None
-        return _json({"entries": entries, "last": self.journal.last_seq})
+        journal = self.state.journal
+        # ``last`` is read first, so an entry recorded meanwhile is shown twice, never skipped.
+        last = journal.last_seq
+        return _json({"entries": live_log.rows(journal, self.state.directory, after), "last": last})
 
     async def decode(self, request: Request) -> Response:
         body = await _json_body(request)
@@ -196,18 +186,6 @@ class Dashboard:
         if body is None:
             return _error(413, "too_large", "the request body is too large")
         return await _forward(request, self.state.admin_key, f"/_emulator/{rest}", body)
-
-
-class WatchedApp(EmulatorApp):
-    """The emulator's application with the dashboard's journal outside even fault injection,
-    so the live log shows injected errors and dropped connections (status 0)."""
-
-    def __init__(self, state: EmulatorState, dashboard: Dashboard, **kwargs: Any) -> None:
-        self._dashboard = dashboard
-        super().__init__(state, **kwargs)
-
-    def build_middleware_stack(self) -> ASGIApp:
-        return self._dashboard.watch(super().build_middleware_stack())
 
 
 async def _limited_body(request: Request, limit: int) -> bytes | None:

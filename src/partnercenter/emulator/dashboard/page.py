@@ -186,8 +186,8 @@ Token requests: {esc(sum(stats["token_requests"].values()))}, tokens issued:
 <h3>Refresh tokens ({esc(grants["refresh_tokens_total"])}; values never shown)</h3>{refresh}
 </section>
 <section id="log"><h2>Live log</h2>
-<p class="muted">Token and API requests as they arrive, recorded while a dashboard session is
-open (bodies, queries and tokens are never kept). <span id="log-status">connecting…</span></p>
+<p class="muted">Requests as they arrive, from the journal tests read too (the last hour;
+bodies, queries and tokens are never shown). <span id="log-status">connecting…</span></p>
 <table id="log-table"><thead><tr><th>#</th><th>time (emulator)</th><th>kind</th><th>request</th>
 <th>status</th><th>ms</th><th>grant / client / caller</th><th>error</th></tr></thead>
 <tbody></tbody></table></section>

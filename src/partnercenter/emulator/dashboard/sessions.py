@@ -42,15 +42,12 @@ class Sessions:
         self._monotonic = monotonic
         self._sessions: OrderedDict[str, Session] = OrderedDict()
         self._lock = threading.Lock()
-        #: When the last session opened expires: until then someone may be watching.
-        self._watched_until = float("-inf")
 
     def open(self) -> tuple[str, Session]:
         session_id = secrets.token_urlsafe(32)
         session = Session(self._monotonic() + self._lifetime, secrets.token_urlsafe(24))
         with self._lock:
             self._sessions[session_id] = session
-            self._watched_until = session.expires
             while len(self._sessions) > self._max:
                 self._sessions.popitem(last=False)
         return session_id, session
@@ -71,10 +68,6 @@ class Sessions:
         if session_id:
             with self._lock:
                 self._sessions.pop(session_id, None)
-
-    def active(self) -> bool:
-        """Whether a session may still be open (one clock read: it runs on every request)."""
-        return self._monotonic() < self._watched_until
 
     def __len__(self) -> int:
         return len(self._sessions)
