@@ -371,7 +371,6 @@ def login(
         )
     emit(
         {
-            "redis": profile.redis or (describe_redis(redis_url) if redis_url else None),
             "profile": name,
             "current": config.current == name,
             "kind": kind,
@@ -380,6 +379,8 @@ def login(
             "account": profile.account,
             "mfa": access.has_mfa,
             "cloud": cloud_name,
+            # Host only: the URL may hold a password.
+            "redis": profile.redis or (describe_redis(redis_url) if redis_url else None),
         }
     )
 
