@@ -139,3 +139,10 @@ def test_without_a_url_the_fixtures_stay_in_memory(
     )
     result = pytester.runpytest(*QUICK, f"--partnercenter-state-dir={state_dir}")
     result.assert_outcomes(passed=1)
+
+
+def test_the_plugin_reads_the_library_s_variable() -> None:
+    from partnercenter.stores.redis_support import REDIS_URL_ENV
+    from partnercenter.testing import shared_redis
+
+    assert shared_redis.REDIS_URL_ENV == REDIS_URL_ENV

@@ -17,7 +17,7 @@ import os
 import uuid
 from typing import Any, Final
 
-__all__ = ["OPTION", "PREFIX", "SharedRedis", "configured_url"]
+__all__ = ["OPTION", "PREFIX", "REDIS_URL_ENV", "SharedRedis", "configured_url"]
 
 #: The pytest option's and the ini value's name.
 OPTION: Final = "partnercenter_redis_url"
@@ -25,10 +25,14 @@ OPTION: Final = "partnercenter_redis_url"
 PREFIX: Final = "partnercenter-test:"
 
 
+#: ``partnercenter.stores.redis_support.REDIS_URL_ENV`` (a test checks they agree), spelled out
+#: so that a run without Redis imports nothing more than before: pytester's in-process runs
+#: forget the modules they imported first, and a half-forgotten package breaks isinstance.
+REDIS_URL_ENV: Final = "PARTNERCENTER_REDIS_URL"
+
+
 def configured_url(option: str | None, ini: str | None) -> str | None:
     """The Redis URL in force: the command-line option's, the environment's, the ini file's."""
-    from ..stores.redis_support import REDIS_URL_ENV
-
     return option or os.environ.get(REDIS_URL_ENV) or ini or None
 
 
