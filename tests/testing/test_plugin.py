@@ -222,7 +222,8 @@ def test_declared_data_from_objects_and_from_a_file(
 
         DATA = EmulatorData(
             customers=[Customer("Tailspin", subscriptions=[Subscription("CFQ7TTC0LFK5", 3)])],
-            users=[User("night.ops@contosopartner.onmicrosoft.com", password="pw")],
+            users=[User("night.ops@contosopartner.onmicrosoft.com", password="pw",
+                        roles=("admin_agent",))],  # (without a role: 403, code 900150)
             replace_seed=True,
             generated_customers=0,
         )

@@ -17,6 +17,7 @@ EXTRA_OF_MODULE: Final = {
     "jwt": "emulator",
     "keyring": "keyring",
     "azure": "azure",
+    "redis": "redis",
 }
 
 

@@ -4,7 +4,9 @@ The console script tries this first for ``partnercenter token [simple options]``
 the few options ``token`` takes, resolves the profile, reads the encrypted cache and prints.
 Anything it does not handle exactly (another option, a cache miss, an error of any kind)
 returns ``None`` and the full click command runs instead, which also reports errors. It only
-reads: falling back never repeats a side effect.
+reads: falling back never repeats a side effect. A profile that shares tokens through Redis
+(``--redis-url``, ``PARTNERCENTER_REDIS_URL``, or one saved at login) always falls back: the
+disk cache is not its cache, and reading Redis here would import redis-py.
 """
 
 from __future__ import annotations

@@ -9,6 +9,10 @@ Kinds of login:
 
 Every login is checked by getting a token before the profile is saved. Secrets go to the
 encrypted store (or the OS keyring with ``--store keyring``), never to the config file.
+
+``--redis-url URL`` (a common option) is saved with the profile (the URL with the secrets, its
+host in the config file): its tokens are then shared through that Redis, and an app + user
+profile's refresh token is kept there, for every machine of a fleet to redeem.
 """
 
 from __future__ import annotations
@@ -33,7 +37,15 @@ from .profiles import (
     save_config,
     secret_key,
 )
-from .settings import Resolved, env, make_cloud, secret_store, token_cache
+from .settings import (
+    Resolved,
+    describe_redis,
+    env,
+    make_cloud,
+    secret_store,
+    shared_redis,
+    token_cache,
+)
 
 __all__ = ["login", "logout", "forget"]
 
@@ -78,12 +90,19 @@ def _prompt(code: Any) -> None:
     click.echo(code.message, err=True)
 
 
-def forget(profile: Profile) -> None:
-    """Delete a profile's secrets, refresh token and cached access tokens (not the profile)."""
+def forget(profile: Profile, *, shared: bool = False) -> None:
+    """Delete a profile's secrets, refresh token and cached access tokens (not the profile).
+
+    ``shared``: also what it keeps in Redis (a user profile's refresh token and access tokens;
+    an app-only profile's tokens are the fleet's and expire on their own). Only ``logout`` and
+    ``profile delete`` say so: a login that replaces or fails must not take the fleet's refresh
+    token away."""
     store = secret_store(profile)
+    url = _shared_url(profile) if shared else None
     for key in (
         secret_key(profile.name, "client_secret"),
         secret_key(profile.name, "certificate_password"),
+        secret_key(profile.name, "redis_url"),
         refresh_token_key(profile.name),
     ):
         try:
@@ -95,6 +114,50 @@ def forget(profile: Profile) -> None:
         token_cache(profile.name).clear()
     except PartnerCenterError:
         pass  # an unreadable cache holds nothing of this profile that can still be used
+    if url is not None:
+        _forget_shared(profile, url)
+
+
+def _shared_url(profile: Profile) -> str | None:
+    """The Redis URL in force for ``profile`` (the environment's, else its own), or None."""
+    url = env("redis_url")
+    if url or not profile.redis:
+        return url
+    try:
+        return secret_store(profile).load(secret_key(profile.name, "redis_url"))
+    except PartnerCenterError:
+        return None
+
+
+def _forget_shared(profile: Profile, url: str) -> None:
+    resolved = Resolved(
+        profile=profile,
+        cloud=make_cloud("global", None, None)[0],
+        tenant=profile.tenant,
+        client_id=profile.client_id,
+        kind=profile.kind,
+        ca_cert=None,
+        endpoint_version=profile.endpoint_version,
+        redis_url=url,
+    )
+    shared = shared_redis(resolved)
+    if shared is None:
+        return
+    cache, store = shared
+    try:
+        if profile.kind != "user":
+            return
+        store.delete(refresh_token_key(profile.name))
+        cache.purge()  # this profile's own prefix (see profiles.redis_prefix)
+    except Exception as exc:  # Redis down: the refresh token stays; say so, do not fail
+        click.echo(
+            f"warning: could not remove the profile's tokens from {describe_redis(url)} "
+            f"({type(exc).__name__}); revoke the user's sessions in Entra ID if needed.",
+            err=True,
+        )
+    finally:
+        cache.close()
+        store.close()
 
 
 @click.command()
@@ -182,6 +245,8 @@ def login(
                partnercenter login --tenant T --client-id C --refresh-token-stdin < rt.txt
     """
     check_name(name)
+    redis_flag = click.get_current_context().find_root().meta.get("redis_url")
+    redis_url = redis_flag or env("redis_url")
     user_modes = [m for m in (device_code, browser, refresh_token_stdin) if m]
     if len(user_modes) > 1:
         raise CliError(
@@ -235,6 +300,8 @@ def login(
         store=store_kind,
         has_secret=bool(secret) and kind != "certificate",
         has_certificate_password=bool(certificate_password) and bool(certificate_path),
+        # Only a URL given on the command line is saved; the environment's stays there.
+        redis=describe_redis(redis_flag) if redis_flag else None,
     )
     config = load_config()
     if name in config.profiles:
@@ -247,6 +314,8 @@ def login(
             store.save(secret_key(name, "client_secret"), secret)
         if profile.has_certificate_password and certificate_password:
             store.save(secret_key(name, "certificate_password"), certificate_password)
+        if redis_flag:
+            store.save(secret_key(name, "redis_url"), redis_flag)
         resolved = Resolved(
             profile=profile,
             cloud=cloud_object,
@@ -258,11 +327,13 @@ def login(
             client_secret=secret,
             certificate_path=profile.certificate_path,
             certificate_password=certificate_password,
+            redis_url=redis_url,
         )
+        refresh_store: Any = _shared_store(resolved) if redis_url else store
         if kind == "user":
             _user_login(
                 resolved,
-                store,
+                refresh_store,
                 device_code=device_code,
                 refresh_token=sys.stdin.read().strip() if refresh_token_stdin else None,
                 no_browser=no_browser,
@@ -270,6 +341,8 @@ def login(
                 timeout=timeout,
             )
         access = _check(resolved, store_kind)
+        if refresh_store is not store:
+            refresh_store.close()
     except PartnerCenterError as exc:
         _cleanup(profile)
         raise _fail(exc) from None
@@ -306,8 +379,29 @@ def login(
             "account": profile.account,
             "mfa": access.has_mfa,
             "cloud": cloud_name,
+            # Host only: the URL may hold a password.
+            "redis": profile.redis or (describe_redis(redis_url) if redis_url else None),
         }
     )
+
+
+def _shared_store(resolved: Resolved) -> Any:
+    """The Redis store a login saves the refresh token in, once Redis has answered: a store
+    that cannot reach Redis would keep it in this process only, and lose it at exit."""
+    shared = shared_redis(resolved)
+    assert shared is not None and resolved.profile is not None
+    cache, store = shared
+    cache.close()
+    store.load(refresh_token_key(resolved.profile.name))
+    if store.degraded:
+        store.close()
+        where = describe_redis(resolved.redis_url or "")
+        raise CliError(
+            f"cannot use {where}: it does not answer, or refuses the password or user",
+            hint="Check the URL (--redis-url or PARTNERCENTER_REDIS_URL) and that the server "
+            "runs; nothing was saved.",
+        )
+    return store
 
 
 def _cleanup(profile: Profile) -> None:
@@ -387,5 +481,5 @@ def logout(everything: bool) -> None:
         name = click.get_current_context().find_root().meta.get("profile")
         profiles = [config.get(name)]
     for profile in profiles:
-        forget(profile)
+        forget(profile, shared=True)
     emit({"loggedOut": [p.name for p in profiles]})

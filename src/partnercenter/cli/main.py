@@ -78,8 +78,8 @@ def _remember(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]
 
 
 def common_options(function: F) -> F:
-    """``--output``, ``--query``, ``--profile`` and ``--debug``, accepted by every command (and
-    by the group itself, before the command name)."""
+    """``--output``, ``--query``, ``--profile``, ``--redis-url`` and ``--debug``, accepted by
+    every command (and by the group itself, before the command name)."""
     options = [
         click.option(
             "--output",
@@ -104,6 +104,14 @@ def common_options(function: F) -> F:
             expose_value=False,
             callback=_remember("profile"),
             help="Profile to use [default: the current one; env PARTNERCENTER_PROFILE].",
+        ),
+        click.option(
+            "--redis-url",
+            metavar="URL",
+            expose_value=False,
+            callback=_remember("redis_url"),
+            help="Share tokens through this Redis [env PARTNERCENTER_REDIS_URL; `login` saves "
+            "it in the profile]. A password here shows in `ps`: prefer the variable.",
         ),
         click.option(
             "--debug",
@@ -149,6 +157,16 @@ def sanitize(message: str, argv: Sequence[str]) -> str:
         if not value or value.startswith("-") or value in words or value in FORMATS:
             continue
         message = message.replace(value, "<value hidden>")
+    return _hide_known(message)
+
+
+def _hide_known(message: str) -> str:
+    """``message`` without the Redis URLs (and their passwords) this process used, wherever
+    they came from (flag, environment, profile)."""
+    from .settings import hidden_values
+
+    for value in hidden_values():
+        message = message.replace(value, "<value hidden>")
     return message
 
 
@@ -177,7 +195,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as exc:
         # Raised by the commands themselves, whose messages name no secret (usage errors,
         # which quote what the user typed, are sanitized above).
-        click.echo(f"error: {exc.format_message()}", err=True)
+        click.echo(f"error: {_hide_known(exc.format_message())}", err=True)
         return exc.exit_code
     except PartnerCenterError as exc:
         error = describe(exc)

@@ -24,6 +24,7 @@ def _row(profile: Profile, current: str | None) -> dict[str, Any]:
         "clientId": profile.client_id,
         "account": profile.account,
         "store": profile.store,
+        "redis": profile.redis,  # host only: the URL, which may hold a password, is a secret
     }
 
 
@@ -66,7 +67,7 @@ def delete(name: str) -> None:
     """Log out of a profile and remove it."""
     config = load_config()
     chosen = config.get(name)
-    forget(chosen)
+    forget(chosen, shared=True)
     del config.profiles[chosen.name]
     if config.current == chosen.name:
         config.current = None

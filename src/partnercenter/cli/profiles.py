@@ -2,10 +2,12 @@
 
 ``$XDG_CONFIG_HOME/partnercenter/config.json`` (``~/.config/...``; ``PARTNERCENTER_CONFIG_DIR``
 overrides the directory) holds, per profile, only what is not secret: cloud, authority and API
-root, CA file, tenant, client id, credential kind, certificate path, the signed-in account and
-where its secrets are kept. Client secrets, certificate passwords and refresh tokens live in the
-encrypted store (``$XDG_STATE_HOME/partnercenter/``, key ``PARTNERCENTER_STORE_KEY`` or the OS
-keyring) or in the OS keyring itself; access tokens in the encrypted token cache.
+root, CA file, tenant, client id, credential kind, certificate path, the signed-in account,
+where its secrets are kept, and the host of the Redis it shares tokens through (``redis``: the
+URL itself may hold a password, so it is kept with the secrets). Client secrets, certificate
+passwords, Redis URLs and refresh tokens live in the encrypted store
+(``$XDG_STATE_HOME/partnercenter/``, key ``PARTNERCENTER_STORE_KEY`` or the OS keyring) or in
+the OS keyring itself; access tokens in the encrypted token cache (or in Redis).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ __all__ = [
     "Profile",
     "config_path",
     "load_config",
+    "redis_prefix",
     "refresh_token_key",
     "save_config",
     "secret_key",
@@ -75,6 +78,8 @@ class Profile:
     has_secret: bool = False
     has_certificate_password: bool = False
     account: str | None = None
+    #: The Redis the profile shares tokens through, host only (the URL is in the store).
+    redis: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -169,6 +174,16 @@ def save_config(config: Config) -> None:
 def secret_key(profile: str, what: str) -> str:
     """The store entry of a profile's secret (``client_secret``, ``certificate_password``)."""
     return f"partnercenter-cli|{profile}|{what}"
+
+
+def redis_prefix(profile: str) -> str:
+    """The Redis key prefix of an app + user profile's access tokens.
+
+    A credential's cache key names its app, tenant and authority, not the signed-in user: two
+    user profiles of one app would otherwise share (and serve each other) their tokens. App-only
+    profiles keep the library's default prefix, so a CLI and library workers with the same app
+    share one token."""
+    return f"partnercenter:cli:{profile}:"
 
 
 def refresh_token_key(profile: str) -> str:

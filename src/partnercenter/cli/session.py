@@ -9,7 +9,7 @@ from typing import Any
 import click
 import httpx
 
-from .settings import Resolved, build_credential, token_cache
+from .settings import Resolved, build_credential, describe_redis, shared_redis
 
 __all__ = ["http_client", "partner_client", "session"]
 
@@ -29,12 +29,32 @@ def http_client(ca_cert: str | None) -> httpx.Client:
     return httpx.Client(**options)
 
 
+def _debug(message: str) -> None:
+    if click.get_current_context().find_root().meta.get("debug"):
+        click.echo(f"* {message}", err=True)
+
+
 @contextlib.contextmanager
 def session(resolved: Resolved) -> Iterator[tuple[Any, httpx.Client]]:
-    """The credential (with the encrypted token cache) and its HTTP client."""
-    with http_client(resolved.ca_cert) as client:
-        credential = build_credential(resolved, client, token_cache(resolved.name))
-        yield credential, client
+    """The credential and its HTTP client. Tokens are cached in the encrypted file, or shared
+    through Redis when a Redis URL is in force (then a user profile's refresh token too)."""
+    shared = shared_redis(resolved)
+    try:
+        with http_client(resolved.ca_cert) as client:
+            if shared is None:
+                credential = build_credential(resolved, client)
+            else:
+                cache, store = shared
+                # Host only: the URL may hold a password.
+                where = describe_redis(resolved.shared_redis_url() or "")
+                _debug(f"sharing tokens through {where}")
+                credential = build_credential(resolved, client, cache=cache, store=store)
+            yield credential, client
+    finally:
+        if shared is not None:
+            for part in shared:
+                with contextlib.suppress(Exception):  # closing must not hide the real error
+                    part.close()
 
 
 @contextlib.contextmanager

@@ -14,6 +14,11 @@ profile's kind: that is how a CI job overrides a developer's login. Without any 
 ``AZURE_TENANT_ID`` + ``AZURE_CLIENT_ID`` + a secret or certificate suffice (like
 azure-identity's ``EnvironmentCredential``).
 
+A Redis URL (``--redis-url``, ``PARTNERCENTER_REDIS_URL``, or the one saved with the profile,
+in that order) makes the credential share access tokens, and an app + user profile's refresh
+token, through Redis (:func:`shared_redis`) instead of the on-disk cache and store. The on-disk
+cache is then neither read nor written: it could hold a token the fleet has since dropped.
+
 Only :func:`cached_token` runs on the fast path of ``partnercenter token``: it imports neither
 ``httpx`` nor the credentials.
 """
@@ -29,7 +34,15 @@ from typing import TYPE_CHECKING, Any, Final
 from ..clouds import Cloud
 from ..tokens import AccessToken
 from .errors import EXIT_CONFIG, CliError
-from .profiles import Config, Kind, Profile, load_config, refresh_token_key, secret_key
+from .profiles import (
+    Config,
+    Kind,
+    Profile,
+    load_config,
+    redis_prefix,
+    refresh_token_key,
+    secret_key,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -37,7 +50,7 @@ if TYPE_CHECKING:
     from ..stores import RefreshTokenStore
     from ..token_cache import FileTokenCache
 
-__all__ = ["ENV", "Resolved", "cached_token", "resolve"]
+__all__ = ["ENV", "Resolved", "cached_token", "describe_redis", "hidden_values", "resolve"]
 
 #: setting -> environment variables, most specific first.
 ENV: Final[dict[str, tuple[str, ...]]] = {
@@ -53,7 +66,60 @@ ENV: Final[dict[str, tuple[str, ...]]] = {
     "api_root": ("PARTNERCENTER_API_ROOT",),
     "cloud": ("PARTNERCENTER_CLOUD",),
     "ca_cert": ("PARTNERCENTER_CA_CERT",),
+    "redis_url": ("PARTNERCENTER_REDIS_URL",),
 }
+
+#: Values this process must never print (Redis URLs and their passwords), for the CLI's last
+#: line of defence against an unexpected error message (see partnercenter.cli.main.run).
+_HIDDEN: set[str] = set()
+
+
+def hidden_values() -> list[str]:
+    """The values to blank out of any message, longest first."""
+    return sorted(_HIDDEN, key=len, reverse=True)
+
+
+def describe_redis(url: str) -> str:
+    """A Redis URL as it may be shown: scheme and hosts, never the password. Remembers the URL
+    and its password as values never to print."""
+    from urllib.parse import urlsplit
+
+    from ..errors import ConfigurationError
+    from ..stores.redis_support import parse_redis_url
+
+    _HIDDEN.add(url)
+
+    def bad(problem: str) -> CliError:
+        return CliError(
+            f"the Redis URL {problem} (it is not repeated here: it may hold a password)",
+            hint="Check --redis-url, PARTNERCENTER_REDIS_URL, or the profile's (log in again). "
+            "Forms: redis://[:password@]host[:port][/db], rediss://, redis+sentinel://, "
+            "redis+cluster://.",
+            exit_code=EXIT_CONFIG,
+        )
+
+    try:
+        target = parse_redis_url(url)
+    except ConfigurationError as exc:
+        raise bad(str(exc.message).partition(": ")[2]) from None
+    password = target.password
+    if target.url:
+        parts = urlsplit(target.url)
+        password = parts.password
+        if password:
+            _HIDDEN.add(password)
+        # redis-py reads one-server URLs itself, on first use: check them now, with our words.
+        try:
+            parts.port  # noqa: B018 - parsing the port is the check
+        except ValueError:
+            raise bad("has a port that is not a number") from None
+        database = parts.path.strip("/")
+        if target.url.startswith("redis") and database and not database.isdigit():
+            raise bad("has a database number that is not a number")
+    if password:
+        _HIDDEN.add(password)
+    return target.describe()
+
 
 #: The credential classes' cache-identity kinds (see partnercenter.auth.base.CredentialCore).
 _IDENTITY_KIND: Final = {"secret": "secret", "certificate": "certificate", "user": "refresh_token"}
@@ -117,6 +183,30 @@ class Resolved:
     client_secret: str | None = None
     certificate_path: str | None = None
     certificate_password: str | None = None
+    #: From --redis-url or PARTNERCENTER_REDIS_URL (the profile's own is read on demand).
+    redis_url: str | None = None
+
+    @property
+    def uses_redis(self) -> bool:
+        """Whether tokens are shared through Redis (known without reading any store)."""
+        return bool(self.redis_url) or bool(self.profile and self.profile.redis)
+
+    def shared_redis_url(self) -> str | None:
+        """The Redis URL in force: the flag's or the environment's, else the profile's."""
+        if self.redis_url:
+            return self.redis_url
+        profile = self.profile
+        if profile is None or not profile.redis:
+            return None
+        url = secret_store(profile).load(secret_key(profile.name, "redis_url"))
+        if not url:
+            raise CliError(
+                f"profile {profile.name!r} shares tokens through {profile.redis}, but its URL "
+                "is not in the secret store",
+                hint="Log in again with --redis-url, or set PARTNERCENTER_REDIS_URL.",
+                exit_code=EXIT_CONFIG,
+            )
+        return url
 
     @property
     def name(self) -> str:
@@ -154,13 +244,16 @@ def resolve(
     profile_name: str | None = None,
     tenant: str | None = None,
     client_id: str | None = None,
+    redis_url: str | None = None,
 ) -> Resolved:
     """The settings for a command: flags (given here), environment, profile."""
     config = config if config is not None else load_config()
     if profile_name is None:
         import click
 
-        profile_name = click.get_current_context().find_root().meta.get("profile")
+        meta = click.get_current_context().find_root().meta
+        profile_name = meta.get("profile")
+        redis_url = redis_url or meta.get("redis_url")
     secret = env("client_secret")
     certificate = env("certificate_path")
     env_tenant, env_client = env("tenant"), env("client_id")
@@ -204,6 +297,7 @@ def resolve(
         client_secret=secret,
         certificate_path=certificate or (profile.certificate_path if profile else None),
         certificate_password=env("certificate_password"),
+        redis_url=redis_url or env("redis_url"),
     )
 
 
@@ -218,7 +312,10 @@ def token_cache(profile: str) -> FileTokenCache:
 def cached_token(
     resolved: Resolved, scopes: tuple[str, ...], tenant: str | None
 ) -> AccessToken | None:
-    """A token from the encrypted cache that needs no refresh yet, or None."""
+    """A token from the encrypted cache that needs no refresh yet, or None (always None when
+    tokens are shared through Redis: the disk may hold one the fleet has dropped)."""
+    if resolved.uses_redis:
+        return None
     entry = token_cache(resolved.name).get(resolved.cache_key(scopes, tenant))
     if entry is not None and time.time() < entry[0]:
         return entry[1]
@@ -246,10 +343,32 @@ def verify_option(resolved: Resolved) -> Any:
     return resolved.ca_cert or True
 
 
+def shared_redis(resolved: Resolved) -> tuple[Any, Any] | None:
+    """``(RedisTokenCache, RedisRefreshTokenStore)`` when a Redis URL is in force, else None.
+
+    Nothing connects here. The encryption key is ``PARTNERCENTER_STORE_KEY`` (every machine of
+    the fleet needs the same one). App + user profiles get a key prefix of their own: see
+    :func:`~partnercenter.cli.profiles.redis_prefix`."""
+    url = resolved.shared_redis_url()
+    if url is None:
+        return None
+    describe_redis(url)  # checks the URL (errors without it) and hides it from every message
+    from ..stores.redis_setup import redis_from_env
+
+    options: dict[str, Any] = {}
+    if resolved.kind == "user" and resolved.profile is not None:
+        options["prefix"] = redis_prefix(resolved.profile.name)
+    return redis_from_env(url, **options)
+
+
 def build_credential(
-    resolved: Resolved, http_client: httpx.Client, cache: FileTokenCache | None = None
+    resolved: Resolved,
+    http_client: httpx.Client,
+    cache: Any = None,
+    store: RefreshTokenStore | None = None,
 ) -> Any:
-    """The library credential for these settings (imports httpx: the slow path)."""
+    """The library credential for these settings (imports httpx: the slow path). ``cache`` and
+    ``store`` default to the on-disk ones."""
     from .. import CertificateCredential, ClientSecretCredential, RefreshTokenCredential
 
     options: dict[str, Any] = {
@@ -284,7 +403,7 @@ def build_credential(
     return RefreshTokenCredential(
         resolved.tenant,
         resolved.client_id,
-        store=secret_store(profile),
+        store=store if store is not None else secret_store(profile),
         store_key=refresh_token_key(profile.name),
         client_secret=secret,
         certificate_path=resolved.certificate_path,

@@ -14,6 +14,7 @@ from __future__ import annotations
 from ..emulator.journal import JournalEntry
 from .data import App, Customer, EmulatorData, Partner, Subscription, User, load_data
 from .sandbox import Sandbox
+from .shared_redis import SharedRedis
 from .signin import SignInOutcome, SignInUser, drive_sign_in, pkce_pair, totp, wrong_totp
 from .tokens import access_token_claims, mint_access_token
 from .trust import CA_VARIABLES, Trust, ca_bundle, trust
@@ -26,6 +27,7 @@ __all__ = [
     "JournalEntry",
     "Partner",
     "Sandbox",
+    "SharedRedis",
     "SignInOutcome",
     "SignInUser",
     "Subscription",

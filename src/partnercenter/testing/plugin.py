@@ -9,6 +9,9 @@ Fixtures (none is autouse, so installing the plugin changes nothing until a test
 - ``pc_app_credential``, ``pc_user_credential``, ``pc_user_credential_no_mfa``: app-only,
   app + user with MFA, app + user without MFA, for the partner tenant;
 - ``pc_client`` (app + user with MFA) and ``pc_app_client`` (app-only): ``PartnerClient``\\ s;
+- ``pc_redis``: with a Redis URL (``--partnercenter-redis-url``, ``PARTNERCENTER_REDIS_URL`` or
+  the ``partnercenter_redis_url`` ini value), this test's share of that Redis, and the credential
+  fixtures above use a Redis token cache and refresh-token store from it; else ``None``;
 - ``pc_trust``: ``REQUESTS_CA_BUNDLE``, ``SSL_CERT_FILE`` and ``CURL_CA_BUNDLE`` set to a bundle
   that trusts the emulator, for code under test that builds its own HTTP clients.
 
@@ -35,6 +38,7 @@ import pytest
 if TYPE_CHECKING:
     from .. import ClientSecretCredential, PartnerClient, RefreshTokenCredential
     from .sandbox import Sandbox
+    from .shared_redis import SharedRedis
     from .trust import Trust
 
 MARKER = "partnercenter_data"
@@ -65,6 +69,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "partnercenter_state_dir",
         "where the plugin's emulators keep keys and certificates between runs",
+        default=None,
+    )
+    group.addoption(
+        "--partnercenter-redis-url",
+        dest="partnercenter_redis_url",
+        default=None,
+        help="share the credential fixtures' tokens and refresh tokens through this Redis "
+        "(default: $PARTNERCENTER_REDIS_URL; a password here shows in `ps`: prefer the variable)",
+    )
+    parser.addini(
+        "partnercenter_redis_url",
+        "Redis URL for the credential fixtures' token cache and refresh-token store",
         default=None,
     )
 
@@ -293,26 +309,73 @@ def _marker_data(marker: pytest.Mark, request: pytest.FixtureRequest) -> dict[st
     return load_data(data)
 
 
+@pytest.fixture(scope="session")
+def pc_redis_url(request: pytest.FixtureRequest) -> tuple[str, str] | None:
+    """The Redis URL for the credential fixtures and the key to encrypt with, or ``None``."""
+    from .shared_redis import OPTION, configured_url
+
+    config = request.config
+    url = configured_url(config.getoption(OPTION, None), config.getini(OPTION) or None)
+    if url is None:
+        return None
+    from ..stores import generate_store_key
+    from ..stores.file import STORE_KEY_ENV
+
+    return url, os.environ.get(STORE_KEY_ENV) or generate_store_key()
+
+
 @pytest.fixture()
-def pc_app_credential(pc_emulator: Sandbox) -> Iterator[ClientSecretCredential]:
+def pc_redis(pc_redis_url: tuple[str, str] | None) -> Iterator[SharedRedis | None]:
+    """This test's share of the configured Redis (prefixes of its own, deleted after it), or
+    ``None`` without a Redis URL. ``pc_redis.pair(name)`` gives a ``(RedisTokenCache,
+    RedisRefreshTokenStore)`` for your own credentials."""
+    if pc_redis_url is None:
+        yield None
+        return
+    from ..errors import PartnerCenterError
+    from .shared_redis import SharedRedis
+
+    try:
+        shared = SharedRedis(*pc_redis_url)
+        shared.check()
+    except (PartnerCenterError, ConnectionError) as exc:
+        # Never the URL itself: it may hold a password.
+        pytest.fail(f"partnercenter: cannot use the Redis: {exc}", pytrace=False)
+    try:
+        yield shared
+    finally:
+        shared.close()
+
+
+@pytest.fixture()
+def pc_app_credential(
+    pc_emulator: Sandbox, pc_redis: SharedRedis | None
+) -> Iterator[ClientSecretCredential]:
     """App-only: the seed's ``partner-center-app`` with its secret, at the partner tenant."""
-    credential = pc_emulator.app_credential()
+    cache = pc_redis.pair("app")[0] if pc_redis is not None else None
+    credential = pc_emulator.app_credential(cache=cache)
     yield credential
     credential.close()
 
 
 @pytest.fixture()
-def pc_user_credential(pc_emulator: Sandbox) -> Iterator[RefreshTokenCredential]:
+def pc_user_credential(
+    pc_emulator: Sandbox, pc_redis: SharedRedis | None
+) -> Iterator[RefreshTokenCredential]:
     """App + user with MFA: a refresh token of the partner's first MFA user."""
-    credential = pc_emulator.user_credential(mfa=True)
+    cache, store = pc_redis.pair("user") if pc_redis is not None else (None, None)
+    credential = pc_emulator.user_credential(mfa=True, cache=cache, store=store)
     yield credential
     credential.close()
 
 
 @pytest.fixture()
-def pc_user_credential_no_mfa(pc_emulator: Sandbox) -> Iterator[RefreshTokenCredential]:
+def pc_user_credential_no_mfa(
+    pc_emulator: Sandbox, pc_redis: SharedRedis | None
+) -> Iterator[RefreshTokenCredential]:
     """App + user without MFA (Partner Center refuses its tokens: 401, code 900421)."""
-    credential = pc_emulator.user_credential(mfa=False)
+    cache, store = pc_redis.pair("user-no-mfa") if pc_redis is not None else (None, None)
+    credential = pc_emulator.user_credential(mfa=False, cache=cache, store=store)
     yield credential
     credential.close()
 

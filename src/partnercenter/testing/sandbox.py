@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from ..aio import ClientSecretCredential as AsyncClientSecretCredential
     from ..aio import RefreshTokenCredential as AsyncRefreshTokenCredential
 
+#: Where ``user_credential(store=...)`` puts the refresh token it mints.
+USER_STORE_KEY = "partnercenter-testing|user"
 #: The seed's confidential app (secret and certificate) and public client (device code).
 DEFAULT_APP = "partner-center-app"
 PUBLIC_APP = "partner-center-cli"
@@ -351,9 +353,10 @@ class Sandbox(Emulator):
 
     # -- ready credentials and clients -------------------------------------------------------
     def app_credential(
-        self, *, app: str = DEFAULT_APP, tenant: str | None = None
+        self, *, app: str = DEFAULT_APP, tenant: str | None = None, cache: Any = None
     ) -> ClientSecretCredential:
-        """App-only: the app's secret at the partner tenant (or ``tenant``)."""
+        """App-only: the app's secret at the partner tenant (or ``tenant``); ``cache`` e.g. a
+        :class:`~partnercenter.RedisTokenCache` (default: the credential's in-memory one)."""
         from .. import ClientSecretCredential
 
         info = self._app_info(app)
@@ -363,6 +366,7 @@ class Sandbox(Emulator):
             info["client_secret"],
             cloud=self.cloud,
             verify=self.verify,
+            cache=cache,
         )
 
     def user_credential(
@@ -372,21 +376,31 @@ class Sandbox(Emulator):
         mfa: bool = True,
         app: str = DEFAULT_APP,
         tenant: str | None = None,
+        cache: Any = None,
+        store: Any = None,
     ) -> RefreshTokenCredential:
         """App + user: a refresh token minted for ``user`` (default: the first partner user
-        with MFA, or without when ``mfa=False``) redeemed with the app's secret."""
+        with MFA, or without when ``mfa=False``) redeemed with the app's secret. With ``store``
+        (e.g. a :class:`~partnercenter.RedisRefreshTokenStore`) the token is saved there, under
+        ``USER_STORE_KEY``, and rotated there; ``cache`` as for :meth:`app_credential`."""
         from .. import RefreshTokenCredential
 
         who = user if user is not None else self.partner_user(mfa=mfa)["upn"]
         info = self._app_info(app)
         token = self.mint_refresh_token(who, app=app, mfa=mfa)
+        where: dict[str, Any] = {}
+        if store is not None:
+            store.save(USER_STORE_KEY, token)
+            where = {"store": store, "store_key": USER_STORE_KEY}
         return RefreshTokenCredential(
             tenant or self.partner_tenant["id"],
             info["client_id"],
-            token,
+            None if store is not None else token,
             client_secret=info["client_secret"] or None,
             cloud=self.cloud,
             verify=self.verify,
+            cache=cache,
+            **where,
         )
 
     def async_app_credential(
