@@ -116,7 +116,7 @@ def test_redis_from_env(
     redis_server: RedisServer, prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from partnercenter import RedisTokenCache
-    from partnercenter.stores.redis_setup import redis_from_env
+    from partnercenter.fleet import redis_from_env
 
     monkeypatch.delenv("PARTNERCENTER_REDIS_URL", raising=False)
     assert redis_from_env() is None

@@ -353,7 +353,7 @@ def shared_redis(resolved: Resolved) -> tuple[Any, Any] | None:
     if url is None:
         return None
     describe_redis(url)  # checks the URL (errors without it) and hides it from every message
-    from ..stores.redis_setup import redis_from_env
+    from ..fleet import redis_from_env
 
     options: dict[str, Any] = {}
     if resolved.kind == "user" and resolved.profile is not None:

@@ -62,7 +62,7 @@ class SharedRedis:
     def pair(self, name: str = "shared") -> tuple[Any, Any]:
         """A cache and a store under ``prefix + name``: credentials given the same ``name``
         share tokens, others never do (a cache key does not name the signed-in user)."""
-        from ..stores.redis_setup import redis_from_env
+        from ..fleet import redis_from_env
 
         pair = redis_from_env(self._url, key=self._key, prefix=f"{self.prefix}{name}:")
         assert pair is not None

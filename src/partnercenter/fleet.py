@@ -1,12 +1,16 @@
-"""One call for front ends (the CLI, the pytest plugin) that can point at Redis: the token cache
-and the refresh-token store for a URL, or for ``PARTNERCENTER_REDIS_URL``."""
+"""A fleet's shared Redis in one call, for front ends that can point at it (the CLI, the
+pytest plugin): the token cache and the refresh-token store for a URL, or for
+``PARTNERCENTER_REDIS_URL``.
+
+It sits above the layers it joins (the stores, the blocking and the async caches), so that
+neither ``stores`` nor ``auth`` imports the other direction."""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
-from .redis_support import REDIS_URL_ENV
+from .stores.redis_support import REDIS_URL_ENV
 
 __all__ = ["REDIS_URL_ENV", "redis_from_env"]
 
@@ -25,11 +29,11 @@ def redis_from_env(
     if url is None:
         return None
     if asynchronous:
-        from ..aio.redis_cache import RedisTokenCache as AsyncCache
-        from ..aio.redis_store import RedisRefreshTokenStore as AsyncStore
+        from .aio.redis_cache import RedisTokenCache as AsyncCache
+        from .aio.redis_store import RedisRefreshTokenStore as AsyncStore
 
         return AsyncCache.from_url(url, **options), AsyncStore.from_url(url, **options)
-    from ..auth.redis_cache import RedisTokenCache
-    from .redis_store import RedisRefreshTokenStore
+    from .auth.redis_cache import RedisTokenCache
+    from .stores.redis_store import RedisRefreshTokenStore
 
     return RedisTokenCache.from_url(url, **options), RedisRefreshTokenStore.from_url(url, **options)
