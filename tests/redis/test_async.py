@@ -12,7 +12,7 @@ import pytest
 import partnercenter.aio as aio
 from partnercenter import MemoryRefreshTokenStore, RedisRefreshTokenStore
 from partnercenter.emulator import Emulator
-from partnercenter.errors import ConfigurationError
+from partnercenter.errors import ConfigurationError, PartnerCenterError
 from partnercenter.tokens import AccessToken
 
 from ..emulator_support import cloud
@@ -139,27 +139,30 @@ async def test_fan_out_over_customer_tenants(emu: Emulator) -> None:
     customers = [t["id"] for t in emu.customer_tenants if t["delegated_admin"]]
     refused = [t["id"] for t in emu.customer_tenants if not t["delegated_admin"]]
     unknown = "11111111-2222-3333-4444-555555555555"
-    counting = Counting(credential)
-    result = await aio.tokens_for_tenants(
-        counting, [*customers, unknown, *refused, *customers], concurrency=2
-    )
-    assert customers and refused
-    assert set(result.tokens) == set(customers)
-    assert all(result.tokens[c].tenant_id == c for c in customers)
-    assert set(result.errors) == {unknown, *refused}
-    assert counting.most == 2
-    with pytest.raises(type(result.errors[unknown])):
-        result.raise_for_errors()
-    with pytest.raises(ConfigurationError, match="concurrency"):
-        await aio.tokens_for_tenants(credential, customers, concurrency=0)
-    with pytest.raises(ConfigurationError, match="tenant_ids"):
-        await aio.tokens_for_tenants(credential, "one-string")
-    with pytest.raises(ConfigurationError, match="tenant_ids"):
-        await aio.tokens_for_tenants(credential, ["", *customers])
-    with pytest.raises(ConfigurationError, match="connections"):
-        aio.fan_out_http_client(0)
-    await credential.close()
-    await http.aclose()
+    try:
+        counting = Counting(credential)
+        result = await aio.tokens_for_tenants(
+            counting, [*customers, unknown, *refused, *customers], concurrency=2
+        )
+        assert customers and refused
+        assert set(result.tokens) == set(customers)
+        assert all(result.tokens[c].tenant_id == c for c in customers)
+        assert set(result.errors) == {unknown, *refused}
+        assert counting.most == 2
+        with pytest.raises(PartnerCenterError) as raised:
+            result.raise_for_errors()
+        assert raised.value in result.errors.values()
+        with pytest.raises(ConfigurationError, match="concurrency"):
+            await aio.tokens_for_tenants(credential, customers, concurrency=0)
+        with pytest.raises(ConfigurationError, match="tenant_ids"):
+            await aio.tokens_for_tenants(credential, "one-string")
+        with pytest.raises(ConfigurationError, match="tenant_ids"):
+            await aio.tokens_for_tenants(credential, ["", *customers])
+        with pytest.raises(ConfigurationError, match="connections"):
+            aio.fan_out_http_client(0)
+    finally:
+        await credential.close()
+        await http.aclose()
 
 
 async def test_an_async_credential_takes_a_blocking_redis_store(
