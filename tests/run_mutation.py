@@ -67,13 +67,18 @@ def run_module(module: str, tests: list[str], max_children: int) -> dict[str, ob
         text = (ROOT / "pyproject.toml").read_text()
         (work / "pyproject.toml").write_text(narrowed_pyproject(text, module, tests))
         start = time.monotonic()
-        subprocess.run(
+        run = subprocess.run(
             [str(MUTMUT), "run", "--max-children", str(max_children)],
             cwd=work,
-            stdout=subprocess.DEVNULL,
-            check=True,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         seconds = time.monotonic() - start
+        if run.returncode != 0:
+            # mutmut stops before mutating when the clean run of the mapped tests fails.
+            tail = "\n".join((run.stdout + run.stderr).replace("\r", "\n").splitlines()[-30:])
+            raise RuntimeError(f"mutmut run failed ({run.returncode}) for {module}:\n{tail}")
         found = results(work)
         prefix = module.removeprefix("src/").removesuffix(".py").replace("/", ".") + "."
         mine = {name: status for name, status in found.items() if name.startswith(prefix)}
@@ -108,9 +113,15 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"not mapped in [tool.partnercenter.mutation]: {', '.join(unknown)}")
     reports = []
+    failed = False
     for module in args.modules or list(mapping):
         print(f"== {module} ({', '.join(mapping[module])})", flush=True)
-        report = run_module(module, mapping[module], args.max_children)
+        try:
+            report = run_module(module, mapping[module], args.max_children)
+        except RuntimeError as error:
+            print(f"   {error}", flush=True)
+            failed = True
+            continue
         reports.append(report)
         print(
             f"   {report['killed']}/{report['mutants']} killed "
@@ -130,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{report['module']:50} {report['killed']:>4}/{report['mutants']:<4} "
             f"{report['score']:6.1%}"
         )
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
