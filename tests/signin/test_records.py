@@ -4,6 +4,7 @@ pins an edge that the mutation run (docs/testing-strength.md) found unheld."""
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
 
@@ -100,11 +101,20 @@ def test_malformed_records_are_named_precisely(value: object, message: str) -> N
     assert str(caught.value) == message
 
 
-def test_repr_shows_the_times_as_utc_dates_and_never_the_token() -> None:
-    record = RefreshTokenRecord("0.AR-secret-refresh", saved_at=86_400 + 3_723, created_at=0)
-    assert repr(record) == (
-        "RefreshTokenRecord(saved_at='1970-01-02 01:02:03Z', created_at='1970-01-01 00:00:00Z')"
-    )
+def test_repr_shows_the_times_as_utc_dates_and_never_the_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # In a zone off UTC, so that local time shown as "Z" cannot pass.
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        record = RefreshTokenRecord("0.AR-secret-refresh", saved_at=86_400 + 3_723, created_at=0)
+        assert repr(record) == (
+            "RefreshTokenRecord(saved_at='1970-01-02 01:02:03Z', created_at='1970-01-01 00:00:00Z')"
+        )
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_the_warning_before_the_limit() -> None:
