@@ -4,6 +4,8 @@ docs/testing-strength.md, found unheld)."""
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 import pytest
 
@@ -79,3 +81,28 @@ def test_the_deadline_error_keeps_the_ids_and_says_what_to_do(
     assert error.description == "the call's deadline of 5 s passed (ReadTimeout: timed out)"
     assert error.hint == "Raise deadline= (PartnerClient) or retry later."
     _check_call_fields(error, api, attempts=1)
+
+
+def test_each_retry_and_answer_is_logged_with_the_request_id(
+    api: FakeApi, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.replies = [
+        httpx.Response(503),
+        httpx.ConnectError("refused"),
+        httpx.Response(200, json={"id": CUSTOMER}),
+    ]
+    with caplog.at_level(logging.DEBUG, logger="partnercenter.client"):
+        with client(api, clock, retry=RetryPolicy(max_retries=3)) as pc:
+            pc.get_customer(CUSTOMER)
+    request_id, correlation_id = _ids(api)
+    path = f"/v1/customers/{CUSTOMER}"
+    lines = [r.getMessage() for r in caplog.records if r.name == "partnercenter.client"]
+    assert (
+        lines[0]
+        == f"GET {path} -> 503; retry 1 in {clock.sleeps[0]:.2f} s (request id {request_id})"
+    )
+    assert lines[1] == (
+        f"GET {path} -> ConnectError; retry 2 in {clock.sleeps[1]:.2f} s (request id {request_id})"
+    )
+    assert lines[2] == f"GET {path} -> 200 (request id {request_id})"
+    assert {r.headers["MS-CorrelationId"] for r in api.requests} == {correlation_id}
