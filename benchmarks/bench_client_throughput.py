@@ -11,8 +11,8 @@ Issue 4's client benchmark. In one run it
    all sharing the credential, so every call is a cache hit plus the client's own work: ids,
    headers, the pre-flight check, the retry flow, JSON parsing) and (b) with a bare
    ``httpx.AsyncClient`` per worker sending the pre-fetched token and ``Accept`` and parsing
-   the JSON body too. One ``AsyncClient`` per connection in both, as
-   ``shared/reference/performance.md`` advises (a shared pool spends ~5 ms CPU a request);
+   the JSON body too. One ``AsyncClient`` per connection in both, so the two sides pay
+   the same connection-pool cost;
 4. repeats that ``--rounds`` times, interleaved, and prints the medians of requests/s and of
    this process's CPU per request, and the throughput ratio (the median of each round's
    back-to-back ratio; target: the client within 10% of bare httpx, i.e. >= 0.90);

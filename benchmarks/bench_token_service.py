@@ -11,9 +11,12 @@ Issue 2's benchmark. In one run it
 3. drives client-credentials POSTs (the v2 ``scope=`` form and the v1 ``resource=`` form)
    with ``wrk -t1 -c32 -d10s --latency -s post.lua`` (load generator and server are separate
    processes; an httpx load generator would eat one of the two cores itself);
-4. prints tokens/s end to end against the single-core signing rate (target: at least 70%),
-   latency, and the reference figure of the Node oauth2-mock-server quoted from
-   ``shared/reference/performance.md`` (not measured here).
+4. drives the same client-credentials POSTs, with the same wrk load, at the Node
+   ``oauth2-mock-server`` (https://www.npmjs.com/package/oauth2-mock-server), also over TLS,
+   installed with ``npm install`` into the run's temporary directory (never the repository)
+   and started by this script; ``--no-node`` leaves it out;
+5. prints tokens/s end to end against the single-core signing rate (target: at least 70%),
+   latency, and the emulator against oauth2-mock-server, all from this one run.
 
 Every request must succeed: wrk's non-2xx and socket error counts, and the emulator's own
 ``/_emulator/stats`` (errors, requests vs tokens issued), must all show no failure, or the
@@ -24,7 +27,8 @@ shows how much CPU everything else on it used during each load ("others").
     .venv/bin/python benchmarks/bench_token_service.py [--duration 10] [--connections 32]
         [--rounds 3]
 
-Needs ``wrk`` on PATH (Debian: ``apt-get install wrk``). CI does not run it.
+Needs ``wrk`` on PATH (Debian: ``apt-get install wrk``), and ``node``/``npm`` for the peer.
+CI does not run it.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ import httpx
 
 from partnercenter.emulator.config import build
 from partnercenter.emulator.identity.claims import ACR_SECRET, app_only_claims
+from partnercenter.emulator.identity.lifetime import TokenLifetimes
 from partnercenter.emulator.keys import KeyRing
 from partnercenter.wire import (
     DEFAULT_SCOPE_SUFFIX,
@@ -60,11 +65,17 @@ from partnercenter.wire import (
 
 APP_NAME = "partner-center-app"
 TARGET_RATIO = 0.70
-#: Quoted from shared/reference/performance.md (measured on this kind of machine under the
-#: same wrk load); not measured by this script.
-NODE_NAME = "oauth2-mock-server (Node)"
-NODE_TOKENS_PER_S = 640.0
-NODE_P99_MS = 97.0
+NODE_NAME = "oauth2-mock-server (Node), /token"
+#: The npm package measured beside the emulator; pinned so runs compare like with like.
+NODE_PACKAGE = "oauth2-mock-server@8.2.3"
+NODE_SERVER = """\
+import { OAuth2Server } from "oauth2-mock-server";
+const [key, cert] = process.argv.slice(2);
+const server = new OAuth2Server(key, cert);
+await server.issuer.keys.generate("RS256");
+await server.start(0, "127.0.0.1");
+console.log(JSON.stringify({ port: server.address().port }));
+"""
 START_TIMEOUT_SECONDS = 90.0
 STOP_TIMEOUT_SECONDS = 20.0
 
@@ -82,6 +93,8 @@ def signing_rate(seconds: float, work_dir: Path) -> tuple[float, float | None]:
     target = directory.resource(PARTNER_CENTER_RESOURCE)
     assert target is not None
     v1_header = target.token_version == 1
+    # Drawn per token, as the endpoint does (Entra's 60-90 minute default).
+    lifetimes = TokenLifetimes(settings)
     count = 0
     busy_before, cpu_before = machine_busy_seconds(), time.process_time()
     start = time.perf_counter()
@@ -96,7 +109,7 @@ def signing_rate(seconds: float, work_dir: Path) -> tuple[float, float | None]:
                 audience=target.uri,
                 client_acr=ACR_SECRET,
                 now=time.time(),
-                lifetime=settings.token_lifetime,
+                lifetime=lifetimes.choose(cae=False).seconds,
                 base_url="https://127.0.0.1",
             )
             keys.sign(claims, v1_header=v1_header)
@@ -277,8 +290,101 @@ class EmulatorProcess:
         self.client.close()
 
 
+class NodeServer:
+    """oauth2-mock-server in its own Node process, over TLS with a throwaway certificate.
+
+    It keeps no statistics, so ``settled_stats`` reports none and only wrk's own error counts
+    (non-2xx, socket errors) can fail its load.
+    """
+
+    def __init__(self, work: Path) -> None:
+        self.work = work / "node"
+        self.work.mkdir()
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--silent", NODE_PACKAGE],
+            cwd=self.work,
+            check=True,
+        )
+        key, cert = self._certificate()
+        (self.work / "server.mjs").write_text(NODE_SERVER)
+        self.process = subprocess.Popen(
+            ["node", "server.mjs", str(key), str(cert)],
+            cwd=self.work,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"oauth2-mock-server did not start ({self.process.wait()})")
+        self.pid = self.process.pid
+        self.url = f"https://127.0.0.1:{json.loads(line)['port']}/token"
+        self.client = httpx.Client(verify=str(cert), timeout=30)
+
+    def _certificate(self) -> tuple[Path, Path]:
+        import datetime
+        import ipaddress
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.x509.oid import NameOID
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+        now = datetime.datetime.now(datetime.UTC)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(
+                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                critical=False,
+            )
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256())
+        )
+        key_path, cert_path = self.work / "key.pem", self.work / "cert.pem"
+        key_path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        return key_path, cert_path
+
+    def settled_stats(self) -> dict[str, Any]:
+        return {"token_requests": {}, "tokens_issued": {}, "token_errors": {}}
+
+    def check_token(self, load: Load) -> None:
+        response = self.client.post(
+            load.url,
+            content=load.body,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        body = response.json()
+        if response.status_code != 200 or body.get("access_token", "").count(".") != 2:
+            raise RuntimeError(f"{load.name}: {response.status_code} {body}")
+
+    def close(self) -> None:
+        self.client.close()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
 def run_wrk(
-    load: Load, emulator: EmulatorProcess, *, connections: int, duration: float
+    load: Load, emulator: EmulatorProcess | NodeServer, *, connections: int, duration: float
 ) -> WrkResult:
     before = emulator.settled_stats()
     cpu_before = process_cpu_seconds(emulator.pid)
@@ -391,14 +497,12 @@ def report(
         for r in runs:
             if r.server_errors:
                 print(f"    server errors: {r.server_errors}")
-    print(
-        f"{'reference: ' + NODE_NAME + ' *':48} {NODE_TOKENS_PER_S:9,.0f} "
-        f"{NODE_TOKENS_PER_S / sign:8.0%} {'':>7} {NODE_P99_MS:7.1f}"
-    )
-    print(
-        "* quoted from shared/reference/performance.md (same wrk load, this kind of machine); "
-        "not measured by this run"
-    )
+    if NODE_NAME in results:
+        node = median([r.tokens_per_s for r in results[NODE_NAME]])
+        for name, runs in results.items():
+            if name != NODE_NAME:
+                rate = median([r.tokens_per_s for r in runs])
+                print(f"{name} / {NODE_NAME}: {rate:,.0f} / {node:,.0f} = {rate / node:.2f}x")
     print(
         "srv CPU/tok: emulator process CPU (all threads) per token; wrk CPU and others: "
         "share of one core used by wrk and by everything else on the machine"
@@ -417,7 +521,11 @@ def report(
                 for r, s in zip(runs, signing, strict=True)
             )
             print(f"    {name}: {per_round}")
-    worst = min(median([r.tokens_per_s for r in runs]) / sign for runs in results.values())
+    worst = min(
+        median([r.tokens_per_s for r in runs]) / sign
+        for name, runs in results.items()
+        if name != NODE_NAME
+    )
     verdict = "met" if worst >= TARGET_RATIO else "NOT met"
     print(
         f"target: end to end >= {TARGET_RATIO:.0%} of single-core signing "
@@ -436,6 +544,9 @@ def main(argv: list[str] | None = None) -> int:
         "--rounds", type=int, default=3, help="repeat, interleaved, and report medians"
     )
     parser.add_argument("--warmup", type=float, default=2, help="seconds of wrk warm-up")
+    parser.add_argument(
+        "--no-node", action="store_true", help="leave out the oauth2-mock-server peer"
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
@@ -451,6 +562,7 @@ def main(argv: list[str] | None = None) -> int:
                 emulator_command(state_dir), stdout=log_file, stderr=subprocess.STDOUT
             )
         emulator: EmulatorProcess | None = None
+        node_server: NodeServer | None = None
         try:
             info = wait_for_info(process, state_dir / "emulator.json", log)
             emulator = EmulatorProcess(info, process.pid)
@@ -478,11 +590,30 @@ def main(argv: list[str] | None = None) -> int:
                 lua = work / f"post-{len(loads) + 1}.lua"
                 write_lua(lua, body)
                 loads.append(Load(name, f"{info['base_url']}/{tenant}/{path}", body, lua))
+            servers: dict[str, EmulatorProcess | NodeServer] = {
+                load.name: emulator for load in loads
+            }
+            if not args.no_node:
+                print(f"installing and starting {NODE_PACKAGE} (npm, in {work})", flush=True)
+                node_server = NodeServer(work)
+                body = urlencode(
+                    {**credentials, "scope": PARTNER_CENTER_RESOURCE + DEFAULT_SCOPE_SUFFIX}
+                )
+                lua = work / "post-node.lua"
+                write_lua(lua, body)
+                loads.append(Load(NODE_NAME, node_server.url, body, lua))
+                servers[NODE_NAME] = node_server
             for load in loads:
-                emulator.check_token(load)
+                servers[load.name].check_token(load)
             print(f"emulator at {info['base_url']} (pid {process.pid})", flush=True)
             if args.warmup > 0:
-                run_wrk(loads[0], emulator, connections=args.connections, duration=args.warmup)
+                for load in loads:
+                    run_wrk(
+                        load,
+                        servers[load.name],
+                        connections=args.connections,
+                        duration=args.warmup,
+                    )
 
             signing: list[float] = []
             signing_others: list[float] = []
@@ -496,7 +627,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{prefix}signing, one core: {rate:,.0f} tokens/s", flush=True)
                 for load in loads:
                     result = run_wrk(
-                        load, emulator, connections=args.connections, duration=args.duration
+                        load,
+                        servers[load.name],
+                        connections=args.connections,
+                        duration=args.duration,
                     )
                     results[load.name].append(result)
                     print(
@@ -509,6 +643,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             if emulator is not None:
                 emulator.close()
+            if node_server is not None:
+                node_server.close()
             stop_emulator(process)
         print(f"emulator stopped (exit code {process.returncode})")
         return 0 if ok else 1

@@ -246,14 +246,24 @@ def test_absurdly_nested_json_is_not_a_recursion_error() -> None:
     assert AccessToken(f"e30.{payload}.sig", 0).kind == "unknown"
 
 
-def test_retry_after_date_without_zone_is_gmt() -> None:
+def test_retry_after_date_without_zone_is_gmt(monkeypatch: pytest.MonkeyPatch) -> None:
     import calendar
+    import time
 
     from partnercenter.auth.policy import parse_retry_after
 
-    now = calendar.timegm((2026, 1, 1, 0, 0, 0))
-    assert parse_retry_after("Thu, 01 Jan 2026 00:00:30", now) == 30.0
-    assert parse_retry_after("Thu, 01 Jan 2026 00:00:30 GMT", now) == 30.0
+    # On a UTC machine local time and GMT agree, so reading the zoneless date as local time
+    # would pass unnoticed: run it in a zone five hours off, and restore the zone afterwards.
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert time.timezone != 0
+        now = calendar.timegm((2026, 1, 1, 0, 0, 0))
+        assert parse_retry_after("Thu, 01 Jan 2026 00:00:30", now) == 30.0
+        assert parse_retry_after("Thu, 01 Jan 2026 00:00:30 GMT", now) == 30.0
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 @pytest.mark.parametrize(

@@ -67,7 +67,8 @@ def world(pc: PartnerClient, emu: Emulator) -> dict[str, Any]:
         "order_id": pc.list_orders(cid).collect()[0]["id"],
         "invoice_id": next(i["id"] for i in invoices if i["invoiceType"] == "Recurring"),
         "product_id": "CFQ7TTC0LH18",
-        "service_request_id": service_requests[0]["id"] if service_requests else None,
+        # The seed holds service requests; without one get_service_request would go untested.
+        "service_request_id": service_requests[0]["id"],
     }
 
 
@@ -117,8 +118,6 @@ def test_every_operation(
         values["subscription_id"] = world["license_subscription_id"]
     if op.name == "checkout_cart":
         values["cart_id"] = pc.create_cart(world["customer_id"], cart_body())["id"]
-    if op.name == "get_service_request" and values["service_request_id"] is None:
-        pytest.skip("no seeded service request")
     params = {name: values[name] for name in op.parameters}
     query = QUERIES.get(op.name)
     if op.name.startswith("list_") and op.method == "GET":
@@ -480,7 +479,15 @@ def test_dropped_post_is_created_once(clean: Emulator) -> None:
 
 def test_token_service_faults(clean: Emulator) -> None:
     emu = clean
+    injected = emu.admin("GET", "faults")["injected"]
     emu.admin("POST", "faults", {"target": "token", "status": 503, "count": 1})
-    credential = app_credential(emu, sleep=lambda s: None)
+    sleeps: list[float] = []
+    credential = app_credential(emu, sleep=sleeps.append)
     with credential, app_client(emu, credential=credential) as pc:
         assert pc.get_legal_business_profile()
+    # The call succeeded *because* the credential retried: the 503 was answered, exactly once.
+    faults = emu.admin("GET", "faults")
+    assert faults["injected"] == injected + 1
+    assert [rule["hits"] for rule in faults["exhausted"]] == [1]
+    assert faults["rules"] == []
+    assert len(sleeps) == 1

@@ -76,6 +76,7 @@ def test_round_trip_and_layout(tmp_path: Path) -> None:
     assert set(header) == {"format", "version", "encryption", "key_id", "nonce", "ciphertext"}
 
 
+@pytest.mark.may_skip("file modes exist only on POSIX")
 @pytest.mark.skipif(not POSIX, reason="POSIX file modes")
 def test_files_are_private(tmp_path: Path) -> None:
     old = os.umask(0o022)
@@ -262,6 +263,7 @@ def test_concurrent_rotation_from_several_processes_loses_nothing(tmp_path: Path
     assert [p for p in Path(path).parent.iterdir() if p.name.endswith(".tmp")] == []
 
 
+@pytest.mark.may_skip("SIGKILL exists only on POSIX")
 @pytest.mark.skipif(not POSIX, reason="SIGKILL")
 def test_killed_between_write_and_replace_leaves_the_previous_file(tmp_path: Path) -> None:
     path = tmp_path / "tokens.json"
@@ -284,6 +286,7 @@ def test_killed_between_write_and_replace_leaves_the_previous_file(tmp_path: Pat
     assert [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
 
+@pytest.mark.may_skip("SIGKILL exists only on POSIX")
 @pytest.mark.skipif(not POSIX, reason="SIGKILL")
 def test_killed_at_random_moments_never_corrupts(tmp_path: Path) -> None:
     path = tmp_path / "tokens.json"
