@@ -41,6 +41,8 @@ Json = dict[str, Any]
 #: Generated history ends here (2026-11-01T00:00:00Z); created resources use the clock.
 ANCHOR = dt.datetime(2026, 11, 1, tzinfo=dt.UTC).timestamp()
 DAY = 86_400.0
+#: .NET ticks (100 ns) from 0001-01-01 to the Unix epoch, for ids Partner Center builds from them.
+_DOTNET_EPOCH_TICKS = 621_355_968_000_000_000
 HISTORY_MONTHS = 12
 AUDIT_DAYS = 90
 AUDIT_RECORDS = 600
@@ -644,8 +646,15 @@ class Dataset:
         new_value: Json,
         application_id: str = "",
     ) -> Json:
+        # "Get a record of Partner Center activity" shows each record's ``id`` as
+        # partner_customer_operation_ticks (.NET ticks of the operation date) and the
+        # partner among its ``participants``.
+        ticks = int(when * 10_000_000) + _DOTNET_EPOCH_TICKS
+        record_id = f"{self.partner.id}_{customer['id']}_{operation.replace('_', '')}_{ticks}"
         return {
+            "id": record_id,
             "partnerId": self.partner.id,
+            "participants": [self.partner.id],
             "customerId": customer["id"],
             "customerName": customer["companyProfile"]["companyName"],
             "userPrincipalName": upn,
@@ -702,6 +711,7 @@ class Dataset:
             created = ANCHOR - rng.uniform(1, 180) * DAY
             status = rng.choice(("open", "closed", "closed", "attention_needed"))
             srid = str(126_110_100_000_000 + index * 7919)
+            profile = customer["billingProfile"]
             request: Json = {
                 "title": f"{topic.split(' - ')[-1]} ({customer['companyProfile']['companyName']})",
                 "description": f"Customer reports an issue: {topic.lower()}.",
@@ -710,17 +720,25 @@ class Dataset:
                 "supportTopicName": topic,
                 "id": srid,
                 "status": status,
+                # "Get all service requests for a customer" shows a primaryContact on
+                # each item; the customer's billing contact stands in for it.
+                "primaryContact": {
+                    "firstName": profile.get("firstName", ""),
+                    "lastName": profile.get("lastName", ""),
+                    "email": profile.get("email", ""),
+                    "phoneNumber": profile["defaultAddress"]["phoneNumber"],
+                },
                 "organization": {
                     "id": customer["id"],
                     "name": customer["companyProfile"]["companyName"],
-                    "phoneNumber": customer["billingProfile"]["defaultAddress"]["phoneNumber"],
+                    "phoneNumber": profile["defaultAddress"]["phoneNumber"],
                 },
                 "productName": topic.split(" - ")[0],
                 "createdDate": iso(created),
                 "lastModifiedDate": iso(created + rng.uniform(0, 10) * DAY),
                 "lastClosedDate": iso(created + 10 * DAY) if status == "closed" else None,
                 "notes": [],
-                "countryCode": customer["billingProfile"]["defaultAddress"]["country"],
+                "countryCode": profile["defaultAddress"]["country"],
                 "links": {"self": link(f"/servicerequests/{srid}")},
                 "attributes": {"objectType": "ServiceRequest"},
             }
@@ -734,7 +752,9 @@ class Dataset:
                 {
                     "id": derived_id("reseller", str(self.seed), str(index)),
                     "name": f"{name} {index + 1}",
-                    "relationshipType": "IsIndirectCloudSolutionProviderOf",
+                    # The query value is PascalCase; the resource's value is snake_case, as
+                    # "Retrieve a list of indirect resellers" shows.
+                    "relationshipType": "is_indirect_cloud_solution_provider_of",
                     "state": "Active",
                     "mpnId": str(5_100_000 + index * 137),
                     "location": self.rng.choice(_CITIES)[0],

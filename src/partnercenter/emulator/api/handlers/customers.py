@@ -173,8 +173,18 @@ def list_agreements(ctx: ApiContext, call: Call) -> Result:
         if wanted.lower() not in by_type:
             raise invalid(f"agreementType must be one of {', '.join(AGREEMENT_TYPES)} or All.")
         templates = [t for t in templates if t.agreement_type.lower() == wanted.lower()]
-    items = [template_body(t) for t in templates]
+    # "Get agreement metadata" shows items without per-item ``attributes``.
+    items = [
+        {key: value for key, value in template_body(t).items() if key != "attributes"}
+        for t in templates
+    ]
     return ok(collection(items, self_uri="/agreements"))
+
+
+#: What a customer agreement carries in a list, as "Get confirmation of customer acceptance
+#: of Microsoft Customer Agreement" shows; ``userId`` and ``attributes`` come only from the
+#: POST that records an acceptance.
+AGREEMENT_LIST_FIELDS = ("primaryContact", "templateId", "dateAgreed", "type", "agreementLink")
 
 
 def list_customer_agreements(ctx: ApiContext, call: Call) -> Result:
@@ -185,6 +195,7 @@ def list_customer_agreements(ctx: ApiContext, call: Call) -> Result:
     wanted = call.query.get("agreementtype")
     if wanted and wanted.lower() != "all":
         items = [a for a in items if a["type"].lower() == wanted.lower()]
+    items = [{key: a[key] for key in AGREEMENT_LIST_FIELDS if key in a} for a in items]
     return ok(collection(items, self_uri=f"/customers/{cid}/agreements"))
 
 
