@@ -342,3 +342,16 @@ def test_a_totp_code_is_accepted_once(emu: Emulator, web: httpx.Client) -> None:
     # The next step's code (within the accepted window) still works.
     later = step(web, reach_mfa(), "mfa", otc=totp(SECRET, now + 30))
     assert not later.has("otc")
+
+
+def test_a_fleets_concurrent_redemptions_stay_valid() -> None:
+    # A fan-out redeems one stored refresh token from dozens of workers at once: each holds a
+    # token some rotations behind the newest, which Entra still accepts (it does not revoke a
+    # refresh token when it issues the next one).
+    store = SignInState()
+    person = _user()
+    first = store.new_refresh_token(person, "client", ["pwd"], 0.0)
+    grant = first
+    for i in range(100):
+        grant = store.new_refresh_token(person, "client", ["pwd"], float(i), grant.family)
+    assert first.token in store.refresh_tokens and grant.token in store.refresh_tokens

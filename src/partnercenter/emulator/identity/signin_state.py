@@ -114,8 +114,11 @@ class SignInState:
     MAX_CODES = 10_000
     MAX_REFRESH_TOKENS = 50_000
     #: Refresh tokens kept per sign-in family: each use returns a new one and older ones stay
-    #: valid, as in Entra ID, but only the newest few; older ones are "rotated away".
-    REFRESH_TOKENS_PER_FAMILY = 8
+    #: valid, as in Entra ID, but only the newest ones; older ones are "rotated away". Enough
+    #: for a fleet's concurrent redemptions of one stored token (a fan-out over customer
+    #: tenants redeems it 32+ times at once, each worker holding a token a few dozen rotations
+    #: old): a window of 8 refused them with 9002313, which Entra never does.
+    REFRESH_TOKENS_PER_FAMILY = 256
 
     def __init__(self, lockout: SmartLockout | None = None) -> None:
         self.lock = threading.Lock()
