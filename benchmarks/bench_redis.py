@@ -353,7 +353,9 @@ def main() -> None:
             f"   partnercenter tokens_for_tenants (concurrency {CONCURRENCY}): "
             f"{count} tenants in {ours:.1f} s"
         )
-        msal_time = msal_loop(emu, refresh_token, tenants[:msal_count])
+        # The fan-out rotated the consent's token thousands of times: MSAL starts from the newest.
+        newest = store.load("fleet") or refresh_token
+        msal_time = msal_loop(emu, newest, tenants[:msal_count])
         projected = msal_time / msal_count * tenants_count
         print(
             f"   MSAL loop over acquire_token_by_refresh_token: {msal_count} tenants in "
