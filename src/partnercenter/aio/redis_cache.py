@@ -80,11 +80,11 @@ class RedisTokenCache(SharedCacheBase):
         try:
             client = self._redis()
             with anyio.fail_after(self.options.timeout * 2):
-                while (orphan := self._take_orphan()) is not None:
+                while (orphan := self._orphans.take()) is not None:
                     try:
                         await client.eval(RELEASE_SCRIPT, 1, *orphan)
                     except BaseException:
-                        self._orphaned(*orphan)
+                        self._orphans.add(*orphan)
                         raise
                 entry = self._decode(key, name, await client.get(name), now)
                 if entry is None:
@@ -92,7 +92,7 @@ class RedisTokenCache(SharedCacheBase):
             self._health.succeeded()
         except self._errors as exc:
             self._health.failed(exc)
-            self._orphaned(lock, owner)
+            self._orphans.add(lock, owner)
             return self._local(key, await fetch())
         if entry is not None:
             self._front.set(key, entry)
@@ -159,7 +159,7 @@ class RedisTokenCache(SharedCacheBase):
                     taken = await self._call("set", lock, owner, nx=True, px=self._lock_ms())
             except self._errors as exc:
                 self._health.failed(exc)
-                self._orphaned(lock, owner)
+                self._orphans.add(lock, owner)
                 return self._local(key, await fetch())
             if entry is not None:
                 self._front.set(key, entry)
@@ -183,13 +183,13 @@ class RedisTokenCache(SharedCacheBase):
 
     async def _release(self, lock: str, owner: str) -> None:
         if not self._health.available():
-            self._orphaned(lock, owner)
+            self._orphans.add(lock, owner)
             return
         try:
             await self._call("eval", RELEASE_SCRIPT, 1, lock, owner)
         except self._errors as exc:
             self._health.failed(exc)
-            self._orphaned(lock, owner)
+            self._orphans.add(lock, owner)
 
     async def aclose(self) -> None:
         """Close the Redis connections this cache made (not a client passed in)."""

@@ -42,11 +42,11 @@ class RedisRefreshTokenStore(StoreCore):
     async def _use(self) -> bool:
         if not self._health.available():
             return False
-        while (orphan := self._take_orphan()) is not None:
+        while (orphan := self._orphans.take()) is not None:
             try:
                 await self._call("eval", RELEASE_SCRIPT, 1, *orphan)
             except BaseException:
-                self._orphaned(*orphan)
+                self._orphans.add(*orphan)
                 raise
         if self._pending:
             for key, expected in list(self._pending.items()):
@@ -174,7 +174,7 @@ class RedisRefreshTokenStore(StoreCore):
                     return True
             except self._errors as exc:
                 self._health.failed(exc)
-                self._orphaned(lock, owner)
+                self._orphans.add(lock, owner)
                 return False
             if anyio.current_time() >= deadline:
                 return False
@@ -186,10 +186,10 @@ class RedisRefreshTokenStore(StoreCore):
             if await self._use():
                 await self._call("eval", RELEASE_SCRIPT, 1, lock, owner)
             else:
-                self._orphaned(lock, owner)
+                self._orphans.add(lock, owner)
         except self._errors as exc:
             self._health.failed(exc)
-            self._orphaned(lock, owner)
+            self._orphans.add(lock, owner)
 
     async def aclose(self) -> None:
         """Close the Redis connections this store made (not a client passed in)."""

@@ -31,6 +31,7 @@ from typing import Any, Final, Self
 from ..errors import ConfigurationError
 from ..stores.file import STORE_KEY_ENV
 from ..stores.redis_support import (
+    OrphanLocks,
     RedisHealth,
     RedisOptions,
     RedisTarget,
@@ -145,17 +146,7 @@ class SharedCacheBase:
         self._names: dict[Hashable, str | None] = {}
         # Locks whose SET timed out: Redis may still have applied it (a paused server runs
         # what it had buffered when it resumes); released at the next contact, by owner.
-        self._orphans: list[tuple[str, str]] = []
-
-    def _orphaned(self, lock: str, owner: str) -> None:
-        if len(self._orphans) < MAX_REFUSED:
-            self._orphans.append((lock, owner))
-
-    def _take_orphan(self) -> tuple[str, str] | None:
-        try:
-            return self._orphans.pop()  # (atomic: threads may share the list)
-        except IndexError:
-            return None
+        self._orphans = OrphanLocks(MAX_REFUSED)
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Self:
@@ -298,11 +289,11 @@ class RedisTokenCache(SharedCacheBase):
         locked = False
         try:
             client = self._redis()
-            while (orphan := self._take_orphan()) is not None:
+            while (orphan := self._orphans.take()) is not None:
                 try:
                     client.eval(RELEASE_SCRIPT, 1, *orphan)
                 except self._errors:
-                    self._orphaned(*orphan)  # (next time: Redis may still apply the SET)
+                    self._orphans.add(*orphan)  # (next time: Redis may still apply the SET)
                     raise
             entry = self._decode(key, name, client.get(name), now)
             if entry is None:
@@ -310,7 +301,7 @@ class RedisTokenCache(SharedCacheBase):
             self._health.succeeded()
         except self._errors as exc:
             self._health.failed(exc)
-            self._orphaned(lock, owner)
+            self._orphans.add(lock, owner)
             return self._local(key, fetch())
         if entry is not None:
             self._front.set(key, entry)
@@ -373,7 +364,7 @@ class RedisTokenCache(SharedCacheBase):
                     taken = client.set(lock, owner, nx=True, px=self._lock_ms())
             except self._errors as exc:
                 self._health.failed(exc)
-                self._orphaned(lock, owner)
+                self._orphans.add(lock, owner)
                 return self._local(key, fetch())
             if entry is not None:
                 self._front.set(key, entry)
@@ -397,13 +388,13 @@ class RedisTokenCache(SharedCacheBase):
 
     def _release(self, lock: str, owner: str) -> None:
         if not self._health.available():
-            self._orphaned(lock, owner)
+            self._orphans.add(lock, owner)
             return
         try:
             self._redis().eval(RELEASE_SCRIPT, 1, lock, owner)
         except self._errors as exc:
             self._health.failed(exc)
-            self._orphaned(lock, owner)
+            self._orphans.add(lock, owner)
 
     def close(self) -> None:
         """Close the Redis connections this cache made (not a client passed in)."""

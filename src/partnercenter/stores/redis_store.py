@@ -33,6 +33,7 @@ from ..errors import ConfigurationError, RefreshTokenStoreError
 from .file import STORE_KEY_ENV
 from .records import RefreshTokenRecord
 from .redis_support import (
+    OrphanLocks,
     RedisHealth,
     RedisOptions,
     RedisTarget,
@@ -100,7 +101,7 @@ class StoreCore:
         self._pending: dict[str, str] = {}
         self._thread_lock = threading.Lock()
         # Locks whose SET timed out (Redis may still apply it): released at the next contact.
-        self._orphans: list[tuple[str, str]] = []
+        self._orphans = OrphanLocks(_MAX_LOCAL)
 
     @property
     def cache_identity(self) -> str | None:
@@ -109,16 +110,6 @@ class StoreCore:
         if self._target is None:
             return None
         return f"{self._target.describe()}/{self.options.prefix}"
-
-    def _orphaned(self, lock: str, owner: str) -> None:
-        if len(self._orphans) < _MAX_LOCAL:
-            self._orphans.append((lock, owner))
-
-    def _take_orphan(self) -> tuple[str, str] | None:
-        try:
-            return self._orphans.pop()  # (atomic: threads may share the list)
-        except IndexError:
-            return None
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Self:
@@ -227,11 +218,11 @@ class RedisRefreshTokenStore(StoreCore):
         if not self._health.available():
             return None
         client = self._redis()
-        while (orphan := self._take_orphan()) is not None:
+        while (orphan := self._orphans.take()) is not None:
             try:
                 client.eval(RELEASE_SCRIPT, 1, *orphan)
             except self._errors:
-                self._orphaned(*orphan)  # (next time: Redis may still apply the SET)
+                self._orphans.add(*orphan)  # (next time: Redis may still apply the SET)
                 raise
         if self._pending:
             self._flush(client)
@@ -372,7 +363,7 @@ class RedisRefreshTokenStore(StoreCore):
                     return True
             except self._errors as exc:
                 self._health.failed(exc)
-                self._orphaned(lock, owner)
+                self._orphans.add(lock, owner)
                 return False
             if time.monotonic() >= deadline:
                 return False
@@ -383,12 +374,12 @@ class RedisRefreshTokenStore(StoreCore):
         try:
             client = self._use()
             if client is None:
-                self._orphaned(lock, owner)
+                self._orphans.add(lock, owner)
             else:
                 client.eval(RELEASE_SCRIPT, 1, lock, owner)
         except self._errors as exc:
             self._health.failed(exc)
-            self._orphaned(lock, owner)
+            self._orphans.add(lock, owner)
 
     def close(self) -> None:
         """Close the Redis connections this store made (not a client passed in)."""

@@ -36,6 +36,7 @@ from .file import _NONCE_BYTES, STORE_KEY_ENV, _decode_key
 
 __all__ = [
     "REDIS_URL_ENV",
+    "OrphanLocks",
     "RedisHealth",
     "RedisOptions",
     "RedisTarget",
@@ -45,6 +46,29 @@ __all__ = [
 ]
 
 logger = logging.getLogger("partnercenter.redis")
+
+
+class OrphanLocks:
+    """Locks whose ``SET`` timed out: Redis may still have applied it (a paused server runs
+    what it had buffered when it resumes), so their owner releases them, by owner, at its next
+    contact. Bounded (past ``limit`` the newest are forgotten: their expiry frees them)."""
+
+    __slots__ = ("_items", "_limit")
+
+    def __init__(self, limit: int = 1024) -> None:
+        self._items: list[tuple[str, str]] = []
+        self._limit = limit
+
+    def add(self, lock: str, owner: str) -> None:
+        if len(self._items) < self._limit:
+            self._items.append((lock, owner))
+
+    def take(self) -> tuple[str, str] | None:
+        try:
+            return self._items.pop()  # (atomic: threads may share the list)
+        except IndexError:
+            return None
+
 
 #: Where the CLI and the pytest plugin look for a Redis URL when none is configured.
 REDIS_URL_ENV: Final = "PARTNERCENTER_REDIS_URL"
