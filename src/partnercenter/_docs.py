@@ -117,16 +117,22 @@ def troubleshooting() -> str:
         'errors: `{"statusCode": 429, "message": "' + _cell(pc_errors.THROTTLED_MESSAGE) + '"}`.',
         "",
         f"Fix: {_cell(pc_errors.THROTTLED_HINT)}",
+        *_regenerating(REGENERATE, "docs/troubleshooting.md"),
+    ]
+    return "\n".join(lines)
+
+
+def _regenerating(command: str, page: str) -> list[str]:
+    return [
         "",
         "## Regenerating this page",
         "",
         "```sh",
-        f"{REGENERATE}            # rewrite docs/troubleshooting.md",
-        f"{REGENERATE} --check    # exit 1 if it is stale",
+        f"{command}            # rewrite {page}",
+        f"{command} --check    # exit 1 if it is stale",
         "```",
         "",
     ]
-    return "\n".join(lines)
 
 
 def _roles(op: operations.Operation) -> str:
@@ -167,16 +173,7 @@ def operations_page() -> str:
         if not described:
             continue
         lines.append(f"- `{op.name}`: " + "; ".join(_argument(p) for p in described) + ".")
-    lines += [
-        "",
-        "## Regenerating this page",
-        "",
-        "```sh",
-        f"{REGENERATE_OPERATIONS}            # rewrite docs/operations.md",
-        f"{REGENERATE_OPERATIONS} --check    # exit 1 if it is stale",
-        "```",
-        "",
-    ]
+    lines += _regenerating(REGENERATE_OPERATIONS, "docs/operations.md")
     return "\n".join(lines)
 
 
