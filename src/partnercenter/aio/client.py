@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import inspect
 import random as _random
 import time
@@ -15,7 +14,6 @@ import httpx
 
 from ..auth.arguments import Verify
 from ..auth.policy import RetryPolicy
-from ..client import calls
 from ..client.base import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, ClientBase
 from ..client.concurrency import DEFAULT_CONCURRENCY, Outcome
 from ..client.core import ApiCall, MfaCheck, resolve_call
@@ -24,6 +22,7 @@ from ..client.responses import ApiResponse, json_object
 from ..clouds import Cloud
 from ..errors import ConfigurationError
 from ..tokens import AccessToken
+from ._operations_async import AsyncPartnerOperations
 from .access_token import AccessTokenCredential
 from .azure_adapter import AzureCredentialAdapter
 from .base import AsyncTokenCredentialBase
@@ -56,7 +55,7 @@ def async_credential(credential: object, cloud: Cloud | str | None) -> Any:
     )
 
 
-class AsyncPartnerClient(ClientBase):
+class AsyncPartnerClient(AsyncPartnerOperations, ClientBase):
     """An async client of the Partner Center REST API (asyncio or trio, through anyio).
 
     Same options and methods as :class:`partnercenter.PartnerClient`, with an async credential
@@ -223,132 +222,10 @@ class AsyncPartnerClient(ClientBase):
         self._client()
         return self._derive(**options)
 
-    # -- typed operations: plain dicts, as Partner Center sends them -----------------------
+    # -- typed operations: generated from the catalog (_operations_async.py) --------------
+    # (plain dicts, as Partner Center sends them); they run calls through these.
     async def _body(self, call: ApiCall) -> dict[str, Any]:
         return json_object(await self._execute(call), call)
-
-    async def get_legal_business_profile(self) -> dict[str, Any]:
-        """The partner's legal business profile (app-only or app + user)."""
-        return await self._body(calls.profile("legal_business"))
-
-    async def get_organization_profile(self) -> dict[str, Any]:
-        """The partner's organization profile (app + user)."""
-        return await self._body(calls.profile("organization"))
-
-    async def get_mpn_profile(self) -> dict[str, Any]:
-        """The partner's MPN profile (app + user)."""
-        return await self._body(calls.profile("mpn"))
-
-    async def get_billing_profile(self) -> dict[str, Any]:
-        """The partner's billing profile (app + user)."""
-        return await self._body(calls.profile("billing"))
-
-    async def get_support_profile(self) -> dict[str, Any]:
-        """The partner's support profile (app + user)."""
-        return await self._body(calls.profile("support"))
-
-    def list_customers(
-        self, *, size: int | None = None, filter: Mapping[str, Any] | str | None = None
-    ) -> AsyncPager:
-        """The partner's customers (``size`` per page; ``filter`` as Partner Center's JSON
-        filter, e.g. ``{"Field": "CompanyName", "Value": "Con", "Operator": "starts_with"}``)."""
-        return self._pager(calls.list_customers(size, filter))
-
-    async def get_customer(self, customer_id: str) -> dict[str, Any]:
-        """One customer."""
-        return await self._body(calls.get_customer(customer_id))
-
-    async def create_customer(self, customer: Mapping[str, Any]) -> dict[str, Any]:
-        """Create a customer (``companyProfile`` + ``billingProfile``); retried safely."""
-        return await self._body(calls.create_customer(customer))
-
-    def list_subscriptions(self, customer_id: str) -> AsyncPager:
-        """A customer's subscriptions."""
-        return self._pager(calls.list_subscriptions(customer_id))
-
-    async def get_subscription(self, customer_id: str, subscription_id: str) -> dict[str, Any]:
-        """One subscription."""
-        call = calls.get_subscription(customer_id, subscription_id)
-        return await self._body(call)
-
-    def list_customer_users(self, customer_id: str, *, size: int | None = None) -> AsyncPager:
-        """A customer's users (app + user)."""
-        return self._pager(calls.list_customer_users(customer_id, size))
-
-    async def create_customer_user(
-        self, customer_id: str, user: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        """Create a user in a customer's tenant (app + user); retried safely."""
-        return await self._body(calls.create_customer_user(customer_id, user))
-
-    async def reset_user_password(
-        self,
-        customer_id: str,
-        user_id: str,
-        password: str,
-        *,
-        force_change_password: bool = True,
-    ) -> dict[str, Any]:
-        """Reset a customer user's password (app + user)."""
-        call = calls.reset_user_password(customer_id, user_id, password, force_change_password)
-        return await self._body(call)
-
-    def list_invoices(self, *, size: int | None = None) -> AsyncPager:
-        """The partner's invoices (offset paging)."""
-        return self._pager(calls.list_invoices(size))
-
-    async def get_invoice(self, invoice_id: str) -> dict[str, Any]:
-        """One invoice (app + user)."""
-        return await self._body(calls.get_invoice(invoice_id))
-
-    def list_invoice_line_items(
-        self,
-        invoice_id: str,
-        *,
-        provider: str | None = None,
-        invoice_line_item_type: str | None = None,
-        size: int | None = None,
-    ) -> AsyncPager:
-        """An invoice's line items (``provider`` e.g. ``"Office"``/``"Azure"``/``"OneTime"``,
-        ``invoice_line_item_type`` ``"BillingLineItems"`` or ``"UsageLineItems"``)."""
-        call = calls.list_invoice_line_items(invoice_id, provider, invoice_line_item_type, size)
-        return self._pager(call)
-
-    def list_audit_records(
-        self,
-        *,
-        start_date: str | dt.date | None = None,
-        end_date: str | dt.date | None = None,
-        size: int | None = None,
-        filter: Mapping[str, Any] | str | None = None,
-    ) -> AsyncPager:
-        """Audit records between ``start_date`` and ``end_date`` (continuation paging)."""
-        return self._pager(calls.list_audit_records(start_date, end_date, size, filter))
-
-    async def check_domain_availability(self, domain: str) -> bool:
-        """True when the ``onmicrosoft.com`` domain prefix is free (HEAD answered 404), False
-        when it is taken (200)."""
-        return (await self._execute(calls.check_domain_availability(domain))).status == 404
-
-    async def create_cart(self, customer_id: str, cart: Mapping[str, Any]) -> dict[str, Any]:
-        """Create a cart (``lineItems``); retried safely."""
-        return await self._body(calls.create_cart(customer_id, cart))
-
-    async def checkout_cart(self, customer_id: str, cart_id: str) -> dict[str, Any]:
-        """Check out a cart: the orders it created."""
-        return await self._body(calls.checkout_cart(customer_id, cart_id))
-
-    def list_orders(self, customer_id: str) -> AsyncPager:
-        """A customer's orders."""
-        return self._pager(calls.list_orders(customer_id))
-
-    async def create_order(self, customer_id: str, order: Mapping[str, Any]) -> dict[str, Any]:
-        """Create an order (``lineItems``); retried safely."""
-        return await self._body(calls.create_order(customer_id, order))
-
-    async def get_order(self, customer_id: str, order_id: str) -> dict[str, Any]:
-        """One order."""
-        return await self._body(calls.get_order(customer_id, order_id))
 
     # -- lifetime ---------------------------------------------------------------------------
     async def close(self) -> None:

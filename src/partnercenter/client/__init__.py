@@ -5,7 +5,8 @@ Modules: :mod:`.core` (pure: settings, calls, headers, pre-flight checks), :mod:
 retry decisions), :mod:`.responses` (pure: answers and error bodies), :mod:`.flow` (one call as
 a generator flow, and its blocking driver), :mod:`.paging` (both paging styles), :mod:`.calls`
 (the typed operations' calls), :mod:`.concurrency` (bounded fan-out) and :mod:`.client`.
-The operations catalog is :mod:`partnercenter.operations`.
+The operations catalog is :mod:`partnercenter.operations`; the typed methods are generated from
+it (``_operations_sync.py``, by ``_codegen.py``).
 """
 
 from __future__ import annotations

@@ -1,56 +1,40 @@
-"""The typed operations' calls, built once for the blocking and the async client (pure).
+"""The typed operations' calls, built from the catalog for the blocking and the async client.
 
-Each function takes a typed method's arguments and returns the :class:`ApiCall` for the catalog
-operation of the same name (``operations.get(name)``); the clients only choose how to run it
-(one answer, or a pager). Bodies follow Partner Center's documented shapes.
+:func:`build` turns a typed method's arguments into the :class:`ApiCall` of the catalog
+operation of the same name: path parameters into the path, each :class:`~partnercenter.
+operations.Param` checked by its kind and put where the catalog says (query, body, a field of a
+built body, ``If-Match``). The generated methods (``client/_operations_sync.py``,
+``aio/_operations_async.py``) only choose how to run the call (one answer, a pager, a status).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Final
 
+from .. import operations
 from ..errors import ConfigurationError
+from ..operations import Kind, Operation, Param, Where
 from .core import ApiCall, operation_call
 
-__all__ = [
-    "check_domain_availability",
-    "checkout_cart",
-    "create_cart",
-    "create_customer",
-    "create_customer_user",
-    "create_order",
-    "get_customer",
-    "get_invoice",
-    "get_order",
-    "get_subscription",
-    "list_audit_records",
-    "list_customer_users",
-    "list_customers",
-    "list_invoice_line_items",
-    "list_invoices",
-    "list_orders",
-    "list_subscriptions",
-    "profile",
-    "reset_user_password",
-]
+__all__ = ["build", "check_argument"]
 
 
-def _body(argument: str, value: object) -> Mapping[str, Any]:
+def _mapping(argument: str, value: object) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise ConfigurationError(argument, "must be a dict (the JSON body Partner Center expects)")
-    return value
+    return dict(value)
 
 
-def _size(size: int | None) -> int | None:
-    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
-        raise ConfigurationError("size", "must be a positive int (items per page)")
+def _size(argument: str, size: object) -> object:
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ConfigurationError(argument, "must be a positive int (items per page)")
     return size
 
 
-def _date(argument: str, value: str | dt.date | None) -> str | None:
-    if value is None or isinstance(value, str):
+def _date(argument: str, value: object) -> object:
+    if isinstance(value, str):
         return value
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
@@ -61,112 +45,90 @@ def _date(argument: str, value: str | dt.date | None) -> str | None:
     raise ConfigurationError(argument, "must be a date, a datetime or an ISO 8601 string")
 
 
-def profile(name: str) -> ApiCall:
-    """``get_<name>_profile`` (legal_business, organization, mpn, billing, support)."""
-    return operation_call(f"get_{name}_profile")
+def _text(argument: str, value: object) -> object:
+    if not isinstance(value, str):
+        raise ConfigurationError(argument, "must be a string")
+    return value
 
 
-def list_customers(size: int | None, filter: Mapping[str, Any] | str | None) -> ApiCall:
-    return operation_call("list_customers", params={"size": _size(size), "filter": filter})
+def _secret(argument: str, value: object) -> object:
+    # The message never shows the value: it is a password.
+    if not isinstance(value, str) or not value:
+        raise ConfigurationError(argument, "must be a non-empty string")
+    return value
 
 
-def get_customer(customer_id: str) -> ApiCall:
-    return operation_call("get_customer", customer_id=customer_id)
+def _filter(argument: str, value: object) -> object:
+    if not isinstance(value, Mapping | str):
+        raise ConfigurationError(argument, "must be a dict (Partner Center's filter) or its JSON")
+    return dict(value) if isinstance(value, Mapping) else value
 
 
-def create_customer(customer: Mapping[str, Any]) -> ApiCall:
-    return operation_call("create_customer", json=dict(_body("customer", customer)))
+def _flag(argument: str, value: object) -> object:
+    if not isinstance(value, bool):
+        raise ConfigurationError(argument, "must be True or False")
+    return value
 
 
-def list_subscriptions(customer_id: str) -> ApiCall:
-    return operation_call("list_subscriptions", customer_id=customer_id)
+_CHECKS: Final[dict[Kind, Callable[[str, object], object]]] = {
+    Kind.TEXT: _text,
+    Kind.SECRET: _secret,
+    Kind.SIZE: _size,
+    Kind.DATE: _date,
+    Kind.FILTER: _filter,
+    Kind.FLAG: _flag,
+    Kind.MAPPING: _mapping,
+}
 
 
-def get_subscription(customer_id: str, subscription_id: str) -> ApiCall:
-    return operation_call(
-        "get_subscription", customer_id=customer_id, subscription_id=subscription_id
-    )
+def check_argument(param: Param, value: object) -> object:
+    """``value`` as it goes on the wire, after the check of ``param.kind``
+    (:class:`~partnercenter.errors.ConfigurationError` naming the argument, never showing the
+    value). ``None`` stays ``None`` (not sent) unless the argument is required."""
+    if value is None:
+        if param.required:
+            raise ConfigurationError(param.name, "is required")
+        return None
+    return _CHECKS[param.kind](param.name, value)
 
 
-def list_customer_users(customer_id: str, size: int | None) -> ApiCall:
-    return operation_call(
-        "list_customer_users", params={"size": _size(size)}, customer_id=customer_id
-    )
+def _put(body: dict[str, Any], dotted: str, value: object) -> None:
+    *parents, leaf = dotted.split(".")
+    for key in parents:
+        body = body.setdefault(key, {})
+    body[leaf] = value
 
 
-def create_customer_user(customer_id: str, user: Mapping[str, Any]) -> ApiCall:
-    return operation_call(
-        "create_customer_user", json=dict(_body("user", user)), customer_id=customer_id
-    )
+def _call(op: Operation, values: tuple[object, ...]) -> ApiCall:
+    path_count = len(op.parameters)
+    # operation_call checks each path value (a non-empty string, naming the argument).
+    path: dict[str, Any] = dict(zip(op.parameters, values[:path_count], strict=True))
+    params: dict[str, object] = {}
+    json: Any = None
+    if_match: str | None = None
+    fields: dict[str, Any] = {}
+    for param, raw in zip(op.signature_params, values[path_count:], strict=True):
+        value = check_argument(param, raw)
+        where = param.where
+        if where is Where.QUERY:
+            params[param.wire] = value
+        elif where is Where.BODY:
+            json = value
+        elif where is Where.FIELD:
+            _put(fields, param.wire, value)
+        elif value is not None:
+            if_match = str(value)
+    if op.object_type:
+        json = {**fields, "attributes": {"objectType": op.object_type}}
+    elif fields:
+        json = fields
+    return operation_call(op, params=params or None, json=json, if_match=if_match, **path)
 
 
-def reset_user_password(
-    customer_id: str, user_id: str, password: str, force_change_password: bool
-) -> ApiCall:
-    if not isinstance(password, str) or not password:
-        raise ConfigurationError("password", "must be a non-empty string")
-    body = {
-        "passwordProfile": {"password": password, "forceChangePassword": force_change_password},
-        "attributes": {"objectType": "CustomerUser"},
-    }
-    return operation_call(
-        "reset_user_password", json=body, customer_id=customer_id, user_id=user_id
-    )
-
-
-def list_invoices(size: int | None) -> ApiCall:
-    return operation_call("list_invoices", params={"size": _size(size)})
-
-
-def get_invoice(invoice_id: str) -> ApiCall:
-    return operation_call("get_invoice", invoice_id=invoice_id)
-
-
-def list_invoice_line_items(
-    invoice_id: str, provider: str | None, invoice_line_item_type: str | None, size: int | None
-) -> ApiCall:
-    params = {
-        "provider": provider,
-        "invoicelineitemtype": invoice_line_item_type,
-        "size": _size(size),
-    }
-    return operation_call("list_invoice_line_items", params=params, invoice_id=invoice_id)
-
-
-def list_audit_records(
-    start_date: str | dt.date | None,
-    end_date: str | dt.date | None,
-    size: int | None,
-    filter: Mapping[str, Any] | str | None,
-) -> ApiCall:
-    params = {
-        "startDate": _date("start_date", start_date),
-        "endDate": _date("end_date", end_date),
-        "size": _size(size),
-        "filter": filter,
-    }
-    return operation_call("list_audit_records", params=params)
-
-
-def check_domain_availability(domain: str) -> ApiCall:
-    return operation_call("check_domain_availability", domain=domain)
-
-
-def create_cart(customer_id: str, cart: Mapping[str, Any]) -> ApiCall:
-    return operation_call("create_cart", json=dict(_body("cart", cart)), customer_id=customer_id)
-
-
-def checkout_cart(customer_id: str, cart_id: str) -> ApiCall:
-    return operation_call("checkout_cart", customer_id=customer_id, cart_id=cart_id)
-
-
-def list_orders(customer_id: str) -> ApiCall:
-    return operation_call("list_orders", customer_id=customer_id)
-
-
-def create_order(customer_id: str, order: Mapping[str, Any]) -> ApiCall:
-    return operation_call("create_order", json=dict(_body("order", order)), customer_id=customer_id)
-
-
-def get_order(customer_id: str, order_id: str) -> ApiCall:
-    return operation_call("get_order", customer_id=customer_id, order_id=order_id)
+def build(name: str, *values: object) -> ApiCall:
+    """The call of catalog operation ``name`` from its typed method's arguments, given in the
+    order of ``Operation.arguments`` (path parameters first, then the signature's order)."""
+    op = operations.BY_NAME[name]
+    if len(values) != len(op.arguments):
+        raise TypeError(f"{name} takes {len(op.arguments)} arguments, not {len(values)}")
+    return _call(op, values)

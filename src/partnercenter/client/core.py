@@ -30,7 +30,7 @@ from ..errors import (
     MfaRequiredError,
     warn_caller,
 )
-from ..operations import Operation
+from ..operations import Operation, Result
 from ..redaction import describe, safe_repr, secret_shape, shown
 from ..tokens import AccessToken
 
@@ -63,10 +63,10 @@ URL_CACHE_SIZE: Final = 4096
 
 HTTP_METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
 
-#: Statuses that are answers, not errors, for some operations: a HEAD on a domain answers 404
-#: when the domain is free.
+#: Statuses that are answers, not errors, for some operations: the catalog's ``Result.ABSENT``
+#: operations (a HEAD on a domain answers 404 when the domain is free).
 _OK_STATUSES: Final[Mapping[str, frozenset[int]]] = {
-    "check_domain_availability": frozenset({404}),
+    op.name: frozenset({404}) for op in operations.OPERATIONS if op.result is Result.ABSENT
 }
 
 _VERSION_PREFIX: Final = re.compile(r"^/v\d+(/|$)", re.IGNORECASE)

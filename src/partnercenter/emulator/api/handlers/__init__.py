@@ -1,7 +1,13 @@
-"""The handlers of every catalog operation, by operation name (``HANDLERS``)."""
+"""The handlers of every catalog operation, by operation name (``HANDLERS``).
+
+Registered against the shared catalog (:mod:`partnercenter.operations`): routing, the
+app + user rule and the role check come from an operation's entry, its handler only answers.
+An operation without a handler, or a handler for no operation, stops the import.
+"""
 
 from __future__ import annotations
 
+from ....operations import OPERATIONS
 from ..context import Handler
 from . import billing, commerce, customers, partner, profiles, users
 
@@ -13,3 +19,7 @@ HANDLERS: dict[str, Handler] = {
     **billing.HANDLERS,
     **partner.HANDLERS,
 }
+
+_UNMATCHED = sorted({op.name for op in OPERATIONS} ^ set(HANDLERS))
+if _UNMATCHED:  # a programming error in this package, caught on the first import
+    raise RuntimeError(f"catalog operations and emulator handlers differ: {_UNMATCHED}")
