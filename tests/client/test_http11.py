@@ -339,3 +339,22 @@ async def test_close_closes_every_connection() -> None:
             await asyncio.gather(http.get(base), http.get(base))
         assert transport._open == set() and transport._idle == []
     assert script.connections >= 1
+
+
+async def test_the_fan_out_client_keeps_cookies_only_when_set() -> None:
+    # The fan-out client skips httpx's cookie extraction for answers without Set-Cookie; an
+    # answer that sets one is still remembered and sent back.
+    answers = (ok(b"plain"), ok(b"set", b"Set-Cookie: fpc=abc; Path=/"), ok(b"back"))
+    async with scripted(*answers) as (script, base):
+        http = aio.fan_out_http_client(1, verify=False)
+        try:
+            assert isinstance(http.cookies, httpx.Cookies)
+            await http.get(base)
+            assert not http.cookies
+            await http.get(base)
+            assert http.cookies.get("fpc") == "abc"
+            await http.get(base)
+        finally:
+            await http.aclose()
+    assert b"cookie: fpc=abc" in script.requests[2].lower()
+    assert b"cookie:" not in script.requests[1].lower()
