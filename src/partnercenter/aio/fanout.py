@@ -6,14 +6,17 @@ take 10,000 round trips; here a fixed pool of ``concurrency`` workers pulls tena
 iterable, so the job is limited by the network, memory stays bounded whatever the number of
 tenants, and the token endpoint sees at most ``concurrency`` requests at a time.
 
-:func:`fan_out_http_client` is an ``httpx.AsyncClient`` for such runs: one single-connection
-pool per connection, each request handed to a free one. httpx's one shared pool re-examines
-every connection for every request, which at 32 connections cost about three times the CPU
-per token in the fan-out benchmark (docs/benchmarks.md).
+:func:`fan_out_http_client` is an ``httpx.AsyncClient`` for such runs. On asyncio it sends
+through :class:`~partnercenter.aio.http11.Http11Transport`, a lean keep-alive HTTP/1.1
+transport: httpcore's general machinery (anyio TLS streams, h11, cancel scopes) cost about
+twice the client CPU per token in the fan-out benchmark (docs/benchmarks.md). On other event
+loops (trio) it uses one single-connection httpx pool per connection, each request handed to
+a free one, because httpx's one shared pool re-examines every connection for every request.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,6 +27,7 @@ import httpx
 
 from ..errors import ConfigurationError, PartnerCenterError
 from ..tokens import AccessToken
+from .http11 import Http11Transport
 
 __all__ = ["FanOutResult", "fan_out_http_client", "tokens_for_tenants"]
 
@@ -175,4 +179,52 @@ def fan_out_http_client(
         raise ConfigurationError("connections", "must be an int")
     if not 1 <= connections <= MAX_CONCURRENCY:
         raise ConfigurationError("connections", f"must be between 1 and {MAX_CONCURRENCY}")
-    return httpx.AsyncClient(transport=_SpreadTransport(connections, verify), timeout=timeout)
+    client = httpx.AsyncClient(transport=_FanOutTransport(connections, verify), timeout=timeout)
+    # httpx offers no public way to give a client its cookie store: ``client.cookies = x``
+    # copies ``x`` into a plain Cookies. Replaced once, here, and held by a test.
+    client._cookies = _Cookies(client.cookies)
+    return client
+
+
+class _Cookies(httpx.Cookies):
+    """Cookies that skip the work when a response sets none.
+
+    httpx hands every response to ``extract_cookies``, which wraps request and response in
+    urllib adapters before the cookie jar looks for ``Set-Cookie``: an eighth of the client's
+    CPU per token in the fan-out benchmark, for token responses that set no cookie.
+    """
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        headers = response.headers
+        if "set-cookie" in headers or "set-cookie2" in headers:
+            super().extract_cookies(response)
+
+
+def _on_asyncio() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # trio: no asyncio loop is running
+        return False
+    return True
+
+
+class _FanOutTransport(httpx.AsyncBaseTransport):
+    """The lean HTTP/1.1 transport on asyncio; the spread httpx pools on other loops (trio)."""
+
+    def __init__(self, connections: int, verify: ssl.SSLContext | str | bool) -> None:
+        self._connections = connections
+        self._verify = verify
+        self._inner: httpx.AsyncBaseTransport | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._inner is None:
+            self._inner = (
+                Http11Transport(self._connections, self._verify)
+                if _on_asyncio()
+                else _SpreadTransport(self._connections, self._verify)
+            )
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._inner is not None:
+            await self._inner.aclose()

@@ -8,6 +8,7 @@ time travel, faults and throttling for a ``with`` block, and the request journal
 from __future__ import annotations
 
 import contextlib
+import inspect
 import secrets as _secrets
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from ..emulator import Emulator
 from ..emulator.api.faults import FaultError, FaultRule
 from ..emulator.journal import JournalEntry
 from ..emulator.reset import reset_emulator
+from ..errors import ConfigurationError
 from ..wire import PARTNER_CENTER_RESOURCE, USER_IMPERSONATION
 from .signin import SignInOutcome, SignInUser, drive_sign_in, pkce_pair
 from .tokens import mint_access_token
@@ -404,9 +406,10 @@ class Sandbox(Emulator):
         )
 
     def async_app_credential(
-        self, *, app: str = DEFAULT_APP, tenant: str | None = None
+        self, *, app: str = DEFAULT_APP, tenant: str | None = None, cache: Any = None
     ) -> AsyncClientSecretCredential:
-        """The async twin of :meth:`app_credential`."""
+        """The async twin of :meth:`app_credential` (``cache`` e.g. an
+        :class:`partnercenter.aio.RedisTokenCache`)."""
         from ..aio import ClientSecretCredential
 
         info = self._app_info(app)
@@ -416,6 +419,7 @@ class Sandbox(Emulator):
             info["client_secret"],
             cloud=self.cloud,
             verify=self.verify,
+            cache=cache,
         )
 
     def async_user_credential(
@@ -425,20 +429,46 @@ class Sandbox(Emulator):
         mfa: bool = True,
         app: str = DEFAULT_APP,
         tenant: str | None = None,
+        cache: Any = None,
+        store: Any = None,
     ) -> AsyncRefreshTokenCredential:
-        """The async twin of :meth:`user_credential`."""
+        """The async twin of :meth:`user_credential`. ``store`` is a blocking store (the
+        async credential calls it off the event loop), since this method must save the minted
+        token before returning; to use an async store, save
+        :meth:`mint_refresh_token` in it yourself and build the credential."""
         from ..aio import RefreshTokenCredential
+        from ..stores import RefreshTokenStore
 
+        if store is not None and (
+            not isinstance(store, RefreshTokenStore) or inspect.iscoroutinefunction(store.save)
+        ):
+            raise ConfigurationError(
+                "store",
+                "must be a blocking store (e.g. partnercenter.RedisRefreshTokenStore)"
+                + (
+                    ": an async store cannot be seeded here"
+                    if isinstance(store, RefreshTokenStore)
+                    else ""
+                ),
+                hint="Or: await store.save(key, sandbox.mint_refresh_token(user)), then "
+                "partnercenter.aio.RefreshTokenCredential(..., store=store, store_key=key).",
+            )
         who = user if user is not None else self.partner_user(mfa=mfa)["upn"]
         info = self._app_info(app)
         token = self.mint_refresh_token(who, app=app, mfa=mfa)
+        where: dict[str, Any] = {}
+        if store is not None:
+            store.save(USER_STORE_KEY, token)
+            where = {"store": store, "store_key": USER_STORE_KEY}
         return RefreshTokenCredential(
             tenant or self.partner_tenant["id"],
             info["client_id"],
-            token,
+            None if store is not None else token,
             client_secret=info["client_secret"] or None,
             cloud=self.cloud,
             verify=self.verify,
+            cache=cache,
+            **where,
         )
 
     def client(self, credential: Any, **options: Any) -> PartnerClient:

@@ -164,12 +164,16 @@ async def user_token_response(
         idtyp=state.settings.idtyp_claim,
     )
     want_id_token = version == 1 or "openid" in grant.oidc_scopes
-    id_claims = id_token_claims(grant, version=version, now=now, base_url=base_url)
+    id_claims = (
+        id_token_claims(grant, version=version, now=now, base_url=base_url)
+        if want_id_token
+        else None
+    )
 
     def sign() -> tuple[str, str | None]:
         token = state.keys.sign(access, v1_header=grant.resource.token_version == 1)
         # v1 ID tokens carry x5t in the header as v1 access tokens do; v2 ones only kid.
-        id_token = state.keys.sign(id_claims, v1_header=version == 1) if want_id_token else None
+        id_token = state.keys.sign(id_claims, v1_header=version == 1) if id_claims else None
         return token, id_token
 
     access_token, id_token = await run_signing(sign)
