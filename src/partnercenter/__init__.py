@@ -11,7 +11,7 @@ almost nothing, and a program that only reads a cached token never imports ``htt
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 # Not typing.TYPE_CHECKING: importing typing alone would cost more than this whole module.
 TYPE_CHECKING = False
