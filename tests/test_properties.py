@@ -20,7 +20,7 @@ from partnercenter.auth.policy import parse_retry_after
 from partnercenter.auth.protocol import normalize_scopes, parse_error_response, resource_of
 from partnercenter.client.paging import next_page
 from partnercenter.emulator.api.errors import ApiError
-from partnercenter.emulator.api.paging import Pager, collection, link
+from partnercenter.emulator.api.paging import PageCutter, collection, link
 from partnercenter.errors import AuthenticationError, AzureADError, ConfigurationError
 from partnercenter.wire import DEFAULT_SCOPE_SUFFIX, HEADER_CONTINUATION_TOKEN
 
@@ -227,7 +227,7 @@ fingerprints = st.from_regex(r"[0-9a-f]{16}", fullmatch=True)
 def test_a_continuation_token_reads_back_what_was_written(
     start: int, size: int, fingerprint: str
 ) -> None:
-    pager = Pager(b"k" * 32)
+    pager = PageCutter(b"k" * 32)
     assert pager._read(pager._write(start, size, fingerprint), fingerprint) == (start, size)
 
 
@@ -236,13 +236,13 @@ def test_a_continuation_token_reads_back_what_was_written(
 def test_a_changed_token_or_another_query_is_refused(
     start: int, size: int, fingerprint: str, other: str, data: st.DataObject
 ) -> None:
-    pager = Pager(b"k" * 32)
+    pager = PageCutter(b"k" * 32)
     token = pager._write(start, size, fingerprint)
     if other != fingerprint:
         with pytest.raises(ApiError):
             pager._read(token, other)
     with pytest.raises(ApiError):
-        Pager(b"j" * 32)._read(token, fingerprint)  # another emulator's key
+        PageCutter(b"j" * 32)._read(token, fingerprint)  # another emulator's key
     index = data.draw(st.integers(0, len(token) - 1))
     replacement = data.draw(st.sampled_from("ABCabc012-_").filter(lambda c: c != token[index]))
     tampered = token[:index] + replacement + token[index + 1 :]

@@ -4,6 +4,8 @@ The library's public names live here in a sorted ``__all__``; the async credenti
 names) and :class:`~partnercenter.aio.AsyncPartnerClient` in :mod:`partnercenter.aio`; the
 REST client's parts in :mod:`partnercenter.client`; errors in :mod:`partnercenter.errors`; the
 emulator lives in :mod:`partnercenter.emulator` and the command line in :mod:`partnercenter.cli`.
+Every public name, module by module, is listed in docs/api.md; the version is in
+:mod:`partnercenter._version`, so that no module needs to import this one for it.
 
 The names are imported on first use (PEP 562 ``__getattr__``): ``import partnercenter`` costs
 almost nothing, and a program that only reads a cached token never imports ``httpx``.
@@ -11,7 +13,7 @@ almost nothing, and a program that only reads a cached token never imports ``htt
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 # Not typing.TYPE_CHECKING: importing typing alone would cost more than this whole module.
 TYPE_CHECKING = False

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from partnercenter._version import __version__
+
 from .conftest import clean_environment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,8 +35,9 @@ def test_wheel_and_sdist_install_and_run(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     # No isolation: hatchling comes with the dev tools, and no index is needed to build.
     _run(sys.executable, "-m", "build", "--no-isolation", "--outdir", dist, ROOT)
-    (wheel,) = dist.glob("partnercenter-*.whl")
-    (sdist,) = dist.glob("partnercenter-*.tar.gz")
+    # The build reads the version from _version.py ([tool.hatch.version] in pyproject.toml).
+    (wheel,) = dist.glob(f"partnercenter-{__version__}-*.whl")
+    (sdist,) = dist.glob(f"partnercenter-{__version__}.tar.gz")
     _run(sys.executable, "-m", "twine", "check", "--strict", wheel, sdist)
 
     fresh = tmp_path / "venv"
@@ -63,7 +66,7 @@ def test_wheel_and_sdist_install_and_run(tmp_path: Path) -> None:
     )
 
     _run(*pip, f"{wheel}[cli,emulator]", env=env)
-    assert "0.1.0" in _run(command, "--version", env=env)
+    assert _run(command, "--version", env=env).split() == ["partnercenter,", "version", __version__]
     state = tmp_path / "emulator"
     server = subprocess.Popen(
         [command, "emulator", "serve", "--state-dir", state],

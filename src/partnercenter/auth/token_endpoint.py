@@ -16,7 +16,7 @@ from typing import Any, TypedDict, Unpack
 
 import httpx
 
-from .. import __version__
+from .._version import __version__
 from ..clouds import Cloud, EndpointVersion
 from ..errors import ConfigurationError
 from ..tokens import AccessToken

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
-from .. import __version__
+from .._version import __version__
 from ..errors import PartnerCenterError
 from .errors import EXIT_EXTRA, EXIT_USAGE, CliError, describe
 from .extras import missing_extra_message

@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .. import __version__, operations, pc_errors, wire
+from .. import operations, pc_errors, wire
+from .._version import __version__
 from ..errors import (
     AppUserRequiredError,
     ConfigurationError,

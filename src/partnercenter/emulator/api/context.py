@@ -14,7 +14,7 @@ from ..directory import Directory
 from .call import Call, Json, Result
 from .dataset import Dataset, public
 from .errors import ApiError, invalid, not_found
-from .paging import Pager
+from .paging import PageCutter
 
 #: Applications tracked for the MFA adoption report (the directory's plus callers seen).
 MAX_TRACKED_APPS = 1000
@@ -44,7 +44,7 @@ class ApiContext:
     """The data and services every handler works with."""
 
     data: Dataset
-    pager: Pager
+    pager: PageCutter
     directory: Directory
     mfa_usage: MfaUsage
 

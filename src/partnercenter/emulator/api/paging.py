@@ -70,7 +70,7 @@ def _uri(base: str, query: dict[str, str]) -> str:
     return f"{base}?{urlencode(query)}" if query else base
 
 
-class Pager:
+class PageCutter:
     """Cuts a list into pages in either style; owns the continuation-token signing key."""
 
     def __init__(self, key: bytes | None = None) -> None:

@@ -41,7 +41,7 @@ from .dataset import Dataset
 from .errors import ApiError, Throttled, invalid
 from .handlers import HANDLERS
 from .idempotency import ReplayCache
-from .paging import Pager
+from .paging import PageCutter
 from .request_ids import RequestIds, request_ids
 from .throttling import Limits, Throttle
 
@@ -91,7 +91,7 @@ class PartnerCenterApi:
         )
         self.throttle = Throttle(state.clock, limits_from(state))
         self.replays = ReplayCache(state.clock)
-        self.pager = Pager()
+        self.pager = PageCutter()
         self.mfa_usage = MfaUsage()
         self._unrelated = frozenset(
             tenant.id.lower()

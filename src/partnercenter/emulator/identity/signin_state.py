@@ -66,7 +66,10 @@ class AuthorizationCode:
 
 
 @dataclass(slots=True)
-class DeviceCode:
+class PendingDeviceCode:
+    """A device authorization awaiting its sign-in (the emulator's record; what the client
+    shows its user is :class:`partnercenter.DeviceCode`)."""
+
     device_code: str
     user_code: str
     request: AuthorizeRequest
@@ -124,7 +127,7 @@ class SignInState:
         self.lock = threading.Lock()
         self.flows: OrderedDict[str, SignInFlow] = OrderedDict()
         self.codes: OrderedDict[str, AuthorizationCode] = OrderedDict()
-        self.device_codes: OrderedDict[str, DeviceCode] = OrderedDict()
+        self.device_codes: OrderedDict[str, PendingDeviceCode] = OrderedDict()
         self.user_codes: dict[str, str] = {}
         self.refresh_tokens: OrderedDict[str, RefreshGrant] = OrderedDict()
         #: family -> its refresh tokens, oldest first.
@@ -171,7 +174,7 @@ class SignInState:
 
     def new_device_code(
         self, request: AuthorizeRequest, now: float, expires: float, interval: int
-    ) -> DeviceCode:
+    ) -> PendingDeviceCode:
         alphabet = string.ascii_uppercase + string.digits
         with self.lock:
             for old in _prune(self.device_codes, self.MAX_DEVICE_CODES, lambda d: d.expires < now):
@@ -180,18 +183,20 @@ class SignInState:
                 user_code = "".join(secrets.choice(alphabet) for _ in range(9))
                 if user_code not in self.user_codes:
                     break
-            device = DeviceCode(
+            device = PendingDeviceCode(
                 "DAQABAAEAAA" + secrets.token_urlsafe(96), user_code, request, expires, interval
             )
             self.device_codes[device.device_code] = device
             self.user_codes[user_code] = device.device_code
         return device
 
-    def device_by_user_code(self, user_code: str) -> DeviceCode | None:
+    def device_by_user_code(self, user_code: str) -> PendingDeviceCode | None:
         device_code = self.user_codes.get(user_code.strip().upper().replace("-", ""))
         return self.device_codes.get(device_code) if device_code else None
 
-    def approve_device(self, device: DeviceCode, user: User, amr: list[str], now: float) -> bool:
+    def approve_device(
+        self, device: PendingDeviceCode, user: User, amr: list[str], now: float
+    ) -> bool:
         """Approve a pending device code for ``user``; False when it is no longer pending
         (approved, declined or redeemed by another /devicelogin sign-in) or expired. A code is
         approved once, for one user, and redeemed once."""
@@ -201,7 +206,7 @@ class SignInState:
             device.user, device.amr, device.status = user, list(amr), "approved"
             return True
 
-    def decline_device(self, device: DeviceCode) -> None:
+    def decline_device(self, device: PendingDeviceCode) -> None:
         with self.lock:
             if device.status == "pending":
                 device.status = "declined"

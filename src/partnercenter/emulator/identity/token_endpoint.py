@@ -245,14 +245,20 @@ def lookup_app(
 
 
 @dataclass(frozen=True, slots=True)
-class ClientAuth:
+class PresentedClientAuth:
+    """The client id and credential a token request presented (not yet checked).
+
+    Named apart from :class:`partnercenter.auth.client_auth.ClientAuth`, the library's way of
+    authenticating, which builds what this reads.
+    """
+
     client_id: str | None
     secret: str | None
     assertion: str | None
     assertion_type: str | None
 
 
-def read_client_auth(form: dict[str, str], request: Request) -> ClientAuth:
+def read_client_auth(form: dict[str, str], request: Request) -> PresentedClientAuth:
     """Client id and credential from the body or an HTTP Basic header (RFC 6749 2.3.1)."""
     client_id = form.get("client_id")
     secret = form.get("client_secret")
@@ -279,7 +285,7 @@ def read_client_auth(form: dict[str, str], request: Request) -> ClientAuth:
                 "header; send it once.",
             )
         client_id, secret = basic_id or client_id, basic_secret or None
-    return ClientAuth(
+    return PresentedClientAuth(
         client_id=client_id,
         secret=secret,
         assertion=form.get("client_assertion"),
@@ -290,7 +296,7 @@ def read_client_auth(form: dict[str, str], request: Request) -> ClientAuth:
 def authenticate_client(
     state: EmulatorState,
     ctx: RequestContext,
-    auth: ClientAuth,
+    auth: PresentedClientAuth,
     tenant: Tenant,
     segment: str,
     *,
