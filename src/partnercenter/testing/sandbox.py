@@ -361,15 +361,8 @@ class Sandbox(Emulator):
         :class:`~partnercenter.RedisTokenCache` (default: the credential's in-memory one)."""
         from .. import ClientSecretCredential
 
-        info = self._app_info(app)
-        return ClientSecretCredential(
-            tenant or self.partner_tenant["id"],
-            info["client_id"],
-            info["client_secret"],
-            cloud=self.cloud,
-            verify=self.verify,
-            cache=cache,
-        )
+        args, options = self._app_arguments(app, tenant, cache)
+        return ClientSecretCredential(*args, **options)
 
     def user_credential(
         self,
@@ -387,23 +380,8 @@ class Sandbox(Emulator):
         ``USER_STORE_KEY``, and rotated there; ``cache`` as for :meth:`app_credential`."""
         from .. import RefreshTokenCredential
 
-        who = user if user is not None else self.partner_user(mfa=mfa)["upn"]
-        info = self._app_info(app)
-        token = self.mint_refresh_token(who, app=app, mfa=mfa)
-        where: dict[str, Any] = {}
-        if store is not None:
-            store.save(USER_STORE_KEY, token)
-            where = {"store": store, "store_key": USER_STORE_KEY}
-        return RefreshTokenCredential(
-            tenant or self.partner_tenant["id"],
-            info["client_id"],
-            None if store is not None else token,
-            client_secret=info["client_secret"] or None,
-            cloud=self.cloud,
-            verify=self.verify,
-            cache=cache,
-            **where,
-        )
+        args, options = self._user_arguments(user, mfa, app, tenant, cache, store)
+        return RefreshTokenCredential(*args, **options)
 
     def async_app_credential(
         self, *, app: str = DEFAULT_APP, tenant: str | None = None, cache: Any = None
@@ -412,15 +390,8 @@ class Sandbox(Emulator):
         :class:`partnercenter.aio.RedisTokenCache`)."""
         from ..aio import ClientSecretCredential
 
-        info = self._app_info(app)
-        return ClientSecretCredential(
-            tenant or self.partner_tenant["id"],
-            info["client_id"],
-            info["client_secret"],
-            cloud=self.cloud,
-            verify=self.verify,
-            cache=cache,
-        )
+        args, options = self._app_arguments(app, tenant, cache)
+        return ClientSecretCredential(*args, **options)
 
     def async_user_credential(
         self,
@@ -432,44 +403,60 @@ class Sandbox(Emulator):
         cache: Any = None,
         store: Any = None,
     ) -> AsyncRefreshTokenCredential:
-        """The async twin of :meth:`user_credential`. ``store`` is a blocking store (the
-        async credential calls it off the event loop), since this method must save the minted
-        token before returning; to use an async store, save
-        :meth:`mint_refresh_token` in it yourself and build the credential."""
+        """The async twin of :meth:`user_credential`. ``store`` is a blocking store here too
+        (the async credential calls it off the event loop), since the minted token is saved
+        before this returns; to use an async store, save :meth:`mint_refresh_token` in it
+        yourself and build the credential."""
         from ..aio import RefreshTokenCredential
+
+        args, options = self._user_arguments(user, mfa, app, tenant, cache, store)
+        return RefreshTokenCredential(*args, **options)
+
+    def _app_arguments(
+        self, app: str, tenant: str | None, cache: Any
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        info = self._app_info(app)
+        args = (tenant or self.partner_tenant["id"], info["client_id"], info["client_secret"])
+        return args, {"cloud": self.cloud, "verify": self.verify, "cache": cache}
+
+    def _user_arguments(
+        self,
+        user: str | dict[str, Any] | SignInUser | None,
+        mfa: bool,
+        app: str,
+        tenant: str | None,
+        cache: Any,
+        store: Any,
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """A refresh-token credential's arguments, for a token minted now (and saved in
+        ``store`` under :data:`USER_STORE_KEY` when one is given)."""
         from ..stores import RefreshTokenStore
 
         if store is not None and (
             not isinstance(store, RefreshTokenStore) or inspect.iscoroutinefunction(store.save)
         ):
+            async_store = isinstance(store, RefreshTokenStore)
             raise ConfigurationError(
                 "store",
                 "must be a blocking store (e.g. partnercenter.RedisRefreshTokenStore)"
-                + (
-                    ": an async store cannot be seeded here"
-                    if isinstance(store, RefreshTokenStore)
-                    else ""
-                ),
+                + (": an async store cannot be seeded here" if async_store else ""),
                 hint="Or: await store.save(key, sandbox.mint_refresh_token(user)), then "
                 "partnercenter.aio.RefreshTokenCredential(..., store=store, store_key=key).",
             )
         who = user if user is not None else self.partner_user(mfa=mfa)["upn"]
         info = self._app_info(app)
         token = self.mint_refresh_token(who, app=app, mfa=mfa)
-        where: dict[str, Any] = {}
+        options: dict[str, Any] = {
+            "client_secret": info["client_secret"] or None,
+            "cloud": self.cloud,
+            "verify": self.verify,
+            "cache": cache,
+        }
         if store is not None:
             store.save(USER_STORE_KEY, token)
-            where = {"store": store, "store_key": USER_STORE_KEY}
-        return RefreshTokenCredential(
-            tenant or self.partner_tenant["id"],
-            info["client_id"],
-            None if store is not None else token,
-            client_secret=info["client_secret"] or None,
-            cloud=self.cloud,
-            verify=self.verify,
-            cache=cache,
-            **where,
-        )
+            options.update(store=store, store_key=USER_STORE_KEY)
+        tenant_id = tenant or self.partner_tenant["id"]
+        return (tenant_id, info["client_id"], None if store is not None else token), options
 
     def client(self, credential: Any, **options: Any) -> PartnerClient:
         """A :class:`~partnercenter.PartnerClient` of this emulator (close it, or ``with``)."""
