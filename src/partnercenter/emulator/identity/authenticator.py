@@ -63,7 +63,8 @@ def next_code(state: EmulatorState, user: User, secret: str | None = None) -> Au
         waited = 0.0
         if step is None:
             # Every step of the window is used, so the last one is the window's newest (now's
-            # step + 1, not beyond: see remembered()); it is accepted from the next step on.
+            # step + 1, not beyond: see remembered()). The step after it is accepted once the
+            # clock enters the last one, less than a step from now.
             assert last is not None
             step = last + 1
             waited = max(0.0, accepted_from(step) - now)
