@@ -23,6 +23,7 @@ import re
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -41,7 +42,7 @@ from . import (
 )
 from .auth.signin_protocol import DeviceCode
 from .emulator import Emulator
-from .emulator.identity.totp import totp
+from .emulator.identity.authenticator import next_code
 from .errors import MfaMissingError, PartnerCenterError
 from .stores import generate_store_key
 from .wire import AAD_GRAPH_RESOURCE, PARTNER_CENTER_RESOURCE
@@ -117,23 +118,40 @@ def _post_step(client: httpx.Client, page: httpx.Response, step: str, **data: st
 
 
 def sign_in_pages(
-    client: httpx.Client, page: httpx.Response, user: dict[str, Any], now: float
+    client: httpx.Client,
+    page: httpx.Response,
+    user: dict[str, Any],
+    next_code: Callable[[], str],
 ) -> httpx.Response:
-    """From a sign-in page: user name and password, the TOTP code when MFA is asked, and the
-    consent page when shown. Returns the last response."""
+    """From a sign-in page: user name and password, the TOTP code when MFA is asked (from
+    ``next_code``: codes are single use, see :func:`authenticator_code`), and the consent page
+    when shown. Returns the last response."""
     page = _post_step(client, page, "signin", username=user["upn"], password=user["password"])
     if 'id="otc"' in page.text and user.get("totp_secret"):
-        page = _post_step(client, page, "mfa", otc=totp(user["totp_secret"], now))
+        page = _post_step(client, page, "mfa", otc=next_code())
     if 'id="accept"' in page.text:
         page = _post_step(client, page, "consent", action="accept")
     return page
+
+
+def authenticator_code(emu: Emulator, upn: str) -> Callable[[], str]:
+    """What ``upn``'s authenticator app shows when the MFA page asks: a code the emulator has
+    not accepted yet (it accepts each code once, as Entra does)."""
+
+    def code() -> str:
+        record = emu.state.directory.user(upn)
+        if record is None:
+            raise KeyError(upn)
+        return next_code(emu.state, record).code
+
+    return code
 
 
 def device_sign_in(emu: Emulator, code: DeviceCode, user: dict[str, Any]) -> str:
     """Enter ``code`` on the emulator's /devicelogin page and sign in as ``user``."""
     with httpx.Client(verify=emu.verify, timeout=10) as client:
         page = client.post(code.verification_uri, data={"otc": code.user_code})
-        final = sign_in_pages(client, page, user, time.time())
+        final = sign_in_pages(client, page, user, authenticator_code(emu, user["upn"]))
     return final.text
 
 

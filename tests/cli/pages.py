@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from typing import Any
 
 import httpx
 
-from partnercenter.demo import sign_in_pages
+from partnercenter.demo import authenticator_code, sign_in_pages
 from partnercenter.emulator import Emulator
 
 
@@ -37,6 +36,6 @@ def complete_device_code(
     uri = line.split("open the page ")[1].split()[0]
     with httpx.Client(verify=emu.verify, timeout=10) as client:
         page = client.post(uri, data={"otc": code})
-        final = sign_in_pages(client, page, who, time.time())
+        final = sign_in_pages(client, page, who, authenticator_code(emu, who["upn"]))
     assert "You may now close this window" in final.text, final.text[:300]
     return lines

@@ -112,6 +112,7 @@ def test_browser_login(shell: Shell, emu: Emulator) -> None:
         "TEST_UPN": admin["upn"],
         "TEST_PASSWORD": admin["password"],
         "TEST_TOTP_SECRET": admin["totp_secret"],
+        "TEST_ADMIN_KEY": emu.admin_key,
         "TEST_CA": str(emu.ca_cert),
     }
     done = shell.run(

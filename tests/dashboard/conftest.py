@@ -78,7 +78,7 @@ def user_tokens(emulator: Emulator, client: httpx.Client, upn: str) -> dict[str,
         "state": "dashboard-test",
     }
     page = Page(client.get(f"/{tenant}/oauth2/v2.0/authorize", params=params))
-    done = pages_sign_in(client, page, user, mfa=user.get("totp_secret") is not None)
+    done = pages_sign_in(client, page, user, mfa=user.get("totp_secret") is not None, emu=emulator)
     code = redirect_params(done.response)["code"]
     response = client.post(
         f"/{tenant}/oauth2/v2.0/token",

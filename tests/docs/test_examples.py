@@ -65,7 +65,7 @@ def consent_refresh_token(emu: Emulator) -> str:
             "code_challenge_method": "S256",
         }
         page = Page(web.get(f"/{tenant}/oauth2/v2.0/authorize", params=params))
-        code = redirect_params(sign_in(web, page, user).response)["code"]
+        code = redirect_params(sign_in(web, page, user, emu=emu).response)["code"]
         answer = web.post(
             f"/{tenant}/oauth2/v2.0/token",
             data={

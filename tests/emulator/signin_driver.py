@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import html
 import re
-import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from partnercenter.emulator.identity.totp import totp
-from partnercenter.testing import pkce_pair
+from partnercenter.emulator import Emulator
+from partnercenter.testing import next_totp, pkce_pair
 
 PC_USER_SCOPE = "https://api.partnercenter.microsoft.com/user_impersonation"
 
@@ -59,13 +58,15 @@ def sign_in(
     page: Page,
     user: dict[str, Any],
     *,
+    emu: Emulator,
     mfa: bool = True,
     accept: bool | None = True,
 ) -> Page:
-    """From a sign-in page through MFA (when shown) and consent (when shown)."""
+    """From a sign-in page through MFA (when shown) and consent (when shown). The code typed
+    is one ``emu`` has not accepted yet (codes are single use)."""
     page = step(client, page, "signin", username=user["upn"], password=user["password"])
     if page.has("otc") and mfa:
-        page = step(client, page, "mfa", otc=totp(user["totp_secret"], time.time()))
+        page = step(client, page, "mfa", otc=next_totp(emu, user))
     if page.has("accept") and accept is not None:
         page = step(client, page, "consent", action="accept" if accept else "decline")
     return page

@@ -82,7 +82,9 @@ def _device_flow(
 
 def _approve(web: httpx.Client, emu: Emulator, user_code: str, upn: str) -> None:
     start = Page(web.get("/devicelogin"))
-    page = sign_in(web, Page(web.post(start.action, data={"otc": user_code})), _user(emu, upn))
+    page = sign_in(
+        web, Page(web.post(start.action, data={"otc": user_code})), _user(emu, upn), emu=emu
+    )
     assert "You may now close this window" in page.text, page.text[:400]
     time.sleep(1.0)  # the polling interval
 

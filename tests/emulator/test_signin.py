@@ -17,7 +17,7 @@ import jwt
 import pytest
 
 from partnercenter.emulator import Emulator
-from partnercenter.emulator.identity.totp import totp
+from partnercenter.testing import next_totp
 
 from .signin_driver import PC_USER_SCOPE, Page, pkce, redirect_params, sign_in, step
 from .test_token_endpoint import assert_aad_error
@@ -125,7 +125,7 @@ def test_code_flow_with_mfa_and_consent(emu: Emulator, web: httpx.Client) -> Non
     assert page.has("username") and page.has("password") and page.has("submit")
     page = step(web, page, "signin", username=ADMIN, password=user(emu, ADMIN)["password"])
     assert page.has("otc")
-    page = step(web, page, "mfa", otc=totp(user(emu, ADMIN)["totp_secret"], time.time()))
+    page = step(web, page, "mfa", otc=next_totp(emu, ADMIN))
     assert page.has("accept") and page.has("decline")
     assert "partner-center-cli" in page.text and "user_impersonation" in page.text
     params = redirect_params(step(web, page, "consent", action="accept").response)
@@ -160,10 +160,10 @@ def test_consent_is_remembered_and_prompt_consent_asks_again(
 ) -> None:
     app = emu.app("partner-center-app")
     _, challenge = pkce()
-    first = sign_in(web, authorize(web, emu, app, challenge=challenge), user(emu, ADMIN))
+    first = sign_in(web, authorize(web, emu, app, challenge=challenge), user(emu, ADMIN), emu=emu)
     assert first.response.status_code == 302
     again = sign_in(
-        web, authorize(web, emu, app, challenge=challenge), user(emu, ADMIN), accept=None
+        web, authorize(web, emu, app, challenge=challenge), user(emu, ADMIN), accept=None, emu=emu
     )
     assert again.response.status_code == 302, "consent should have been remembered"
     asked = sign_in(
@@ -171,6 +171,7 @@ def test_consent_is_remembered_and_prompt_consent_asks_again(
         authorize(web, emu, app, challenge=challenge, prompt="consent"),
         user(emu, ADMIN),
         accept=None,
+        emu=emu,
     )
     assert asked.has("accept")
 
@@ -178,7 +179,9 @@ def test_consent_is_remembered_and_prompt_consent_asks_again(
 def test_confidential_app_code_flow_v1(emu: Emulator, web: httpx.Client) -> None:
     app = emu.app("partner-center-app")
     verifier, challenge = pkce()
-    page = sign_in(web, authorize(web, emu, app, challenge=challenge, version=1), user(emu, ADMIN))
+    page = sign_in(
+        web, authorize(web, emu, app, challenge=challenge, version=1), user(emu, ADMIN), emu=emu
+    )
     code = redirect_params(page.response)["code"]
     response = redeem(
         web, emu, app, code, verifier, version=1, resource="https://api.partnercenter.microsoft.com"
@@ -195,13 +198,17 @@ def test_code_is_single_use_and_checks_pkce(emu: Emulator, web: httpx.Client) ->
     app = emu.app("partner-center-cli")
     verifier, challenge = pkce()
     code = redirect_params(
-        sign_in(web, authorize(web, emu, app, challenge=challenge), user(emu, ADMIN)).response
+        sign_in(
+            web, authorize(web, emu, app, challenge=challenge), user(emu, ADMIN), emu=emu
+        ).response
     )["code"]
     assert_aad_error(redeem(web, emu, app, code, "wrong-verifier"), 400, "invalid_grant", 501481)
     # The failed attempt spent the code: Azure AD's codes are single-use.
     assert_aad_error(redeem(web, emu, app, code, verifier), 400, "invalid_grant", 54005)
     code = redirect_params(
-        sign_in(web, authorize(web, emu, app, challenge=challenge), user(emu, ADMIN)).response
+        sign_in(
+            web, authorize(web, emu, app, challenge=challenge), user(emu, ADMIN), emu=emu
+        ).response
     )["code"]
     assert redeem(web, emu, app, code, verifier).status_code == 200
     assert_aad_error(redeem(web, emu, app, code, verifier), 400, "invalid_grant", 54005)
@@ -212,7 +219,9 @@ def test_code_expires(emu: Emulator, web: httpx.Client) -> None:
     app = emu.app("partner-center-cli")
     verifier, challenge = pkce()
     code = redirect_params(
-        sign_in(web, authorize(web, emu, app, challenge=challenge), user(emu, ADMIN)).response
+        sign_in(
+            web, authorize(web, emu, app, challenge=challenge), user(emu, ADMIN), emu=emu
+        ).response
     )["code"]
     emu.advance_clock(601)
     try:
@@ -228,6 +237,7 @@ def test_form_post_response_mode(emu: Emulator, web: httpx.Client) -> None:
         web,
         authorize(web, emu, app, challenge=challenge, response_mode="form_post"),
         user(emu, ADMIN),
+        emu=emu,
     )
     assert page.response.status_code == 200
     assert page.action == REDIRECT and page.field("state") == "st-123" and page.field("code")
@@ -284,6 +294,7 @@ def test_consent_declined(emu: Emulator, web: httpx.Client) -> None:
         authorize(web, emu, app, challenge=challenge, prompt="consent"),
         user(emu, ADMIN),
         accept=False,
+        emu=emu,
     )
     params = redirect_params(page.response)
     assert params["error"] == "access_denied"
@@ -310,7 +321,7 @@ def test_sign_in_errors_are_inline(emu: Emulator, web: httpx.Client) -> None:
 def test_user_without_mfa_gets_tokens_without_mfa(emu: Emulator, web: httpx.Client) -> None:
     app = emu.app("partner-center-cli")
     verifier, challenge = pkce()
-    page = sign_in(web, authorize(web, emu, app, challenge=challenge), user(emu, AGENT))
+    page = sign_in(web, authorize(web, emu, app, challenge=challenge), user(emu, AGENT), emu=emu)
     body = redeem(web, emu, app, redirect_params(page.response)["code"], verifier).json()
     assert claims(body["access_token"])["amr"] == ["pwd"]
 
@@ -406,7 +417,7 @@ def test_device_code_flow(emu: Emulator, web: httpx.Client) -> None:
     assert_aad_error(_poll(web, emu, flow["device_code"]), 400, "authorization_pending", 70016)
     slow = _poll(web, emu, flow["device_code"])
     assert slow.json()["error"] == "slow_down"
-    page = sign_in(web, _devicelogin(web, flow["user_code"]), user(emu, ADMIN))
+    page = sign_in(web, _devicelogin(web, flow["user_code"]), user(emu, ADMIN), emu=emu)
     assert "You may now close this window" in page.text
     time.sleep(1)
     body = _poll(web, emu, flow["device_code"]).json()
@@ -429,6 +440,7 @@ def test_device_code_declined_expired_and_bad(emu: Emulator, web: httpx.Client) 
         _devicelogin(web, flow["user_code"]),
         user(emu, "fresh@lax.onmicrosoft.com"),
         accept=False,
+        emu=emu,
     )
     assert "declined" in page.text
     assert_aad_error(
@@ -463,7 +475,7 @@ def _refresh(
 def _user_tokens(emu: Emulator, web: httpx.Client, who: str = ADMIN) -> dict[str, Any]:
     app = emu.app("partner-center-cli")
     verifier, challenge = pkce()
-    page = sign_in(web, authorize(web, emu, app, challenge=challenge), user(emu, who))
+    page = sign_in(web, authorize(web, emu, app, challenge=challenge), user(emu, who), emu=emu)
     return dict(redeem(web, emu, app, redirect_params(page.response)["code"], verifier).json())
 
 

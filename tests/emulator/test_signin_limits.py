@@ -193,12 +193,12 @@ def test_two_devicelogin_sign_ins_cannot_approve_one_code_twice(
         first = Page(web.post("/devicelogin", data={"otc": flow["user_code"]}))
         second = Page(other.post("/devicelogin", data={"otc": flow["user_code"]}))
         assert first.has("username") and second.has("username")
-        done = sign_in(web, first, user(emu, ADMIN))
+        done = sign_in(web, first, user(emu, ADMIN), emu=emu)
         assert "You may now close this window" in done.text
         redeemed = _poll(web, emu, flow["device_code"])
         assert redeemed.status_code == 200, redeemed.text
         # The second sign-in, for another user, finishes after the redemption: refused.
-        late = sign_in(other, second, user(emu, AGENT))
+        late = sign_in(other, second, user(emu, AGENT), emu=emu)
     assert late.response.status_code == 400
     assert "already used" in late.text
     assert_aad_error(_poll(web, emu, flow["device_code"]), 400, "invalid_grant", 54005)

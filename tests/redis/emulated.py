@@ -12,7 +12,7 @@ from partnercenter import secure_app_consent
 from partnercenter.emulator import Emulator
 
 from ..emulator_support import cloud
-from ..signin.signin_pages import User, device_login
+from ..signin.signin_pages import User, authenticator, device_login
 
 ADMIN = "admin@contosopartner.onmicrosoft.com"
 
@@ -52,7 +52,9 @@ def consent(emu: Emulator, store: Any) -> None:
     def complete(code: Any) -> None:
         def sign_in() -> None:
             with httpx.Client(verify=emu.verify, timeout=10) as web:
-                device_login(web, code.verification_uri, code.user_code, person, emulator_now(emu))
+                device_login(
+                    web, code.verification_uri, code.user_code, person, authenticator(emu, person)
+                )
 
         threading.Thread(target=sign_in, daemon=True).start()
 

@@ -9,7 +9,8 @@ Chromium and exits at once. The child writes what it saw (final URL, page text, 
 errors) as JSON to ``E2E_RESULT``.
 
 Usage: ``python form_post_browser.py URL``; the user comes from ``E2E_UPN``, ``E2E_PASSWORD``,
-``E2E_TOTP_SECRET``, the emulator's clock offset from ``E2E_CLOCK_OFFSET`` (seconds).
+``E2E_TOTP_SECRET``; its codes from the emulator's admin API (``E2E_ADMIN_KEY``, the CA in
+``E2E_CA``), since the emulator accepts each code once.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -31,10 +32,15 @@ LOOPBACK_WAIT_MS = 20_000
 def drive(url: str) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
-    from tests.signin.signin_pages import CHROMIUM, CHROMIUM_ARGS, User, browser_sign_in
+    from tests.signin.signin_pages import (
+        CHROMIUM,
+        CHROMIUM_ARGS,
+        User,
+        admin_authenticator,
+        browser_sign_in,
+    )
 
     user = User(os.environ["E2E_UPN"], os.environ["E2E_PASSWORD"], os.environ["E2E_TOTP_SECRET"])
-    now = time.time() + float(os.environ.get("E2E_CLOCK_OFFSET", "0"))
     seen: dict[str, Any] = {"script_errors": []}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -42,7 +48,10 @@ def drive(url: str) -> dict[str, Any]:
             page = browser.new_context(ignore_https_errors=True).new_page()
             page.on("pageerror", lambda error: seen["script_errors"].append(str(error)))
             page.goto(url)
-            browser_sign_in(page, user, now)
+            parts = urlsplit(url)
+            base_url = f"{parts.scheme}://{parts.netloc}"
+            key, ca = os.environ["E2E_ADMIN_KEY"], os.environ["E2E_CA"]
+            browser_sign_in(page, user, admin_authenticator(base_url, key, user, ca))
             try:
                 page.wait_for_url("http://localhost:*/**", timeout=LOOPBACK_WAIT_MS)
                 page.wait_for_load_state()

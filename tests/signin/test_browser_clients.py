@@ -24,7 +24,7 @@ import pytest
 
 from partnercenter.emulator import Emulator
 
-from .signin_pages import CHROMIUM, CHROMIUM_ARGS, User, browser_sign_in
+from .signin_pages import CHROMIUM, CHROMIUM_ARGS, User, authenticator, browser_sign_in
 from .test_e2e import _playwright_available
 
 ADMIN = "admin@contosopartner.onmicrosoft.com"
@@ -43,7 +43,7 @@ def _needs_chromium() -> None:
 
 @pytest.fixture()
 def emu(tmp_path: Path) -> Iterator[Emulator]:
-    # One emulator per test: each signs the same user in with the same TOTP code.
+    # One emulator per test: a clean directory of consents and sign-ins for each client.
     with Emulator.start(state_dir=tmp_path / "state") as emulator:
         yield emulator
 
@@ -71,7 +71,8 @@ def run_client(
             "E2E_UPN": who.upn,
             "E2E_PASSWORD": who.password,
             "E2E_TOTP_SECRET": who.totp_secret,
-            "E2E_CLOCK_OFFSET": str(emu.state.clock.now() - time.time()),
+            "E2E_ADMIN_KEY": emu.admin_key,
+            "E2E_CA": str(emu.ca_cert),
             "E2E_RESULT": str(result),
         }
     )
@@ -149,7 +150,7 @@ def test_fragment_response_mode_in_the_browser(emu: Emulator) -> None:
             try:
                 page = browser.new_context(ignore_https_errors=True).new_page()
                 page.goto(f"{emu.base_url}/{tenant}/oauth2/v2.0/authorize?{query}")
-                browser_sign_in(page, admin(emu), emu.state.clock.now())
+                browser_sign_in(page, admin(emu), authenticator(emu, admin(emu)))
                 page.wait_for_selector("#done")
                 landed = page.url
                 in_page = page.evaluate("location.hash")

@@ -43,7 +43,15 @@ from partnercenter.errors import (
 from partnercenter.testing import wrong_totp
 
 from ..emulator_support import cloud
-from .signin_pages import CHROMIUM, CHROMIUM_ARGS, User, browser_sign_in, device_login
+from .signin_pages import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Codes,
+    User,
+    authenticator,
+    browser_sign_in,
+    device_login,
+)
 from .store_workers import KEY
 
 ADMIN = "admin@contosopartner.onmicrosoft.com"
@@ -138,7 +146,7 @@ def test_browser_sign_in_with_mfa_and_consent(emu: Emulator, page: Any) -> None:
         page.click("#submit")
         page.wait_for_load_state()
         seen["mfa"] = page.locator("#otc").count() == 1
-        browser_sign_in_rest(page, admin, now(emu), seen)
+        browser_sign_in_rest(page, authenticator(emu, admin), seen)
 
     store = MemoryRefreshTokenStore()
     with browser_credential(emu, drive, store=store) as credential:
@@ -156,11 +164,8 @@ def test_browser_sign_in_with_mfa_and_consent(emu: Emulator, page: Any) -> None:
     assert store.load(credential.store_key)
 
 
-def browser_sign_in_rest(page: Any, who: User, at: float, seen: dict[str, Any]) -> None:
-    from .signin_pages import totp
-
-    assert who.totp_secret is not None
-    page.fill("#otc", totp(who.totp_secret, at))
+def browser_sign_in_rest(page: Any, code: Codes, seen: dict[str, Any]) -> None:
+    page.fill("#otc", code())
     page.click("#submit")
     page.wait_for_load_state()
     seen["consent_text"] = page.inner_text("main")
@@ -178,7 +183,7 @@ def test_wrong_totp_code_then_the_right_one(emu: Emulator, page: Any) -> None:
         assert admin.totp_secret is not None
         at = now(emu)
         wrong = wrong_totp(admin.totp_secret, at)
-        errors.extend(browser_sign_in(page, admin, at, first_code=wrong))
+        errors.extend(browser_sign_in(page, admin, authenticator(emu, admin), first_code=wrong))
         page.wait_for_selector("#title")
 
     with browser_credential(emu, drive, prompt="login") as credential:
@@ -193,7 +198,7 @@ def test_consent_declined(emu: Emulator, page: Any) -> None:
 
     def drive(url: str) -> None:
         page.goto(url)
-        browser_sign_in(page, admin, now(emu), accept=False)
+        browser_sign_in(page, admin, authenticator(emu, admin), accept=False)
         page.wait_for_selector("#title")
 
     with browser_credential(emu, drive, prompt="consent") as credential:
@@ -234,7 +239,7 @@ def test_device_code_sign_in_on_the_devicelogin_page(emu: Emulator, page: Any) -
         page.fill("#otc", code.user_code)
         page.click("#submit")
         page.wait_for_load_state()
-        browser_sign_in(page, admin, now(emu))
+        browser_sign_in(page, admin, authenticator(emu, admin))
         assert "You may now close this window" in page.inner_text("main")
     finally:
         worker.join(60)
@@ -265,7 +270,8 @@ def test_cli_consent_through_the_browser_then_unattended_redemption(
         "E2E_UPN": admin.upn,
         "E2E_PASSWORD": admin.password,
         "E2E_TOTP_SECRET": admin.totp_secret,
-        "E2E_CLOCK_OFFSET": str(now(emu) - time.time()),
+        "E2E_ADMIN_KEY": emu.admin_key,
+        "E2E_CA": str(emu.ca_cert),
     }
     command = [
         *CLI,
@@ -327,7 +333,9 @@ def test_cli_refuses_a_sign_in_without_mfa(emu: Emulator, tmp_path: Path) -> Non
             assert message, "the CLI ended before showing a device code"
         user_code = message.split("enter the code ")[1].split()[0]
         with httpx.Client(verify=emu.verify, timeout=10) as web:
-            final = device_login(web, f"{emu.base_url}/devicelogin", user_code, agent, now(emu))
+            final = device_login(
+                web, f"{emu.base_url}/devicelogin", user_code, agent, authenticator(emu, agent)
+            )
         assert "You may now close this window" in final
         out, err = process.communicate(timeout=60)
     finally:
@@ -347,7 +355,9 @@ def consent_by_device_code(emu: Emulator, store: Any, who: str, **kwargs: Any) -
     def complete(code: DeviceCode) -> None:
         def sign_in() -> None:
             with httpx.Client(verify=emu.verify, timeout=10) as web:
-                device_login(web, code.verification_uri, code.user_code, person, now(emu))
+                device_login(
+                    web, code.verification_uri, code.user_code, person, authenticator(emu, person)
+                )
 
         threading.Thread(target=sign_in, daemon=True).start()
 

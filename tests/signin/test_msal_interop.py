@@ -15,7 +15,7 @@ import pytest
 from partnercenter import Cloud, RefreshTokenCredential
 from partnercenter.emulator import Emulator
 
-from .signin_pages import User, device_login, form_post_params, form_sign_in
+from .signin_pages import User, authenticator, device_login, form_post_params, form_sign_in
 
 msal = pytest.importorskip("msal")
 
@@ -76,9 +76,8 @@ def test_public_client_device_flow(emu: Emulator, closing: list[Any]) -> None:
 
     def user_signs_in() -> None:
         with httpx.Client(verify=emu.verify, timeout=10) as web:
-            now = float(emu.state.clock.now())
             uri, code = flow["verification_uri"], flow["user_code"]
-            pages.append(device_login(web, uri, code, person, now))
+            pages.append(device_login(web, uri, code, person, authenticator(emu, person)))
 
     thread = threading.Thread(target=user_signs_in)
     thread.start()
@@ -125,7 +124,7 @@ def test_confidential_client_auth_code_flow(emu: Emulator, closing: list[Any]) -
     with httpx.Client(verify=emu.verify, timeout=10) as web:
         page = web.get(flow["auth_uri"])
         assert page.status_code == 200 and 'id="username"' in page.text
-        final: Any = form_sign_in(web, page, admin(emu), float(emu.state.clock.now()))
+        final: Any = form_sign_in(web, page, admin(emu), authenticator(emu, admin(emu)))
     target, params = form_post_params(final)
     assert target == REDIRECT and params["state"] == flow["state"]
     result = app.acquire_token_by_auth_code_flow(flow, params)

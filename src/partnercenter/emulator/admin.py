@@ -1,4 +1,5 @@
-"""``/_emulator/``: the admin API for tests and tools (stats, time travel, key rotation).
+"""``/_emulator/``: the admin API for tests and tools (stats, time travel, key rotation, the
+next unused TOTP code of a user).
 
 Every call needs the admin key from ``emulator.json``, as ``Authorization: Bearer <key>`` or
 ``X-Emulator-Key: <key>``. Errors are JSON ``{"error": ..., "message": ...}``.
@@ -15,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .identity.authenticator import CodeUnavailable, next_code
 from .identity.errors import JSON_UTF8
 from .jose import dumps
 from .keys import KeyRotationError
@@ -171,6 +173,23 @@ def routes(state: EmulatorState, info: Callable[[Request], dict[str, Any]]) -> l
             raise AdminError(404, "not_found", "no user with that user principal name")
         return {"upn": user.upn, "revoked_refresh_tokens": state.signin.revoke_user(user.object_id)}
 
+    async def user_totp(request: Request) -> Any:
+        # The code a scripted user types next (codes are single use): see identity/authenticator.
+        user = state.directory.user(request.path_params["upn"])
+        if user is None:
+            raise AdminError(404, "not_found", "no user with that user principal name")
+        try:
+            chosen = next_code(state, user)
+        except CodeUnavailable as error:
+            raise AdminError(409, "no_code", str(error)) from None
+        return {
+            "upn": user.upn,
+            "code": chosen.code,
+            "step": chosen.step,
+            "waited": chosen.waited,
+            "now": state.clock.now(),
+        }
+
     return [
         Route("/_emulator/stats", _guard(state, stats), methods=["GET"]),
         Route("/_emulator/stats/reset", _guard(state, reset_stats), methods=["POST"]),
@@ -178,6 +197,7 @@ def routes(state: EmulatorState, info: Callable[[Request], dict[str, Any]]) -> l
         Route("/_emulator/keys/rotate", _guard(state, rotate_keys), methods=["POST"]),
         Route("/_emulator/info", _guard(state, describe), methods=["GET"]),
         Route("/_emulator/users/{upn}/revoke", _guard(state, revoke_user), methods=["POST"]),
+        Route("/_emulator/users/{upn}/totp", _guard(state, user_totp), methods=["POST"]),
     ]
 
 

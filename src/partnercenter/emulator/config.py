@@ -87,10 +87,11 @@ class Settings:
     auth_code_lifetime: int = 600
     #: Refresh tokens expire after this many days unused (AADSTS700082).
     refresh_token_inactivity_days: int = 90
-    #: Refuse a TOTP code of a time step the user already signed in with (RFC 6238 5.2, as
-    #: Entra ID does). Off by default so that scripted tests may sign one user in several
-    #: times within 30 seconds; see docs/decisions.md.
-    single_use_totp: bool = False
+    #: Refuse a TOTP code of a time step the user already signed in with, or of an earlier
+    #: one (RFC 6238 5.2: a code is accepted once, as Entra ID does). Scripts get an unused
+    #: code from partnercenter.testing.next_totp or POST /_emulator/users/{upn}/totp; false
+    #: accepts a code again within its window (see docs/decisions.md).
+    single_use_totp: bool = True
     #: Partner Center API throttling: token buckets per partner tenant and per partner tenant
     #: per customer (requests a second, bucket size). Customer-scoped calls are limited as
     #: Partner Center documents for the Customer resource, 500 requests a minute per customer

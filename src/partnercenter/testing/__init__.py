@@ -15,7 +15,15 @@ from ..emulator.journal import JournalEntry
 from .data import App, Customer, EmulatorData, Partner, Subscription, User, load_data
 from .sandbox import Sandbox
 from .shared_redis import SharedRedis
-from .signin import SignInOutcome, SignInUser, drive_sign_in, pkce_pair, totp, wrong_totp
+from .signin import (
+    SignInOutcome,
+    SignInUser,
+    drive_sign_in,
+    next_totp,
+    pkce_pair,
+    totp,
+    wrong_totp,
+)
 from .tokens import access_token_claims, mint_access_token
 from .trust import CA_VARIABLES, Trust, ca_bundle, trust
 
@@ -38,6 +46,7 @@ __all__ = [
     "drive_sign_in",
     "load_data",
     "mint_access_token",
+    "next_totp",
     "pkce_pair",
     "totp",
     "trust",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import secrets as _secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -22,7 +22,7 @@ from ..emulator.journal import JournalEntry
 from ..emulator.reset import reset_emulator
 from ..errors import ConfigurationError
 from ..wire import PARTNER_CENTER_RESOURCE, USER_IMPERSONATION
-from .signin import SignInOutcome, SignInUser, drive_sign_in, pkce_pair
+from .signin import SignInOutcome, SignInUser, drive_sign_in, next_totp, pkce_pair
 from .tokens import mint_access_token
 
 if TYPE_CHECKING:
@@ -227,16 +227,18 @@ class Sandbox(Emulator):
     ) -> SignInOutcome:
         """Play the user of a device-code sign-in someone else started (e.g. MSAL's
         ``initiate_device_flow``): enter ``user_code`` on ``/devicelogin`` and sign in."""
+        who = self._sign_in_user(user)
         with self._http() as http:
             first = http.get(f"{self.base_url}/devicelogin")
             return drive_sign_in(
                 http,
                 first,
-                self._sign_in_user(user),
+                who,
                 now=self.now(),
                 otc=otc,
                 consent=consent,
                 user_code=user_code,
+                next_code=self._next_code(who),
             )
 
     def complete_authorization(
@@ -250,11 +252,24 @@ class Sandbox(Emulator):
         """Play the user of an authorization-code sign-in someone else started (e.g. MSAL's
         ``initiate_auth_code_flow()["auth_uri"]``); ``params`` holds ``code`` and ``state``
         (or the error) the app's redirect URI would receive."""
+        who = self._sign_in_user(user)
         with self._http() as http:
             first = http.get(authorize_url)
             return drive_sign_in(
-                http, first, self._sign_in_user(user), now=self.now(), otc=otc, consent=consent
+                http,
+                first,
+                who,
+                now=self.now(),
+                otc=otc,
+                consent=consent,
+                next_code=self._next_code(who),
             )
+
+    def _next_code(self, who: SignInUser) -> Callable[[], str] | None:
+        # Codes are single use: each MFA page gets one the emulator has not accepted yet.
+        if who.totp_secret is None or self.state.directory.user(who.upn) is None:
+            return None
+        return lambda: next_totp(self, who)
 
     def sign_in_device_code(
         self,

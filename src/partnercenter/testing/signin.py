@@ -5,6 +5,11 @@ the TOTP code when the user has MFA, the consent page when the app has not been 
 The driver reads each page's form (its action and every hidden field, whatever they are) and
 decides the step by the inputs the page asks for, so it follows the pages rather than a fixed
 script. Codes are computed from the user's TOTP secret (RFC 6238) at the emulator's clock.
+
+The emulator accepts a code once (RFC 6238 §5.2, as Entra does), so a second sign-in of the
+same user cannot type "the code of the moment" again: :func:`next_totp` hands out the code a
+person would type after waiting for the next one, without the wait (see
+:mod:`partnercenter.emulator.identity.authenticator`), and the ``Sandbox`` sign-ins use it.
 """
 
 from __future__ import annotations
@@ -12,19 +17,25 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import httpx
 
-from ..emulator.identity.totp import STEP_SECONDS, totp
+from ..emulator.identity.authenticator import next_code as _next_code
+from ..emulator.identity.totp import CODE_ALREADY_USED, STEP_SECONDS, totp
+
+if TYPE_CHECKING:
+    from ..emulator import Emulator
 
 __all__ = [
     "SignInOutcome",
     "SignInUser",
     "drive_sign_in",
+    "next_totp",
     "pkce_pair",
     "totp",
     "wrong_totp",
@@ -32,6 +43,9 @@ __all__ = [
 
 #: Steps a sign-in takes at most (sign-in, MFA, consent and a margin); a loop is a bug.
 MAX_STEPS = 8
+#: Codes typed on one MFA page at most when the emulator answers "already used" (another
+#: sign-in of the same user took the step between choosing the code and posting it).
+MAX_CODE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -88,6 +102,33 @@ def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     digest = hashlib.sha256(verifier.encode()).digest()
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def next_totp(emulator: Emulator, user: str | dict[str, Any] | SignInUser) -> str:
+    """The code ``user`` would type on ``emulator``'s MFA page now, one it has not accepted yet.
+
+    Codes are single use, so this is the earliest time step after the user's last sign-in that
+    the emulator accepts now (within its ±1 step drift window). When that window is used up,
+    the emulator's clock moves forward to the next step, at most 30 s: the wait a person would
+    have for their authenticator's next code. With the ``single_use_totp`` setting off it is the
+    code of the moment. ``user`` is a UPN, an ``emulator.users`` entry or a
+    :class:`SignInUser` (whose ``totp_secret`` is used when it has one).
+
+    ``KeyError`` if the directory has no such user; ``ValueError`` if the user has no TOTP
+    secret.
+    """
+    if isinstance(user, SignInUser):
+        upn, secret = user.upn, user.totp_secret
+    elif isinstance(user, str):
+        upn, secret = user, None
+    else:
+        upn, secret = str(user["upn"]), user.get("totp_secret")
+    record = emulator.state.directory.user(upn)
+    if record is None:
+        raise KeyError(upn)
+    if not (secret or record.totp_secret):
+        raise ValueError(f"next_totp(): {upn} has no TOTP secret (no MFA method registered)")
+    return _next_code(emulator.state, record, secret).code
 
 
 def wrong_totp(secret: str, at: float) -> str:
@@ -197,10 +238,15 @@ def drive_sign_in(
     otc: str | None = None,
     consent: bool | None = True,
     user_code: str | None = None,
+    next_code: Callable[[], str] | None = None,
 ) -> SignInOutcome:
     """From the first page (``response``) to the end of the sign-in.
 
     - ``now``: the emulator's clock (epoch seconds), for the TOTP code.
+    - ``next_code``: called when the MFA page asks for a code, returns the code to type, e.g.
+      ``lambda: next_totp(emulator, user)`` (what the ``Sandbox`` sign-ins pass). Without it
+      the code of ``now`` is typed and, if the emulator says that code was already used, the
+      next step's code (inside the emulator's drift window), as a person would wait for it.
     - ``otc``: the MFA code to type instead of the right one (e.g. :func:`wrong_totp`); when it
       is refused the outcome stops at the ``mfa`` stage with the page's error.
     - ``consent``: ``True`` accepts the consent page, ``False`` declines it, ``None`` stops
@@ -266,9 +312,9 @@ def drive_sign_in(
                         errors.append(page.error)
                     return SignInOutcome(False, "mfa", errors)
                 continue
-            if user.totp_secret is None:
+            if next_code is None and user.totp_secret is None:
                 return SignInOutcome(False, stage, errors, message="the user has no TOTP secret")
-            page = _post(client, page, form, {"otc": totp(user.totp_secret, now)})
+            page = _type_code(client, page, form, _codes(user, now, next_code))
             continue
         if stage == "consent":
             if consent is None:
@@ -278,6 +324,28 @@ def drive_sign_in(
             page = _post(client, page, form, {name or "action": value or _choice(consent)})
             continue
     raise RuntimeError(f"the sign-in did not finish within {MAX_STEPS} pages (last: {stage})")
+
+
+def _codes(user: SignInUser, now: float, next_code: Callable[[], str] | None) -> Iterator[str]:
+    """The codes to try on one MFA page, each only if the one before was already used."""
+    if next_code is not None:
+        for _ in range(MAX_CODE_ATTEMPTS):
+            yield next_code()
+        return
+    assert user.totp_secret is not None
+    yield totp(user.totp_secret, now)
+    yield totp(user.totp_secret, now + STEP_SECONDS)  # the next code: inside the drift window
+
+
+def _type_code(client: httpx.Client, page: _Page, form: _Form, codes: Iterator[str]) -> _Page:
+    """Type codes until one is not refused as already used. The refusals recovered from are
+    not reported: choosing an unused code is the helper's job, not a sign-in error."""
+    for code in codes:
+        page = _post(client, page, form, {"otc": code})
+        if page.stage != "mfa" or CODE_ALREADY_USED not in (page.error or ""):
+            return page
+        form = page.form or form
+    return page
 
 
 def _choice(consent: bool) -> Literal["accept", "decline"]:

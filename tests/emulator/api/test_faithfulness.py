@@ -298,7 +298,10 @@ def test_refresh_at_a_customer_without_delegated_admin_is_90099(emulator: Emulat
     with httpx.Client(base_url=emulator.base_url, verify=emulator.verify, timeout=10) as web:
         verifier, challenge = pkce()
         page = sign_in(
-            web, authorize(web, emulator, app, challenge=challenge), user(emulator, ADMIN)
+            web,
+            authorize(web, emulator, app, challenge=challenge),
+            user(emulator, ADMIN),
+            emu=emulator,
         )
         code = redirect_params(page.response)["code"]
         tokens = redeem(web, emulator, app, code, verifier).json()

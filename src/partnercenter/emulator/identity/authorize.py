@@ -39,7 +39,7 @@ from .token_endpoint import (
     read_form,
     request_context,
 )
-from .totp import matching_step
+from .totp import CODE_ALREADY_USED, matching_step
 from .user_grants import needs_mfa, user_may_sign_in
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -345,11 +345,11 @@ def _mfa(
     step = matching_step(flow.user.totp_secret, form.get("otc", ""), now)
     if step is None:
         return _stage_page(state, flow, "That code didn't work. " + aadsts.MFA_FAILED.format())
-    if state.settings.single_use_totp and not state.signin.use_totp_step(flow.user, step):
+    if state.settings.single_use_totp and not state.signin.use_totp_step(flow.user, step, now):
         return _stage_page(
             state,
             flow,
-            "That code was already used. Wait for the next code. " + aadsts.MFA_FAILED.format(),
+            f"{CODE_ALREADY_USED} " + aadsts.MFA_FAILED.format(),
         )
     flow.amr = ["pwd", "mfa"]
     return _after_authentication(state, flow, ctx, now)

@@ -19,6 +19,7 @@ from typing import Literal, TypeVar
 
 from ..directory import Application, Resource, Tenant, User
 from .lockout import SmartLockout
+from .totp import remembered
 
 
 @dataclass(slots=True)
@@ -268,16 +269,22 @@ class SignInState:
         with self.lock:
             self.consents.setdefault((user.object_id, client_id), set()).update(grants)
 
-    def use_totp_step(self, user: User, step: int) -> bool:
-        """Record that ``user`` signed in with the code of TOTP ``step``; False when that step
-        (or a later one) was already used (RFC 6238 5.2: a verified code is not accepted
-        again)."""
+    def use_totp_step(self, user: User, step: int, now: float) -> bool:
+        """Record that ``user`` signed in with the code of TOTP ``step`` at ``now``; False when
+        that step (or a later one) was already used (RFC 6238 5.2: a verified code is not
+        accepted again). A step beyond the window of ``now`` is forgotten (see
+        :func:`~.totp.remembered`: the clock was moved back)."""
         with self.lock:
-            last = self.totp_steps.get(user.object_id)
+            last = remembered(self.totp_steps.get(user.object_id), now)
             if last is not None and step <= last:
                 return False
             self.totp_steps[user.object_id] = step
             return True
+
+    def last_totp_step(self, user: User) -> int | None:
+        """The TOTP time step ``user`` last signed in with (None: none since the last reset)."""
+        with self.lock:
+            return self.totp_steps.get(user.object_id)
 
     def sizes(self) -> dict[str, int]:
         """How many entries each store holds (tests and the memory figures read this)."""
