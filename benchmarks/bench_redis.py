@@ -52,7 +52,7 @@ from partnercenter.stores import generate_store_key
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the sign-in helpers of the tests play the user
-from tests.signin.signin_pages import User, device_login  # noqa: E402
+from tests.signin.signin_pages import User, admin_authenticator, device_login  # noqa: E402
 
 PROCESSES = 8
 THREADS = 50
@@ -243,9 +243,10 @@ def consent(emu: RemoteEmulator, store: MemoryRefreshTokenStore) -> str:
 
     def complete(code: Any) -> None:
         def sign_in() -> None:
-            now = float(emu.admin("GET", "clock")["now"])
+            # An unused one-time code, as the emulator hands to scripted users (single use).
+            otc = admin_authenticator(emu.base_url, emu.info["admin_key"], person, verify)
             with httpx.Client(verify=verify, timeout=30) as web:
-                device_login(web, code.verification_uri, code.user_code, person, now)
+                device_login(web, code.verification_uri, code.user_code, person, otc)
 
         threading.Thread(target=sign_in, daemon=True).start()
 
