@@ -12,12 +12,15 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from partnercenter import RedisRefreshTokenStore, RefreshTokenCredential
 from partnercenter.clouds import Cloud
+from partnercenter.demo import sign_in_pages
 from partnercenter.emulator import Emulator
 from partnercenter.errors import RefreshTokenMissingError
 from partnercenter.stores import generate_store_key
@@ -265,3 +268,30 @@ def test_the_redis_url_is_refused_for_the_file_stores(shell: Shell, fresh: Redis
     )
     assert done.returncode == 2 and "--redis-url is for --store redis" in done.stderr
     no_password(done.stdout, done.stderr)
+
+
+def test_redis_lost_during_the_sign_in_fails_instead_of_reporting_success(
+    shell: Shell, emu: Emulator, tmp_path: Path
+) -> None:
+    require_server()
+    server = RedisServer(tmp_path / "redis", None, "--requirepass", PASSWORD).start()
+    try:
+        admin = with_env(shell, PARTNERCENTER_REDIS_URL=url_of(server))
+        process = admin.popen("consent", "--emulator", shell.info, "--device-code")
+        assert process.stderr is not None
+        # The ping passed (the code is shown); Redis goes away before the token is saved.
+        line = process.stderr.readline()
+        assert "enter the code" in line, line
+        server.stop()
+        code = line.split("enter the code ")[1].split()[0]
+        uri = line.split("open the page ")[1].split()[0]
+        with httpx.Client(verify=emu.verify, timeout=10) as client:
+            page = client.post(uri, data={"otc": code})
+            sign_in_pages(client, page, user(emu, mfa=True), time.time())
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 5, err
+        assert "Redis did not take the refresh token" in err
+        assert "Signed in as" not in out
+        no_password(out, err, line)
+    finally:
+        server.stop()

@@ -257,8 +257,9 @@ def consent(
     if certificate is not None:
         options["certificate_path"] = certificate
         options["password"] = certificate_password
-    url = _redis_url(redis_url)
-    kind = _store_kind(store_kind, url, redis_url, store_path)
+    flag = redis_url or click.get_current_context().find_root().meta.get("redis_url")
+    url = _redis_url(flag)
+    kind = _store_kind(store_kind, url, flag, store_path)
     redis: RedisRefreshTokenStore | None = None
     if kind == "redis":
         assert url is not None
@@ -318,12 +319,11 @@ def consent(
 
 
 def _redis_url(flag: str | None) -> str | None:
-    """The Redis URL in force: this command's flag, the group's (``partnercenter --redis-url
-    URL consent``), then ``PARTNERCENTER_REDIS_URL``."""
+    """The Redis URL in force: the flag (this command's, else the group's: ``partnercenter
+    --redis-url URL consent``), then ``PARTNERCENTER_REDIS_URL``."""
     from .settings import env
 
-    meta = click.get_current_context().find_root().meta
-    return flag or meta.get("redis_url") or env("redis_url")
+    return flag or env("redis_url")
 
 
 def _store_kind(
@@ -354,7 +354,7 @@ def _redis_store(url: str, prefix: str, key: str) -> tuple[RedisRefreshTokenStor
 
     store = open_redis_store(url, prefix)
     try:
-        store.load_record(key)  # a token sealed with another key fails here, untouched
+        store.load_record(key)  # an entry that cannot be read fails here, untouched
     except PartnerCenterError as exc:
         store.close()
         from .errors import describe
