@@ -3,6 +3,11 @@
 A thin shell over :func:`partnercenter.secure_app_consent`: parse the options, build the store,
 sign in (browser or device code, with MFA), print who signed in and where the refresh token
 went. ``--emulator`` reads the running emulator's ``emulator.json`` for its URL, CA and seed.
+
+``--store redis`` puts the token where a fleet's workers redeem it: the Redis of ``--redis-url``
+or ``PARTNERCENTER_REDIS_URL``, under the library's default prefix (what
+``RedisRefreshTokenStore.from_url(url)`` reads), sealed with ``PARTNERCENTER_STORE_KEY``. Redis
+is pinged before the sign-in: a person must not do MFA for a token that cannot be kept.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,7 +26,12 @@ from ..errors import PartnerCenterError
 from ..redaction import redact_text
 from ..stores import FileRefreshTokenStore, KeyringRefreshTokenStore, RefreshTokenStore
 from ..stores.file import KEYRING_SERVICE, default_store_path
+from ..stores.redis_support import DEFAULT_PREFIX
 from .emulator import default_state_dir
+from .errors import EXIT_CONFIG, EXIT_USAGE, CliError
+
+if TYPE_CHECKING:
+    from ..stores.redis_store import RedisRefreshTokenStore
 
 __all__ = ["consent"]
 
@@ -129,11 +139,24 @@ def _show_sign_in(open_browser: bool) -> Callable[[str], None]:
 @click.option(
     "--store",
     "store_kind",
-    type=click.Choice(["file", "keyring", "plaintext-file"]),
-    default="file",
-    show_default=True,
+    type=click.Choice(["file", "keyring", "plaintext-file", "redis"]),
+    default=None,
     help="Where to keep the refresh token: an encrypted file (key from PARTNERCENTER_STORE_KEY "
-    "or the OS keyring), the OS keyring, or an unencrypted file (only if you must).",
+    "or the OS keyring), the OS keyring, an unencrypted file (only if you must), or Redis, "
+    "for a fleet's workers (key from PARTNERCENTER_STORE_KEY) [default: redis with a Redis "
+    "URL, else file].",
+)
+@click.option(
+    "--redis-url",
+    metavar="URL",
+    help="The fleet's Redis, for --store redis [env PARTNERCENTER_REDIS_URL]. A password here "
+    "shows in `ps`: prefer the variable.",
+)
+@click.option(
+    "--redis-prefix",
+    default=DEFAULT_PREFIX,
+    show_default=True,
+    help="Key prefix in Redis: the one the workers' RedisRefreshTokenStore uses.",
 )
 @click.option(
     "--store-path",
@@ -178,7 +201,9 @@ def consent(
     no_browser: bool,
     port: int,
     login_hint: str | None,
-    store_kind: str,
+    store_kind: str | None,
+    redis_url: str | None,
+    redis_prefix: str,
     store_path: Path | None,
     store_key: str | None,
     keyring_service: str,
@@ -232,10 +257,22 @@ def consent(
     if certificate is not None:
         options["certificate_path"] = certificate
         options["password"] = certificate_password
-    try:
-        store, where = _store(store_kind, store_path, keyring_service)
-    except PartnerCenterError as exc:
-        raise click.ClickException(f"{type(exc).__name__}: {exc}{_key_help(exc)}") from None
+    flag = redis_url or click.get_current_context().find_root().meta.get("redis_url")
+    url = _redis_url(flag)
+    kind = _store_kind(store_kind, url, flag, store_path)
+    redis: RedisRefreshTokenStore | None = None
+    if kind == "redis":
+        assert url is not None
+        cloud = options.get("cloud", Cloud.GLOBAL)
+        redis, where = _redis_store(
+            url, redis_prefix, store_key or f"{cloud.authority_host}|{client_id}"
+        )
+        store: RefreshTokenStore = redis
+    else:
+        try:
+            store, where = _store(kind, store_path, keyring_service)
+        except PartnerCenterError as exc:
+            raise click.ClickException(f"{type(exc).__name__}: {exc}{_key_help(exc)}") from None
     try:
         result = secure_app_consent(
             tenant,
@@ -252,15 +289,104 @@ def consent(
             **options,
         )
     except PartnerCenterError as exc:
+        if redis is not None:
+            redis.close()
         raise click.ClickException(f"{type(exc).__name__}: {exc}{_key_help(exc)}") from None
+    if redis is not None:
+        try:
+            _check_saved(redis, result.store_key, result.username, result.tenant_id)
+        finally:
+            redis.close()
     mfa = "with MFA" if result.has_mfa else "WITHOUT MFA"
     click.echo(f"Signed in as {result.username} (tenant {result.tenant_id}) {mfa}.")
     click.echo(f"Refresh token saved in {where} under the key {result.store_key!r}.")
-    if store_kind == "plaintext-file":
+    if kind == "plaintext-file":
         click.echo("Warning: the token is stored unencrypted; protect that file.", err=True)
+    if kind == "redis":
+        redeem = (
+            "Workers redeem it with RefreshTokenCredential(tenant_id, client_id, "
+            "store=RedisRefreshTokenStore.from_url(url)) and the same PARTNERCENTER_STORE_KEY"
+        )
+        if redis_prefix != DEFAULT_PREFIX:
+            redeem += f" (from_url(url, prefix={redis_prefix!r}))"
+    else:
+        redeem = "Redeem it unattended with RefreshTokenCredential(tenant_id, client_id, store=...)"
     click.echo(
-        "Redeem it unattended with RefreshTokenCredential(tenant_id, client_id, store=...); "
-        "it warns two weeks before the 90-day inactivity limit.",
+        f"{redeem}; it warns two weeks before the 90-day inactivity limit.",
         err=True,
     )
     sys.stdout.flush()
+
+
+def _redis_url(flag: str | None) -> str | None:
+    """The Redis URL in force: the flag (this command's, else the group's: ``partnercenter
+    --redis-url URL consent``), then ``PARTNERCENTER_REDIS_URL``."""
+    from .settings import env
+
+    return flag or env("redis_url")
+
+
+def _store_kind(
+    chosen: str | None, url: str | None, flag: str | None, store_path: Path | None
+) -> str:
+    """Which store: ``--store`` when given; else Redis when a Redis URL is in force (as for
+    ``login``), else the encrypted file."""
+    if chosen is None:
+        chosen = "redis" if url and store_path is None else "file"
+    if chosen == "redis":
+        if not url:
+            raise CliError(
+                "--store redis needs the Redis URL: --redis-url URL or PARTNERCENTER_REDIS_URL",
+                exit_code=EXIT_USAGE,
+            )
+        if store_path is not None:
+            raise CliError("--store-path is for the file stores, not Redis", exit_code=EXIT_USAGE)
+    elif flag:
+        raise CliError(f"--redis-url is for --store redis, not {chosen}", exit_code=EXIT_USAGE)
+    return chosen
+
+
+def _redis_store(url: str, prefix: str, key: str) -> tuple[RedisRefreshTokenStore, str]:
+    """The fleet's store, once Redis has answered and the key reads what is under ``key``:
+    everything that could lose the token is found before anyone signs in."""
+    from .settings import describe_redis
+    from .store_cmds import open_redis_store
+
+    store = open_redis_store(url, prefix)
+    try:
+        store.load_record(key)  # an entry that cannot be read fails here, untouched
+    except PartnerCenterError as exc:
+        store.close()
+        from .errors import describe
+
+        raise describe(exc) from None
+    if store.degraded:  # (it stopped answering since the ping)
+        store.close()
+        raise CliError(
+            f"cannot use {describe_redis(url)}: it stopped answering", exit_code=EXIT_CONFIG
+        )
+    from ..stores.redis_admin import where
+
+    return store, f"{where(store)}, encrypted"
+
+
+def _check_saved(
+    store: RedisRefreshTokenStore, key: str | None, account: str | None, tenant: str | None
+) -> None:
+    """Make sure the token reached Redis (a store that lost Redis mid-way keeps it in this
+    process only, gone at exit), and label it for ``store list``."""
+    from ..stores.redis_admin import label
+
+    if key is None or store.load_record(key) is None or store.degraded:
+        raise CliError(
+            "the sign-in succeeded, but Redis did not take the refresh token (it stopped "
+            "answering); nothing usable was stored",
+            hint="Run partnercenter consent again once Redis answers.",
+            exit_code=EXIT_CONFIG,
+        )
+    labels = {"account": account or "", "tenant": tenant or ""}
+    try:
+        label(store, key, labels)
+    except PartnerCenterError:
+        # The token is there; only `store list` loses who it belongs to.
+        click.echo("warning: could not label the token for `store list`", err=True)
