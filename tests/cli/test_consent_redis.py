@@ -20,7 +20,7 @@ import pytest
 
 from partnercenter import RedisRefreshTokenStore, RefreshTokenCredential
 from partnercenter.clouds import Cloud
-from partnercenter.demo import sign_in_pages
+from partnercenter.demo import authenticator_code, sign_in_pages
 from partnercenter.emulator import Emulator
 from partnercenter.errors import RefreshTokenMissingError
 from partnercenter.stores import generate_store_key
@@ -287,7 +287,8 @@ def test_redis_lost_during_the_sign_in_fails_instead_of_reporting_success(
         uri = line.split("open the page ")[1].split()[0]
         with httpx.Client(verify=emu.verify, timeout=10) as client:
             page = client.post(uri, data={"otc": code})
-            sign_in_pages(client, page, user(emu, mfa=True), time.time())
+            person = user(emu, mfa=True)
+            sign_in_pages(client, page, person, authenticator_code(emu, person["upn"]))
         out, err = process.communicate(timeout=60)
         assert process.returncode == 5, err
         assert "Redis did not take the refresh token" in err
