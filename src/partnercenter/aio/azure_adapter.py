@@ -27,7 +27,8 @@ __all__ = ["AzureCredentialAdapter"]
 
 class AzureCredentialAdapter(AsyncTokenCredentialBase):
     """Wrap an azure-core async credential as a :mod:`partnercenter.aio` credential, behind
-    this library's cache, refresh policy and single flight."""
+    this library's cache, refresh policy and single flight (``timing`` as for the blocking
+    twin)."""
 
     def __init__(
         self,

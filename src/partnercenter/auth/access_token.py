@@ -63,7 +63,8 @@ class AccessTokenCredential:
 
     ``token`` is the bearer value (a leading ``Bearer`` is dropped) or an :class:`AccessToken`;
     ``expires_on`` defaults to the JWT's ``exp``. ``get_token`` returns the token whatever the
-    scopes and raises :class:`~partnercenter.errors.AccessTokenExpiredError` once it expired.
+    scopes and raises :class:`~partnercenter.errors.AccessTokenExpiredError` once it expired
+    (by the clock of ``timing``, a :class:`~partnercenter.Timing`).
     """
 
     def __init__(

@@ -88,7 +88,8 @@ class AzureCredentialAdapter(TokenCredentialBase):
     """Wrap an azure-core ``TokenCredential`` (e.g. ``azure.identity.ManagedIdentityCredential``)
     as a :mod:`partnercenter` credential: its tokens are cached with this library's refresh
     policy and single flight. ``get_token()`` with no scope asks for the cloud's Partner Center
-    ``/.default`` scope.
+    ``/.default`` scope. ``timing``: a :class:`~partnercenter.Timing` whose clock the cache and
+    refresh policy read (tests); the wrapped credential does its own retrying.
     """
 
     def __init__(
