@@ -11,6 +11,11 @@ from typing import Any
 
 import httpx
 
+from partnercenter import Timing
+
+#: A fixed jitter draw: back-off delays are then exact numbers.
+JITTER = 0.5
+
 PC = "https://api.partnercenter.microsoft.com"
 
 
@@ -58,6 +63,11 @@ class FakeClock:
 
     async def asleep(self, seconds: float) -> None:
         self.sleep(seconds)
+
+    def timing(self, random: Callable[[], float] = lambda: JITTER) -> Timing:
+        """The one seam every credential and client takes: this clock, its sleeps (blocking
+        and async) and a fixed jitter draw."""
+        return Timing(clock=self, sleep=self.sleep, random=random, async_sleep=self.asleep)
 
 
 class MockTransports:

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from partnercenter import ClientSecretCredential, MemoryTokenCache
+from partnercenter import ClientSecretCredential, MemoryTokenCache, Timing
 from partnercenter.auth.policy import parse_retry_after
 from partnercenter.auth.protocol import normalize_scopes, parse_error_response, resource_of
 from partnercenter.client.paging import next_page
@@ -97,7 +97,12 @@ def test_one_token_request_per_distinct_tenant_and_scope(calls: list[tuple[str, 
     transport = httpx.MockTransport(token_endpoint)
     credentials = {
         tenant: ClientSecretCredential(
-            tenant, CLIENT, "s3cret~Value", transport=transport, cache=cache, clock=clock
+            tenant,
+            CLIENT,
+            "s3cret~Value",
+            transport=transport,
+            cache=cache,
+            timing=Timing(clock=clock),
         )
         for tenant in TENANTS
     }

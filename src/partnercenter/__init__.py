@@ -20,6 +20,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ loads these
     from typing import Any
 
+    from ._timing import Timing
     from .auth import (
         AccessTokenCredential,
         AzureCredentialAdapter,
@@ -82,6 +83,7 @@ _LAZY: dict[str, str] = {
     "RefreshTokenStore": ".stores",
     "RetryPolicy": ".auth",
     "SignInResult": ".auth.user_credential",
+    "Timing": "._timing",
     "TokenCache": ".auth",
     "secure_app_consent": ".auth.consent",
 }
@@ -112,6 +114,7 @@ __all__ = [
     "RefreshTokenStore",
     "RetryPolicy",
     "SignInResult",
+    "Timing",
     "TokenCache",
     "__version__",
     "secure_app_consent",

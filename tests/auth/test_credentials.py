@@ -21,6 +21,7 @@ from partnercenter import (
     MemoryTokenCache,
     RefreshTokenCredential,
     RetryPolicy,
+    Timing,
 )
 from partnercenter.auth.assertion import load_certificate
 from partnercenter.errors import (
@@ -60,9 +61,7 @@ def secret_credential(server: TokenServer, clock: FakeClock, **kw: Any) -> Clien
         CLIENT_ID,
         SECRET,
         transport=server.transport,
-        clock=clock,
-        sleep=clock.sleep,
-        random=lambda: 0.5,
+        timing=clock.timing(),
         **kw,
     )
 
@@ -218,7 +217,7 @@ def test_certificate_assertions_are_fresh_and_verifiable(
             algorithm=algorithm,  # type: ignore[arg-type]
             send_certificate_chain=True,
             transport=server.transport,
-            clock=clock,
+            timing=Timing(clock=clock),
         )
         credential.get_token()
         credential.get_token("https://graph.microsoft.com/.default")
@@ -276,7 +275,7 @@ def test_503_and_timeouts_back_off_then_succeed(server: TokenServer, clock: Fake
 def test_retries_are_bounded(server: TokenServer, clock: FakeClock) -> None:
     server.replies = [aad_error(90033, "temporarily_unavailable", "A transient error", status=503)]
     with pytest.raises(TemporarilyUnavailableError) as info:
-        secret_credential(server, clock, retry_policy=RetryPolicy(max_retries=2)).get_token()
+        secret_credential(server, clock, retry=RetryPolicy(max_retries=2)).get_token()
     assert len(server.requests) == 3 and info.value.status == 503
 
 
@@ -320,7 +319,7 @@ def test_proactive_refresh_and_expiry(server: TokenServer, clock: FakeClock) -> 
 def test_failed_early_refresh_keeps_serving_then_required_refresh_raises(
     server: TokenServer, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    credential = secret_credential(server, clock, retry_policy=RetryPolicy(max_retries=0))
+    credential = secret_credential(server, clock, retry=RetryPolicy(max_retries=0))
     first = credential.get_token()
     server.replies = [httpx.Response(503)]
     clock.now += 1800
@@ -352,7 +351,12 @@ def test_shared_cache_between_credentials(server: TokenServer, clock: FakeClock)
     b = secret_credential(server, clock, cache=cache)
     assert a.get_token() is b.get_token() and len(server.requests) == 1
     other_tenant = ClientSecretCredential(
-        CUSTOMER, CLIENT_ID, SECRET, transport=server.transport, cache=cache, clock=clock
+        CUSTOMER,
+        CLIENT_ID,
+        SECRET,
+        transport=server.transport,
+        cache=cache,
+        timing=Timing(clock=clock),
     )
     other_tenant.get_token()
     assert len(server.requests) == 2 and len(cache) == 2
@@ -377,7 +381,7 @@ def test_refresh_token_rotation_and_customer_tenant(server: TokenServer, clock: 
         store_key="k",
         client_secret=SECRET,
         transport=server.transport,
-        clock=clock,
+        timing=Timing(clock=clock),
     )
     server.replies = [ok(user_token(["pwd", "mfa"]), refresh_token="rt-2")]
     token = credential.get_token()
@@ -400,7 +404,7 @@ def test_refresh_token_rotation_and_customer_tenant(server: TokenServer, clock: 
 
 def test_public_client_refresh_sends_no_credential(server: TokenServer, clock: FakeClock) -> None:
     credential = RefreshTokenCredential(
-        TENANT, CLIENT_ID, REFRESH_TOKEN, transport=server.transport, clock=clock
+        TENANT, CLIENT_ID, REFRESH_TOKEN, transport=server.transport, timing=Timing(clock=clock)
     )
     server.replies = [ok(user_token(["mfa"]))]
     credential.get_token()
@@ -412,7 +416,7 @@ def test_public_client_refresh_sends_no_credential(server: TokenServer, clock: F
 def test_expired_refresh_token_and_empty_store(server: TokenServer, clock: FakeClock) -> None:
     server.replies = [aad_error(700082, "invalid_grant", "The refresh token has expired")]
     credential = RefreshTokenCredential(
-        TENANT, CLIENT_ID, REFRESH_TOKEN, transport=server.transport, clock=clock
+        TENANT, CLIENT_ID, REFRESH_TOKEN, transport=server.transport, timing=Timing(clock=clock)
     )
     with pytest.raises(InvalidGrantError) as info:
         credential.get_token()
@@ -429,7 +433,7 @@ def test_expired_refresh_token_and_empty_store(server: TokenServer, clock: FakeC
 
 def test_static_access_token(clock: FakeClock) -> None:
     raw = app_token(exp=int(NOW) + 60)
-    credential = AccessTokenCredential("Bearer " + raw, clock=clock)
+    credential = AccessTokenCredential("Bearer " + raw, timing=Timing(clock=clock))
     assert credential.get_token().token == raw
     assert credential.get_token().expires_on == NOW + 60
     clock.now += 60
@@ -439,7 +443,7 @@ def test_static_access_token(clock: FakeClock) -> None:
     with pytest.raises(ConfigurationError) as bad:
         AccessTokenCredential("opaque")
     assert bad.value.argument == "expires_on"
-    assert AccessTokenCredential("opaque", expires_on=NOW + 1, clock=clock)
+    assert AccessTokenCredential("opaque", expires_on=NOW + 1, timing=Timing(clock=clock))
     assert raw not in repr(AccessTokenCredential(raw))
     for garbled in ("tök", "two words", "line\nbreak"):
         with pytest.raises(ConfigurationError) as bad:
@@ -530,8 +534,7 @@ async def test_async_secret_retry_refresh_and_rotation(
         CLIENT_ID,
         SECRET,
         transport=server.async_transport,
-        clock=clock,
-        sleep=clock.asleep,
+        timing=clock.timing(),
     ) as credential:
         token = await credential.get_token()
         assert clock.sleeps == [3.0] and await credential.get_token() is token
@@ -555,7 +558,7 @@ async def test_async_secret_retry_refresh_and_rotation(
     store = AsyncStore()
     server.replies = [ok(user_token(["mfa"]), refresh_token="rt-async")]
     refresh = aio.RefreshTokenCredential(
-        TENANT, CLIENT_ID, store=store, transport=server.async_transport, clock=clock
+        TENANT, CLIENT_ID, store=store, transport=server.async_transport, timing=Timing(clock=clock)
     )
     assert (await refresh.get_token()).has_mfa and store.value == "rt-async"
     with pytest.raises(ConfigurationError, match="async store"):
@@ -564,7 +567,9 @@ async def test_async_secret_retry_refresh_and_rotation(
 
 @pytest.mark.anyio
 async def test_async_static_token(clock: FakeClock) -> None:
-    credential = aio.AccessTokenCredential(app_token(), expires_on=NOW + 5, clock=clock)
+    credential = aio.AccessTokenCredential(
+        app_token(), expires_on=NOW + 5, timing=Timing(clock=clock)
+    )
     assert (await credential.get_token_info()).expires_on == NOW + 5
     clock.now += 5
     with pytest.raises(AccessTokenExpiredError):

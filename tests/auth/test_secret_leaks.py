@@ -129,14 +129,10 @@ def _baselines(tmp: Path, cert_path: Path, urls: list[str]) -> Baselines:
     token = jwt({**app_claims(TENANT_GUID, CLIENT_ID), "exp": 4_000_000_000})
     options: dict[str, Any] = {
         "transport": httpx.MockTransport(_echo),
-        "retry_policy": partnercenter.RetryPolicy(max_retries=0),
-        "sleep": lambda seconds: None,
+        "retry": partnercenter.RetryPolicy(max_retries=0),
+        "timing": partnercenter.Timing(sleep=lambda seconds: None),
     }
-    aio_options: dict[str, Any] = {
-        **options,
-        "transport": httpx.MockTransport(_async_echo),
-        "sleep": anyio.sleep,
-    }
+    aio_options: dict[str, Any] = {**options, "transport": httpx.MockTransport(_async_echo)}
     user = {"open_browser": urls.append, "sign_in_timeout": 0.01}
     pc, aio, client, stores = (
         partnercenter,
@@ -210,6 +206,7 @@ def _baselines(tmp: Path, cert_path: Path, urls: list[str]) -> Baselines:
             {"tenant_id": TENANT, "client_id": CLIENT_ID, "refresh_token": "rt", **options},
         ),
         "RetryPolicy": (pc.RetryPolicy, {}),
+        "Timing": (pc.Timing, {}),
         "SignInResult": (
             pc.SignInResult,
             {

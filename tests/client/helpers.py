@@ -7,39 +7,27 @@ from typing import Any
 import partnercenter.aio as aio
 from partnercenter import AccessTokenCredential, PartnerClient
 
+from ..fakes import JITTER
 from .conftest import FakeApi, FakeClock, app_token
 
-#: A fixed jitter draw: back-off delays are then exact numbers.
-JITTER = 0.5
+__all__ = ["JITTER", "async_client", "client"]
 
 
 def client(
     api: FakeApi, clock: FakeClock, token: str | None = None, **options: Any
 ) -> PartnerClient:
     credential = options.pop("credential", None) or AccessTokenCredential(
-        token or app_token(), clock=clock
+        token or app_token(), timing=clock.timing()
     )
-    return PartnerClient(
-        credential,
-        transport=api.transport,
-        clock=clock,
-        sleep=clock.sleep,
-        random=lambda: JITTER,
-        **options,
-    )
+    return PartnerClient(credential, transport=api.transport, timing=clock.timing(), **options)
 
 
 def async_client(
     api: FakeApi, clock: FakeClock, token: str | None = None, **options: Any
 ) -> aio.AsyncPartnerClient:
     credential = options.pop("credential", None) or aio.AccessTokenCredential(
-        token or app_token(), clock=clock
+        token or app_token(), timing=clock.timing()
     )
     return aio.AsyncPartnerClient(
-        credential,
-        transport=api.async_transport,
-        clock=clock,
-        sleep=clock.asleep,
-        random=lambda: JITTER,
-        **options,
+        credential, transport=api.async_transport, timing=clock.timing(), **options
     )

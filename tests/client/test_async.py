@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 import partnercenter.aio as aio
+from partnercenter import Timing
 from partnercenter.errors import (
     AppUserRequiredError,
     ConfigurationError,
@@ -80,7 +81,11 @@ async def test_401_refresh(api: FakeApi, clock: FakeClock) -> None:
 
     api.replies = [pc_error(401, 400, "Authentication failed."), ok({})]
     credential = aio.ClientSecretCredential(
-        PARTNER, CLIENT_ID, "secret", transport=httpx.MockTransport(token_endpoint), clock=clock
+        PARTNER,
+        CLIENT_ID,
+        "secret",
+        transport=httpx.MockTransport(token_endpoint),
+        timing=Timing(clock=clock),
     )
     async with credential, async_client(api, clock, credential=credential) as pc:
         await pc.get_customer(CUSTOMER)
@@ -146,9 +151,9 @@ async def test_map_concurrently(api: FakeApi, clock: FakeClock) -> None:
 
     ids = [f"c{n}" for n in range(10)] + ["bad"] + [f"c{n}" for n in range(10, 30)]
     pc = aio.AsyncPartnerClient(
-        aio.AccessTokenCredential(app_token(), clock=clock),
+        aio.AccessTokenCredential(app_token(), timing=Timing(clock=clock)),
         transport=httpx.MockTransport(handler),
-        clock=clock,
+        timing=Timing(clock=clock),
     )
     async with pc:
 
@@ -181,7 +186,9 @@ async def test_map_concurrently_bug_cancels(api: FakeApi, clock: FakeClock) -> N
 async def test_close_owned_client_only(api: FakeApi, clock: FakeClock) -> None:
     async with httpx.AsyncClient(transport=api.async_transport) as http:
         pc = aio.AsyncPartnerClient(
-            aio.AccessTokenCredential(app_token(), clock=clock), http_client=http, clock=clock
+            aio.AccessTokenCredential(app_token(), timing=Timing(clock=clock)),
+            http_client=http,
+            timing=Timing(clock=clock),
         )
         await pc.get_customer(CUSTOMER)
         await pc.close()

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from partnercenter import PartnerClient, RetryPolicy, operations, pc_errors
+from partnercenter import PartnerClient, RetryPolicy, Timing, operations, pc_errors
 from partnercenter.emulator import Emulator
 from partnercenter.errors import (
     AlreadyExistsError,
@@ -378,7 +378,7 @@ def test_answer_lost_by_the_server_is_replayed(clean: Emulator, world: dict[str,
     cid = world["customer_id"]
     replayed = emu.admin("GET", "api")["replayed"]
     sleeps: list[float] = []
-    with user_client(emu, sleep=sleeps.append) as pc:
+    with user_client(emu, timing=Timing(sleep=sleeps.append)) as pc:
         users = len(pc.list_customer_users(cid, size=500).collect())
         customers = len(pc.list_customers(size=1000).collect())
         rule = {"target": "api", "drop": "after", "count": 1}
@@ -406,7 +406,7 @@ def time_travel(emu: Emulator, sleeps: list[float]) -> Callable[[float], None]:
 def test_throttling_with_retry_after(clean: Emulator) -> None:
     emu = clean
     sleeps: list[float] = []
-    with user_client(emu, sleep=time_travel(emu, sleeps)) as pc:
+    with user_client(emu, timing=Timing(sleep=time_travel(emu, sleeps))) as pc:
         emu.admin("POST", "throttling", {"rate_per_second": 0.5, "burst": 2})
         for _ in range(5):
             pc.get_legal_business_profile()
@@ -417,7 +417,7 @@ def test_throttling_with_retry_after(clean: Emulator) -> None:
 
 def test_throttled_beyond_the_policy(clean: Emulator) -> None:
     emu = clean
-    with user_client(emu, sleep=lambda s: pytest.fail("must not sleep")) as pc:
+    with user_client(emu, timing=Timing(sleep=lambda s: pytest.fail("must not sleep"))) as pc:
         emu.admin("POST", "throttling", {"rate_per_second": 0.01, "burst": 1})
         pc.get_legal_business_profile()
         with pytest.raises(ThrottledError) as caught:
@@ -440,7 +440,7 @@ def test_throttled_beyond_the_policy(clean: Emulator) -> None:
 def test_faults_recovered_within_the_budget(clean: Emulator, rule: dict[str, Any]) -> None:
     emu = clean
     sleeps: list[float] = []
-    with user_client(emu, sleep=sleeps.append) as pc:
+    with user_client(emu, timing=Timing(sleep=sleeps.append)) as pc:
         pc.get_legal_business_profile()  # warm the connection
         emu.admin("POST", "faults", {"target": "api", **rule})
         response = pc.request("get_legal_business_profile")
@@ -456,7 +456,9 @@ def test_a_share_of_failures(clean: Emulator) -> None:
         "faults",
         {"target": "api", "rate": 0.3, "statuses": [500, 503, 429], "seed": 11},
     )
-    with user_client(emu, sleep=sleeps.append, retry=RetryPolicy(max_retries=6)) as pc:
+    with user_client(
+        emu, timing=Timing(sleep=sleeps.append), retry=RetryPolicy(max_retries=6)
+    ) as pc:
         pages = list(pc.list_customers(size=20).pages())
     assert sum(len(p.items) for p in pages) >= 300
     assert sleeps  # some were retried
@@ -465,7 +467,7 @@ def test_a_share_of_failures(clean: Emulator) -> None:
 def test_dropped_post_is_created_once(clean: Emulator) -> None:
     emu = clean
     sleeps: list[float] = []
-    with user_client(emu, sleep=sleeps.append) as pc:
+    with user_client(emu, timing=Timing(sleep=sleeps.append)) as pc:
         before = len(pc.list_customers(size=1000).collect())
         emu.admin(
             "POST",
@@ -482,7 +484,7 @@ def test_token_service_faults(clean: Emulator) -> None:
     injected = emu.admin("GET", "faults")["injected"]
     emu.admin("POST", "faults", {"target": "token", "status": 503, "count": 1})
     sleeps: list[float] = []
-    credential = app_credential(emu, sleep=sleeps.append)
+    credential = app_credential(emu, timing=Timing(sleep=sleeps.append))
     with credential, app_client(emu, credential=credential) as pc:
         assert pc.get_legal_business_profile()
     # The call succeeded *because* the credential retried: the 503 was answered, exactly once.

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 import partnercenter.aio as aio
+from partnercenter import Timing
 from partnercenter.emulator import Emulator
 from partnercenter.errors import AppUserRequiredError, MfaRequiredError, NotFoundError
 
@@ -81,7 +82,7 @@ async def test_faults_and_throttling_recovered(clean: Emulator) -> None:
         sleeps.append(seconds)
         await anyio.to_thread.run_sync(emu.advance_clock, seconds)
 
-    async with user_client(emu, sleep=travel) as pc:
+    async with user_client(emu, timing=Timing(async_sleep=travel)) as pc:
         await pc.get_legal_business_profile()
         await anyio.to_thread.run_sync(
             emu.admin, "POST", "faults", {"target": "api", "statuses": [500, 503], "count": 2}

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from partnercenter import ClientSecretCredential, PartnerClient, pc_errors
+from partnercenter import ClientSecretCredential, PartnerClient, Timing, pc_errors
 from partnercenter.errors import (
     AlreadyExistsError,
     AppUserRequiredError,
@@ -276,7 +276,9 @@ def test_user_token_with_mfa_goes_everywhere(api: FakeApi, clock: FakeClock) -> 
 def test_opaque_tokens_are_sent(api: FakeApi, clock: FakeClock) -> None:
     from partnercenter import AccessTokenCredential
 
-    credential = AccessTokenCredential("opaque-token", expires_on=clock.now + 600, clock=clock)
+    credential = AccessTokenCredential(
+        "opaque-token", expires_on=clock.now + 600, timing=Timing(clock=clock)
+    )
     with client(api, clock, credential=credential) as pc:
         pc.get_invoice("abc")
     assert api.header("Authorization") == "Bearer opaque-token"
@@ -296,7 +298,11 @@ def test_no_token_or_secret_anywhere(
         )
 
     credential = ClientSecretCredential(
-        PARTNER, CLIENT_ID, secret, transport=httpx.MockTransport(token_endpoint), clock=clock
+        PARTNER,
+        CLIENT_ID,
+        secret,
+        transport=httpx.MockTransport(token_endpoint),
+        timing=Timing(clock=clock),
     )
     api.replies = [
         pc_error(401, 400, "Authentication failed."),

@@ -19,6 +19,7 @@ from partnercenter import (
     ClientSecretCredential,
     MemoryTokenCache,
     PartnerClient,
+    Timing,
     operations,
 )
 from partnercenter.client import ApiResponse
@@ -273,7 +274,9 @@ def test_option_conflicts(api: FakeApi) -> None:
 def test_given_http_client_is_not_closed(api: FakeApi, clock: FakeClock) -> None:
     with httpx.Client(transport=api.transport) as http:
         with PartnerClient(
-            AccessTokenCredential(app_token(), clock=clock), http_client=http, clock=clock
+            AccessTokenCredential(app_token(), timing=Timing(clock=clock)),
+            http_client=http,
+            timing=Timing(clock=clock),
         ) as pc:
             pc.get_customer(CUSTOMER)
         assert not http.is_closed
@@ -308,7 +311,7 @@ def test_invalidate_drops_only_the_given_token(clock: FakeClock) -> None:
         CLIENT_ID,
         "secret",
         transport=httpx.MockTransport(token_endpoint),
-        clock=clock,
+        timing=Timing(clock=clock),
         cache=cache,
     )
     with credential:
@@ -337,7 +340,11 @@ async def test_async_invalidate(clock: FakeClock) -> None:
         )
 
     async with aio.ClientSecretCredential(
-        PARTNER, CLIENT_ID, "secret", transport=httpx.MockTransport(token_endpoint), clock=clock
+        PARTNER,
+        CLIENT_ID,
+        "secret",
+        transport=httpx.MockTransport(token_endpoint),
+        timing=Timing(clock=clock),
     ) as credential:
         first = await credential.get_token()
         assert credential.invalidate(first)
@@ -371,5 +378,10 @@ def test_sleep_must_be_callable() -> None:
     from partnercenter.errors import ConfigurationError
 
     credential = AccessTokenCredential("a.b.c", expires_on=time.time() + 3600)
-    with pytest.raises(ConfigurationError, match="^sleep"):
+    with pytest.raises(ConfigurationError, match="^sleep: must be callable"):
+        Timing(sleep=3)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="^timing: must be a partnercenter.Timing"):
+        PartnerClient(credential, timing=time.sleep)  # type: ignore[arg-type]
+    # The deprecated spelling is checked before it is warned about.
+    with pytest.raises(ConfigurationError, match="^sleep: must be callable"):
         PartnerClient(credential, sleep=3)  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ from partnercenter import (
     Cloud,
     PartnerClient,
     RetryPolicy,
+    Timing,
 )
 from partnercenter.client.policy import api_retry_delay
 from partnercenter.errors import (
@@ -242,8 +243,7 @@ def secret_credential(clock: FakeClock, endpoint: TokenEndpoint) -> ClientSecret
         CLIENT_ID,
         "client-secret-value",
         transport=httpx.MockTransport(endpoint.handle),
-        clock=clock,
-        sleep=clock.sleep,
+        timing=clock.timing(),
     )
 
 
@@ -287,7 +287,7 @@ def test_no_refresh_when_a_fresh_token_cannot_help(
 
 def test_static_token_is_not_resent(api: FakeApi, clock: FakeClock) -> None:
     api.replies = [pc_error(401, 400, "Authentication failed.")]
-    credential = AccessTokenCredential(app_token(), clock=clock)
+    credential = AccessTokenCredential(app_token(), timing=Timing(clock=clock))
     with client(api, clock, credential=credential) as pc, pytest.raises(UnauthorizedError):
         pc.get_customer(CUSTOMER)
     assert len(api.requests) == 1
@@ -296,7 +296,7 @@ def test_static_token_is_not_resent(api: FakeApi, clock: FakeClock) -> None:
 def test_token_errors_propagate(api: FakeApi, clock: FakeClock) -> None:
     from partnercenter.errors import AccessTokenExpiredError
 
-    credential = AccessTokenCredential(app_token(), clock=clock)
+    credential = AccessTokenCredential(app_token(), timing=Timing(clock=clock))
     clock.now += 7200
     with client(api, clock, credential=credential) as pc:
         with pytest.raises(AccessTokenExpiredError):
@@ -313,9 +313,12 @@ def test_custom_cloud_is_the_credentials(api: FakeApi, clock: FakeClock) -> None
         "client-secret-value",
         cloud=cloud,
         transport=httpx.MockTransport(endpoint.handle),
-        clock=clock,
+        timing=Timing(clock=clock),
     )
-    with credential, PartnerClient(credential, transport=api.transport, clock=clock) as pc:
+    with (
+        credential,
+        PartnerClient(credential, transport=api.transport, timing=Timing(clock=clock)) as pc,
+    ):
         pc.get_customer(CUSTOMER)
         assert pc.cloud is cloud
     assert str(api.requests[0].url).startswith("https://127.0.0.1:8/v1/customers/")

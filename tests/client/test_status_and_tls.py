@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from partnercenter import ClientSecretCredential, PartnerClient
+from partnercenter import ClientSecretCredential, PartnerClient, Timing
 from partnercenter.aio import AsyncPartnerClient
 from partnercenter.aio import ClientSecretCredential as AsyncClientSecretCredential
 from partnercenter.clouds import Cloud
@@ -54,7 +54,9 @@ def test_a_redirect_is_not_followed_even_by_a_following_http_client(
     api.replies = [redirect()]
     following = httpx.Client(transport=api.transport, follow_redirects=True)
     with (
-        PartnerClient(_token_credential(clock), http_client=following, clock=clock) as pc,
+        PartnerClient(
+            _token_credential(clock), http_client=following, timing=Timing(clock=clock)
+        ) as pc,
         pytest.raises(UnexpectedStatusError),
     ):
         pc.get_legal_business_profile()
@@ -82,7 +84,7 @@ def _token_credential(clock: FakeClock) -> object:
 
     from .conftest import app_token
 
-    return AccessTokenCredential(app_token(), clock=clock)
+    return AccessTokenCredential(app_token(), timing=Timing(clock=clock))
 
 
 # -- item 3: TLS trust -----------------------------------------------------------------------
@@ -117,7 +119,7 @@ def test_verify_given_to_the_client_wins(emu: Emulator) -> None:
     sleeps: list[float] = []
     with (
         credential,
-        PartnerClient(credential, verify=True, sleep=sleeps.append) as pc,
+        PartnerClient(credential, verify=True, timing=Timing(sleep=sleeps.append)) as pc,
         pytest.raises(ApiConnectionError) as caught,
     ):
         pc.get_legal_business_profile()
@@ -169,7 +171,7 @@ def test_the_token_endpoint_certificate_error_fails_at_once(emu: Emulator) -> No
         app["client_secret"],
         cloud=_emulator_cloud(emu),
         verify=True,  # the system CAs: the emulator's own CA is not among them
-        sleep=sleeps.append,
+        timing=Timing(sleep=sleeps.append),
     )
     with credential, pytest.raises(TokenEndpointUnreachableError) as caught:
         credential.get_token()

@@ -19,6 +19,8 @@ SHARED = frozenset(
         "redaction",
         # Not "(root)": the library takes the version from _version.py, never the package root.
         "_version",
+        # The clock, sleep and jitter seam (Timing) that auth, client and aio all take.
+        "_timing",
     }
 )
 #: Layer -> the layers it may import (besides itself). Layers not listed are not checked.
@@ -27,7 +29,7 @@ ALLOWED = {
     "auth": SHARED | {"stores"},
     "client": SHARED | {"auth"},
     "aio": SHARED | {"stores", "auth", "client"},
-    "emulator": SHARED - {"_version", "errors", "clouds", "tokens"},
+    "emulator": SHARED - {"_version", "errors", "clouds", "tokens", "_timing"},
 }
 #: Only these may import the emulator: the library must work without its extra.
 EMULATOR_USERS = frozenset({"emulator", "cli", "demo", "testing", "_docs"})

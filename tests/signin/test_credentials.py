@@ -24,6 +24,7 @@ from partnercenter import (
     KeyringRefreshTokenStore,
     MemoryRefreshTokenStore,
     RefreshTokenCredential,
+    Timing,
     secure_app_consent,
 )
 from partnercenter.auth.loopback import LoopbackServer
@@ -65,7 +66,7 @@ def pending() -> httpx.Response:
 def device_credential(aad: FakeAzureAD, clock: FakeClock, **kwargs: Any) -> DeviceCodeCredential:
     kwargs.setdefault("prompt_callback", lambda code: None)
     return DeviceCodeCredential(
-        TENANT, CLIENT_ID, transport=aad.transport, clock=clock, sleep=clock.sleep, **kwargs
+        TENANT, CLIENT_ID, transport=aad.transport, timing=clock.timing(), **kwargs
     )
 
 
@@ -150,7 +151,7 @@ def test_device_code_default_prompt_prints_the_message(
     aad: FakeAzureAD, clock: FakeClock, capsys: pytest.CaptureFixture[str]
 ) -> None:
     DeviceCodeCredential(
-        TENANT, CLIENT_ID, transport=aad.transport, clock=clock, sleep=clock.sleep
+        TENANT, CLIENT_ID, transport=aad.transport, timing=clock.timing()
     ).get_token()
     assert "ABCD-1234" in capsys.readouterr().err
 
@@ -176,8 +177,7 @@ async def test_async_device_code(aad: FakeAzureAD, clock: FakeClock) -> None:
         CLIENT_ID,
         prompt_callback=prompt,
         transport=aad.async_transport,
-        clock=clock,
-        sleep=clock.asleep,
+        timing=clock.timing(),
     ) as credential:
         token = await credential.get_token()
         assert token.has_mfa and shown == ["ABCD-1234"] and clock.sleeps == [5, 5]
@@ -405,8 +405,7 @@ def test_consent_refuses_a_sign_in_without_mfa(aad: FakeAzureAD, clock: FakeCloc
             method="device_code",
             prompt_callback=lambda code: None,
             transport=aad.transport,
-            clock=clock,
-            sleep=clock.sleep,
+            timing=clock.timing(),
         )
     assert caught.value.amr == ("pwd",)
     assert "without multi-factor authentication" in str(caught.value)
@@ -488,7 +487,7 @@ def test_rotation_persists_in_the_file_store(
 ) -> None:
     store = seeded_file_store(tmp_path, clock, aad)
     credential = RefreshTokenCredential(
-        TENANT, CLIENT_ID, store=store, transport=aad.transport, clock=clock
+        TENANT, CLIENT_ID, store=store, transport=aad.transport, timing=Timing(clock=clock)
     )
     credential.get_token()
     credential.get_token(tenant_id=CUSTOMER)
@@ -505,7 +504,7 @@ def test_warns_well_before_the_inactivity_limit(
     store = seeded_file_store(tmp_path, clock, aad)
     clock.now += 70 * DAY
     credential = RefreshTokenCredential(
-        TENANT, CLIENT_ID, store=store, transport=aad.transport, clock=clock
+        TENANT, CLIENT_ID, store=store, transport=aad.transport, timing=Timing(clock=clock)
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -545,7 +544,7 @@ def test_a_token_rotated_by_another_process_is_retried(
 
     aad.refresh_answer = retire_on_first_use
     credential = RefreshTokenCredential(
-        TENANT, CLIENT_ID, store=store, transport=aad.transport, clock=clock
+        TENANT, CLIENT_ID, store=store, transport=aad.transport, timing=Timing(clock=clock)
     )
     assert credential.get_token().has_mfa
     assert calls == ["0.first-refresh-token", "0.rotated-elsewhere"]
@@ -559,7 +558,7 @@ async def test_async_refresh_token_credential_with_the_file_store(
     store = seeded_file_store(tmp_path, clock, aad)
     clock.now += 80 * DAY
     async with aio.RefreshTokenCredential(
-        TENANT, CLIENT_ID, store=store, transport=aad.async_transport, clock=clock
+        TENANT, CLIENT_ID, store=store, transport=aad.async_transport, timing=Timing(clock=clock)
     ) as credential:
         with pytest.warns(RefreshTokenExpiringWarning):
             await credential.get_token()
@@ -619,7 +618,7 @@ def test_rotation_and_warning_with_the_keyring_store(
     store.save(key, "0.first-refresh-token")
     clock.now += 85 * DAY
     credential = RefreshTokenCredential(
-        TENANT, CLIENT_ID, store=store, transport=aad.transport, clock=clock
+        TENANT, CLIENT_ID, store=store, transport=aad.transport, timing=Timing(clock=clock)
     )
     with pytest.warns(RefreshTokenExpiringWarning, match="5 days left"):
         credential.get_token()

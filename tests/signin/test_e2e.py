@@ -31,6 +31,7 @@ from partnercenter import (
     InteractiveBrowserCredential,
     MemoryRefreshTokenStore,
     RefreshTokenCredential,
+    Timing,
     secure_app_consent,
 )
 from partnercenter.emulator import Emulator
@@ -403,8 +404,9 @@ def test_inactivity_warning_then_the_90_day_limit(emu: Emulator, tmp_path: Path)
         return now(emu)
 
     store = FileRefreshTokenStore(tmp_path / "t.json", key=KEY, keyring=False, clock=clock)
-    consent_by_device_code(emu, store, ADMIN, clock=clock)
-    options: dict[str, Any] = {"cloud": cloud(emu), "verify": emu.ca_cert, "clock": clock}
+    timing = Timing(clock=clock)  # the emulator's clock; the device-code polling really waits
+    consent_by_device_code(emu, store, ADMIN, timing=timing)
+    options: dict[str, Any] = {"cloud": cloud(emu), "verify": emu.ca_cert, "timing": timing}
     tenant, client = emu.partner_tenant["id"], cli_app(emu)["client_id"]
     emu.advance_clock(80 * DAY)
     with RefreshTokenCredential(tenant, client, store=store, **options) as credential:

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from partnercenter import AccessToken, PartnerClient, RefreshTokenCredential, RetryPolicy
+from partnercenter import AccessToken, PartnerClient, RefreshTokenCredential, RetryPolicy, Timing
 from partnercenter.errors import (
     InvalidGrantError,
     MfaRequiredError,
@@ -81,7 +81,7 @@ def test_the_journal_shows_tokens_issued_by_client(
 
 def test_faults_apply_for_the_block_only(pc_emulator: Sandbox) -> None:
     with pc_emulator.user_credential() as credential:
-        with pc_emulator.client(credential, sleep=no_sleep) as client:
+        with pc_emulator.client(credential, timing=Timing(sleep=no_sleep)) as client:
             with pc_emulator.faults(target="api", status=503, count=2) as rule:
                 assert client.get_legal_business_profile()["companyName"]
             assert rule.hits == 2

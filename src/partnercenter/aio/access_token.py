@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .._timing import Timing, resolve_timing
 from ..auth.access_token import expired_error, static_token
-from ..auth.arguments import check_callable
 from ..tokens import AccessToken
 
 __all__ = ["AccessTokenCredential"]
@@ -21,10 +20,13 @@ class AccessTokenCredential:
         token: str | AccessToken,
         *,
         expires_on: float | None = None,
-        clock: Callable[[], float] = time.time,
+        timing: Timing | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self._token = static_token(token, expires_on)
-        self._clock = check_callable("clock", clock)
+        # Only the clock matters here (no waits, no retries); clock= is its deprecated spelling.
+        self._timing = resolve_timing(timing, clock=clock, asynchronous=True)
+        self._clock = self._timing.clock
 
     async def get_token(
         self,

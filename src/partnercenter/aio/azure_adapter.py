@@ -4,13 +4,10 @@
 from __future__ import annotations
 
 import inspect
-import random as _random
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import anyio
-
+from .._timing import Timing, resolve_timing
 from ..auth.azure_adapter import (
     SOURCE_TENANT,
     SupportsGetToken,
@@ -30,7 +27,8 @@ __all__ = ["AzureCredentialAdapter"]
 
 class AzureCredentialAdapter(AsyncTokenCredentialBase):
     """Wrap an azure-core async credential as a :mod:`partnercenter.aio` credential, behind
-    this library's cache, refresh policy and single flight."""
+    this library's cache, refresh policy and single flight (``timing`` as for the blocking
+    twin)."""
 
     def __init__(
         self,
@@ -38,9 +36,10 @@ class AzureCredentialAdapter(AsyncTokenCredentialBase):
         *,
         cloud: Cloud | str = Cloud.GLOBAL,
         cache: TokenCache | None = None,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], Awaitable[object]] = anyio.sleep,
-        random: Callable[[], float] = _random.random,
+        timing: Timing | None = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[object]] | None = None,
+        random: Callable[[], float] | None = None,
     ) -> None:
         if not isinstance(credential, SupportsGetToken):
             raise ConfigurationError(
@@ -54,10 +53,11 @@ class AzureCredentialAdapter(AsyncTokenCredentialBase):
             client_id=adapter_identity(credential),
             endpoint_version="v2",
             cache=cache,
-            retry_policy=None,
-            clock=clock,
-            sleep=sleep,
-            random=random,
+            # (timing: the clock of the cache and refresh policy; clock=, sleep=, random= are
+            # its deprecated spellings. The wrapped credential does its own retrying.)
+            timing=resolve_timing(
+                timing, clock=clock, sleep=sleep, random=random, asynchronous=True
+            ),
         )
 
     async def _fetch(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> AccessToken:

@@ -8,15 +8,12 @@ loop at a time.
 from __future__ import annotations
 
 import abc
-import random as _random
-import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
 import anyio
 
-from ..auth.arguments import check_callable
 from ..auth.base import CacheKey, CredentialCore
 from ..auth.cache import shared_fetch
 from ..auth.policy import RefreshStatus
@@ -48,16 +45,8 @@ class AsyncTokenCredentialBase(CredentialCore, abc.ABC):
     single flight. Satisfies azure-core's ``AsyncTokenCredential`` and
     ``AsyncSupportsTokenInfo``."""
 
-    def __init__(
-        self,
-        *,
-        sleep: Callable[[float], Awaitable[object]] = anyio.sleep,
-        clock: Callable[[], float] = time.time,
-        random: Callable[[], float] = _random.random,
-        **core: Any,
-    ) -> None:
-        super().__init__(clock=clock, random=random, **core)
-        self._sleep = check_callable("sleep", sleep)
+    def __init__(self, **core: Any) -> None:
+        super().__init__(**core)
         self._flights: dict[CacheKey, AsyncFlight] = {}
         # A cache shared by processes (Redis) runs the fetch: one token request per fleet.
         self._fetch_shared = shared_fetch(self._cache, asynchronous=True)

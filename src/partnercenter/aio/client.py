@@ -4,14 +4,12 @@
 from __future__ import annotations
 
 import inspect
-import random as _random
-import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
-import anyio
 import httpx
 
+from .._timing import Timing, resolve_timing
 from ..auth.arguments import Verify
 from ..auth.policy import RetryPolicy
 from ..client.base import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, ClientBase
@@ -59,8 +57,9 @@ class AsyncPartnerClient(AsyncPartnerOperations, ClientBase):
     """An async client of the Partner Center REST API (asyncio or trio, through anyio).
 
     Same options and methods as :class:`partnercenter.PartnerClient`, with an async credential
-    (:mod:`partnercenter.aio`), an ``httpx.AsyncClient`` / ``httpx.AsyncBaseTransport`` and an
-    async ``sleep``. Single answers are awaited; ``list_*`` and :meth:`paginate` return an
+    (:mod:`partnercenter.aio`) and an ``httpx.AsyncClient`` / ``httpx.AsyncBaseTransport``;
+    it waits with ``timing.async_sleep`` (the deprecated ``sleep=`` is awaitable here). Single
+    answers are awaited; ``list_*`` and :meth:`paginate` return an
     :class:`~partnercenter.aio.client_flow.AsyncPager` for ``async for``.
 
     For high request rates, one client per connection (sharing one credential) beats one
@@ -86,16 +85,16 @@ class AsyncPartnerClient(AsyncPartnerOperations, ClientBase):
         deadline: float | None = DEFAULT_DEADLINE,
         mfa_check: MfaCheck = "error",
         check_access: bool = True,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], Awaitable[object]] = anyio.sleep,
-        random: Callable[[], float] = _random.random,
+        timing: Timing | None = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[object]] | None = None,
+        random: Callable[[], float] | None = None,
     ) -> None:
         self._credential = async_credential(credential, cloud)
         self._set_http_options(
             http_client,
             transport,
             verify,
-            sleep,
             httpx.AsyncClient,
             httpx.AsyncBaseTransport,
             credential=self._credential,
@@ -111,8 +110,9 @@ class AsyncPartnerClient(AsyncPartnerOperations, ClientBase):
             deadline=deadline,
             mfa_check=mfa_check,
             check_access=check_access,
-            clock=clock,
-            random=random,
+            timing=resolve_timing(
+                timing, clock=clock, sleep=sleep, random=random, asynchronous=True
+            ),
         )
 
     @property
@@ -141,14 +141,14 @@ class AsyncPartnerClient(AsyncPartnerOperations, ClientBase):
         return token
 
     async def _execute(self, call: ApiCall) -> ApiResponse:
-        flow = call_flow(self._settings, call, self._retry, clock=self._clock, random=self._random)
+        flow = call_flow(self._settings, call, self._retry, self._timing)
         client = self._client()
 
         async def send(request: httpx.Request) -> httpx.Response:
             # Never follow a redirect (see the blocking twin).
             return await client.send(request, follow_redirects=False)
 
-        return await run_call(flow, send, self._sleep, self._token)
+        return await run_call(flow, send, self._timing.async_sleep, self._token)
 
     def _pager(self, call: ApiCall) -> AsyncPager:
         return AsyncPager(self._execute, call, self._settings.api_root, self._new_id)

@@ -157,10 +157,10 @@ class InteractiveBrowserCredential(AsyncUserSignInCredential):
                                 now,
                             )
 
-                        flow = token_flow(
-                            build, retry=self._retry, clock=self._clock, random=self._random
+                        flow = token_flow(build, retry=self._retry, timing=self._timing)
+                        response = await run_flow(
+                            flow, self._client().send, self._timing.async_sleep
                         )
-                        response = await run_flow(flow, self._client().send, self._sleep)
                         check(response)
                 except Exception as exc:
                     # Raised after the group, as itself (not wrapped in an ExceptionGroup).

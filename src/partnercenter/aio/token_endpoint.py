@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypedDict, Unpack
 
-import anyio
 import httpx
 
+from .._timing import Timing
 from ..auth.arguments import Verify
 from ..auth.cache import TokenCache
 from ..auth.client_auth import ClientAuth
@@ -31,7 +31,8 @@ __all__ = ["AsyncCredentialOptions", "AsyncTokenEndpointCredential"]
 class AsyncCredentialOptions(TypedDict, total=False):
     """Keyword options of the async token-endpoint credentials: as
     :class:`partnercenter.auth.token_endpoint.CredentialOptions`, with an
-    ``httpx.AsyncClient``, an ``httpx.AsyncBaseTransport`` and an async ``sleep``."""
+    ``httpx.AsyncClient`` and an ``httpx.AsyncBaseTransport``; ``timing``'s ``async_sleep`` is
+    the wait (the deprecated ``sleep=`` is awaitable here)."""
 
     cloud: Cloud | str
     endpoint_version: EndpointVersion
@@ -40,6 +41,9 @@ class AsyncCredentialOptions(TypedDict, total=False):
     transport: httpx.AsyncBaseTransport
     timeout: float
     cache: TokenCache
+    retry: RetryPolicy
+    timing: Timing
+    # Deprecated names (one release): retry_policy= is retry=, the other three are timing=.
     retry_policy: RetryPolicy
     clock: Callable[[], float]
     sleep: Callable[[float], Awaitable[object]]
@@ -67,7 +71,7 @@ class AsyncTokenEndpointCredential(TokenEndpointCore, AsyncTokenCredentialBase):
             client_id=client_id,
             delegated=delegated,
             account=account,
-            **core_arguments(options, anyio.sleep),
+            **core_arguments(options, asynchronous=True),
         )
 
     def _client(self) -> httpx.AsyncClient:
@@ -93,8 +97,8 @@ class AsyncTokenEndpointCredential(TokenEndpointCore, AsyncTokenCredentialBase):
         def build(now: float) -> TokenRequest:
             return self._build_request(scopes, tenant, claims, now, refresh_token)
 
-        flow = token_flow(build, retry=self._retry, clock=self._clock, random=self._random)
-        return await run_flow(flow, self._client().send, self._sleep)
+        flow = token_flow(build, retry=self._retry, timing=self._timing)
+        return await run_flow(flow, self._client().send, self._timing.async_sleep)
 
     async def _fetch(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> AccessToken:
         return (await self._request_token(scopes, tenant, claims)).access_token

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .._timing import Timing, resolve_timing
 from ..errors import AccessTokenExpiredError, ConfigurationError
 from ..tokens import AccessToken, read_jwt_claims
-from .arguments import check_callable
 
 __all__ = ["AccessTokenCredential", "static_token"]
 
@@ -64,7 +63,8 @@ class AccessTokenCredential:
 
     ``token`` is the bearer value (a leading ``Bearer`` is dropped) or an :class:`AccessToken`;
     ``expires_on`` defaults to the JWT's ``exp``. ``get_token`` returns the token whatever the
-    scopes and raises :class:`~partnercenter.errors.AccessTokenExpiredError` once it expired.
+    scopes and raises :class:`~partnercenter.errors.AccessTokenExpiredError` once it expired
+    (by the clock of ``timing``, a :class:`~partnercenter.Timing`).
     """
 
     def __init__(
@@ -72,10 +72,13 @@ class AccessTokenCredential:
         token: str | AccessToken,
         *,
         expires_on: float | None = None,
-        clock: Callable[[], float] = time.time,
+        timing: Timing | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self._token = static_token(token, expires_on)
-        self._clock = check_callable("clock", clock)
+        # Only the clock matters here (no waits, no retries); clock= is its deprecated spelling.
+        self._timing = resolve_timing(timing, clock=clock, asynchronous=False)
+        self._clock = self._timing.clock
 
     def get_token(
         self,

@@ -14,8 +14,9 @@ from typing import Any, Final
 
 from .. import wire
 from ..clouds import Cloud, EndpointVersion
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, warn_caller
 from ..redaction import describe, secret_shape, shown
+from .policy import RetryPolicy
 
 __all__ = [
     "Verify",
@@ -28,6 +29,7 @@ __all__ = [
     "check_tenant",
     "check_timeout",
     "check_verify",
+    "resolve_retry",
 ]
 
 #: What ``verify=`` accepts: like httpx, a CA bundle path, ``True`` (system CAs), ``False``
@@ -163,3 +165,25 @@ def check_callable(argument: str, value: Any) -> Callable[..., Any]:
     if not callable(value):
         raise ConfigurationError(argument, "must be callable")
     return value  # type: ignore[no-any-return]
+
+
+def resolve_retry(retry: object, retry_policy: object = None) -> RetryPolicy:
+    """``retry=`` (a :class:`RetryPolicy`, default ``RetryPolicy()``), or the credentials' old
+    name ``retry_policy=``: accepted for one release with a :class:`DeprecationWarning`, so
+    that credentials and clients spell the option the same way."""
+    if retry_policy is None:
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise ConfigurationError("retry", "must be a RetryPolicy")
+        return retry if retry is not None else RetryPolicy()
+    if retry is not None:
+        raise ConfigurationError(
+            "retry_policy", "give retry= or retry_policy= (its deprecated name), not both"
+        )
+    if not isinstance(retry_policy, RetryPolicy):
+        raise ConfigurationError("retry_policy", "must be a RetryPolicy")
+    warn_caller(
+        "retry_policy= is deprecated and will be removed in the next release: pass the same "
+        "RetryPolicy as retry=",
+        DeprecationWarning,
+    )
+    return retry_policy

@@ -8,12 +8,11 @@ azure-core is not imported here: the wrapped object is used through its protocol
 
 from __future__ import annotations
 
-import random as _random
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
+from .._timing import Timing, resolve_timing
 from ..clouds import Cloud
 from ..errors import ConfigurationError, CredentialSourceError
 from ..tokens import AccessToken
@@ -89,7 +88,8 @@ class AzureCredentialAdapter(TokenCredentialBase):
     """Wrap an azure-core ``TokenCredential`` (e.g. ``azure.identity.ManagedIdentityCredential``)
     as a :mod:`partnercenter` credential: its tokens are cached with this library's refresh
     policy and single flight. ``get_token()`` with no scope asks for the cloud's Partner Center
-    ``/.default`` scope.
+    ``/.default`` scope. ``timing``: a :class:`~partnercenter.Timing` whose clock the cache and
+    refresh policy read (tests); the wrapped credential does its own retrying.
     """
 
     def __init__(
@@ -98,9 +98,10 @@ class AzureCredentialAdapter(TokenCredentialBase):
         *,
         cloud: Cloud | str = Cloud.GLOBAL,
         cache: TokenCache | None = None,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], object] = time.sleep,
-        random: Callable[[], float] = _random.random,
+        timing: Timing | None = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], object] | None = None,
+        random: Callable[[], float] | None = None,
     ) -> None:
         if not isinstance(credential, SupportsGetToken):
             raise ConfigurationError(
@@ -114,10 +115,11 @@ class AzureCredentialAdapter(TokenCredentialBase):
             client_id=adapter_identity(credential),
             endpoint_version="v2",
             cache=cache,
-            retry_policy=None,
-            clock=clock,
-            sleep=sleep,
-            random=random,
+            # (timing: the clock of the cache and refresh policy; clock=, sleep=, random= are
+            # its deprecated spellings. The wrapped credential does its own retrying.)
+            timing=resolve_timing(
+                timing, clock=clock, sleep=sleep, random=random, asynchronous=False
+            ),
         )
 
     def _fetch(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> AccessToken:

@@ -14,20 +14,19 @@ from __future__ import annotations
 
 import abc
 import logging
-import random as _random
 import threading
-import time
 from collections.abc import Callable, Hashable, Mapping
 from types import TracebackType
 from typing import Any
 
 from .. import wire
+from .._timing import DEFAULT_TIMING, Timing
 from ..clouds import Cloud, EndpointVersion
 from ..errors import ConfigurationError, RetiredAudienceWarning, warn_caller
 from ..redaction import shown
 from ..stores.base import credential_identity
 from ..tokens import AccessToken
-from .arguments import check_callable, check_cloud, check_endpoint_version, check_tenant
+from .arguments import check_cloud, check_endpoint_version, check_tenant, resolve_retry
 from .cache import MemoryTokenCache, TokenCache, shared_fetch
 from .policy import RefreshStatus, RetryPolicy, refresh_due, refresh_status
 from .protocol import normalize_scopes, resource_of
@@ -57,9 +56,8 @@ class CredentialCore:
         client_id: str,
         endpoint_version: EndpointVersion,
         cache: TokenCache | None,
-        clock: Callable[[], float],
-        random: Callable[[], float],
-        retry_policy: RetryPolicy | None,
+        timing: Timing = DEFAULT_TIMING,
+        retry: RetryPolicy | None = None,
         delegated: bool = False,
         account: str = "",
     ) -> None:
@@ -72,11 +70,14 @@ class CredentialCore:
         self._cache: TokenCache = cache if cache is not None else MemoryTokenCache()
         # Bound once: for MemoryTokenCache this is dict.get itself, the cheapest possible lookup.
         self._cache_get: Callable[[Hashable], tuple[float, AccessToken] | None] = self._cache.get
-        self._clock = check_callable("clock", clock)
-        self._random = check_callable("random", random)
-        if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
-            raise ConfigurationError("retry_policy", "must be a RetryPolicy")
-        self._retry = retry_policy or RetryPolicy()
+        # The one seam for the clock, sleep and jitter (the flows read it); the constructors
+        # resolved the deprecated clock=/sleep=/random= into it already.
+        if not isinstance(timing, Timing):
+            raise ConfigurationError("timing", "must be a partnercenter.Timing")
+        self._timing = timing
+        # Bound once for the cache hit path: one attribute lookup, not two.
+        self._clock = timing.clock
+        self._retry = resolve_retry(retry)
         # get_token() with no scope means Partner Center: app-only tokens take "/.default",
         # app + user tokens the delegated "user_impersonation" permission.
         default_scope = (
@@ -186,16 +187,8 @@ class TokenCredentialBase(CredentialCore, abc.ABC):
     flight. Thread-safe; satisfies azure-core's ``TokenCredential`` and ``SupportsTokenInfo``.
     """
 
-    def __init__(
-        self,
-        *,
-        sleep: Callable[[float], object] = time.sleep,
-        clock: Callable[[], float] = time.time,
-        random: Callable[[], float] = _random.random,
-        **core: Any,
-    ) -> None:
-        super().__init__(clock=clock, random=random, **core)
-        self._sleep = check_callable("sleep", sleep)
+    def __init__(self, **core: Any) -> None:
+        super().__init__(**core)
         self._lock = threading.Lock()
         self._flights: dict[CacheKey, Flight] = {}
         # A cache shared by processes (Redis) runs the fetch: one token request per fleet.

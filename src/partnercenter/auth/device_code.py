@@ -140,10 +140,11 @@ class DeviceCodeCredential(DeviceCodeRequests, UserSignInCredential):
             lambda now: self._device_start(tenant, scopes, now),
             lambda now, code: self._device_poll(tenant, scopes, code, now),
             retry=self._retry,
-            clock=self._clock,
-            random=self._random,
+            timing=self._timing,
             timeout=self._sign_in_timeout,
         )
-        response = run_signin_flow(flow, self._client().send, self._sleep, self._prompt_callback)
+        response = run_signin_flow(
+            flow, self._client().send, self._timing.sleep, self._prompt_callback
+        )
         check(response)
         return response

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from .._timing import Timing
 from ..errors import TokenEndpointUnreachableError
 from .policy import RetryPolicy, retry_delay
 from .protocol import (
@@ -46,14 +47,15 @@ def token_flow(
     build: Callable[[float], TokenRequest],
     *,
     retry: RetryPolicy,
-    clock: Callable[[], float],
-    random: Callable[[], float],
+    timing: Timing,
 ) -> TokenFlow:
-    """Request a token, retrying 429, 5xx and connection failures as ``retry`` says.
+    """Request a token, retrying 429, 5xx and connection failures as ``retry`` says (the time
+    and the jitter come from ``timing``; the driver does the sleeping).
 
     ``build(now)`` makes the request for one attempt; it is called again for every retry, so a
     certificate credential signs a fresh assertion (a new ``jti``) each time.
     """
+    clock, random = timing.clock, timing.random
     retries = 0
     while True:
         sent_at = clock()

@@ -308,8 +308,8 @@ class InteractiveBrowserCredential(UserSignInCredential):
                         now,
                     )
 
-                flow = token_flow(build, retry=self._retry, clock=self._clock, random=self._random)
-                response = run_flow(flow, self._client().send, self._sleep)
+                flow = token_flow(build, retry=self._retry, timing=self._timing)
+                response = run_flow(flow, self._client().send, self._timing.sleep)
                 check(response)
                 return response
 

@@ -18,6 +18,7 @@ from typing import TypeVar
 import httpx
 
 from .. import aadsts
+from .._timing import Timing
 from ..errors import AzureADError, SignInError, TokenEndpointUnreachableError
 from .flow import Sleep, token_flow
 from .policy import RetryPolicy, retry_delay
@@ -55,12 +56,12 @@ def request_flow(
     parse: Callable[[int, httpx.Headers, bytes, float], T],
     *,
     retry: RetryPolicy,
-    clock: Callable[[], float],
-    random: Callable[[], float],
+    timing: Timing,
 ) -> Generator[httpx.Request | Sleep, httpx.Response | None, T]:
     """Send one form POST, retrying 429, 5xx and connection failures as ``retry`` says (as
     :func:`~partnercenter.auth.flow.token_flow` does), and return ``parse(status, headers,
     body, sent_at)`` of the first final answer (``parse`` raises for an error answer)."""
+    clock, random = timing.clock, timing.random
     retries = 0
     while True:
         sent_at = clock()
@@ -113,8 +114,7 @@ def device_code_flow(
     poll: Callable[[float, DeviceCode], TokenRequest],
     *,
     retry: RetryPolicy,
-    clock: Callable[[], float],
-    random: Callable[[], float],
+    timing: Timing,
     timeout: float | None = None,
 ) -> SignInFlow:
     """The device-code sign-in (RFC 8628): get a code, show it, poll until the user is done.
@@ -125,6 +125,7 @@ def device_code_flow(
     :class:`~partnercenter.errors.AccessDeniedError`, ``expired_token``,
     ``bad_verification_code``). Polling stops when the code expires or after ``timeout``.
     """
+    clock = timing.clock
     started = clock()
     code: DeviceCode = yield from request_flow(
         start,
@@ -132,8 +133,7 @@ def device_code_flow(
             status, headers, body, now=sent_at
         ),
         retry=retry,
-        clock=clock,
-        random=random,
+        timing=timing,
     )
     yield Prompt(code)
     deadline = code.expires_on
@@ -153,7 +153,7 @@ def device_code_flow(
             raise _device_expired()
         try:
             response: TokenResponse = yield from token_flow(
-                lambda now: poll(now, code), retry=retry, clock=clock, random=random
+                lambda now: poll(now, code), retry=retry, timing=timing
             )
         except AzureADError as exc:
             if exc.error == "authorization_pending":

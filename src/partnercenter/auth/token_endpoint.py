@@ -6,21 +6,20 @@ twins); :class:`TokenEndpointCredential` owns the ``httpx.Client`` and drives th
 
 from __future__ import annotations
 
-import random as _random
 import ssl
 import threading
-import time
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, TypedDict, Unpack
 
 import httpx
 
+from .._timing import Timing, resolve_timing
 from .._version import __version__
 from ..clouds import Cloud, EndpointVersion
 from ..errors import ConfigurationError
 from ..tokens import AccessToken
-from .arguments import Verify, check_timeout, check_verify
+from .arguments import Verify, check_timeout, check_verify, resolve_retry
 from .base import TokenCredentialBase
 from .cache import TokenCache
 from .client_auth import ClientAuth
@@ -53,9 +52,11 @@ class CredentialOptions(TypedDict, total=False):
     - ``transport``: an ``httpx.BaseTransport`` for the credential's own client (tests).
     - ``timeout``: seconds per HTTP operation (default 30).
     - ``cache``: a :class:`~partnercenter.auth.cache.TokenCache` to share between credentials.
-    - ``retry_policy``: a :class:`~partnercenter.auth.policy.RetryPolicy`.
-    - ``clock``, ``sleep``, ``random``: injectable ``time.time``, ``time.sleep`` and
-      ``random.random`` (tests drive expiry and back-off with them, never real waiting).
+    - ``retry``: a :class:`~partnercenter.RetryPolicy` (the same option name as the clients').
+    - ``timing``: a :class:`~partnercenter.Timing`, the clock, sleep and random source (tests
+      drive expiry and back-off with it, never real waiting).
+    - Deprecated, accepted for one release with a ``DeprecationWarning``: ``retry_policy``
+      (now ``retry``) and ``clock``, ``sleep``, ``random`` (now ``timing``).
     """
 
     cloud: Cloud | str
@@ -65,6 +66,9 @@ class CredentialOptions(TypedDict, total=False):
     transport: httpx.BaseTransport
     timeout: float
     cache: TokenCache
+    retry: RetryPolicy
+    timing: Timing
+    # Deprecated names (one release): retry_policy= is retry=, the other three are timing=.
     retry_policy: RetryPolicy
     clock: Callable[[], float]
     sleep: Callable[[float], object]
@@ -136,17 +140,22 @@ class TokenEndpointCore:
         return TokenRequest(url=url, form=form, headers=headers, secrets=secrets)
 
 
-def core_arguments(options: Mapping[str, Any], default_sleep: Any) -> dict[str, Any]:
+def core_arguments(options: Mapping[str, Any], *, asynchronous: bool) -> dict[str, Any]:
     """The :class:`~partnercenter.auth.base.CredentialCore` arguments among the options, with
-    their defaults (only ``sleep`` differs between the blocking and async credentials)."""
+    their defaults; the deprecated names resolved into ``retry`` and ``timing`` (a deprecated
+    ``sleep=`` is awaitable for the async credentials)."""
     return {
         "cloud": options.get("cloud", Cloud.GLOBAL),
         "endpoint_version": options.get("endpoint_version", "v2"),
         "cache": options.get("cache"),
-        "retry_policy": options.get("retry_policy"),
-        "clock": options.get("clock", time.time),
-        "sleep": options.get("sleep", default_sleep),
-        "random": options.get("random", _random.random),
+        "retry": resolve_retry(options.get("retry"), options.get("retry_policy")),
+        "timing": resolve_timing(
+            options.get("timing"),
+            clock=options.get("clock"),
+            sleep=options.get("sleep"),
+            random=options.get("random"),
+            asynchronous=asynchronous,
+        ),
     }
 
 
@@ -187,7 +196,7 @@ class TokenEndpointCredential(TokenEndpointCore, TokenCredentialBase):
             client_id=client_id,
             delegated=delegated,
             account=account,
-            **core_arguments(options, time.sleep),
+            **core_arguments(options, asynchronous=False),
         )
 
     def _client(self) -> httpx.Client:
@@ -216,8 +225,8 @@ class TokenEndpointCredential(TokenEndpointCore, TokenCredentialBase):
         def build(now: float) -> TokenRequest:
             return self._build_request(scopes, tenant, claims, now, refresh_token)
 
-        flow = token_flow(build, retry=self._retry, clock=self._clock, random=self._random)
-        return run_flow(flow, self._client().send, self._sleep)
+        flow = token_flow(build, retry=self._retry, timing=self._timing)
+        return run_flow(flow, self._client().send, self._timing.sleep)
 
     def _fetch(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> AccessToken:
         return self._request_token(scopes, tenant, claims).access_token

@@ -7,10 +7,10 @@ import copy
 import dataclasses
 import math
 import ssl
-from collections.abc import Callable
 from typing import Any, Self
 
-from ..auth.arguments import Verify, check_callable, check_cloud, check_timeout, check_verify
+from .._timing import Timing
+from ..auth.arguments import Verify, check_cloud, check_timeout, check_verify, resolve_retry
 from ..auth.policy import RetryPolicy
 from ..auth.token_endpoint import check_http_options
 from ..clouds import Cloud
@@ -63,8 +63,7 @@ class ClientBase:
         deadline: float | None,
         mfa_check: str,
         check_access: bool,
-        clock: Callable[[], float],
-        random: Callable[[], float],
+        timing: Timing,
     ) -> None:
         if cloud is None:
             # The credential's cloud decides the token's audience; calling another cloud's API
@@ -72,11 +71,10 @@ class ClientBase:
             self.cloud = credential_cloud if credential_cloud is not None else Cloud.GLOBAL
         else:
             self.cloud = check_cloud(cloud)
-        if retry is not None and not isinstance(retry, RetryPolicy):
-            raise ConfigurationError("retry", "must be a RetryPolicy")
-        self._retry = retry if retry is not None else RetryPolicy()
-        self._clock = check_callable("clock", clock)
-        self._random = check_callable("random", random)
+        self._retry = resolve_retry(retry)
+        # The one seam the call flow reads (clock, jitter) and the driver sleeps with (the
+        # client resolved the deprecated clock=, sleep=, random= into it).
+        self._timing = timing
         self._settings = ClientSettings(
             api_root=self.cloud.api_root,
             locale=locale,
@@ -93,12 +91,11 @@ class ClientBase:
         http_client: Any,
         transport: Any,
         verify: Verify | None,
-        sleep: Callable[..., Any],
         client_type: type,
         transport_type: type,
         credential: Any = None,
     ) -> None:
-        """Check and keep the HTTP options (the client is made on first use) and ``sleep``.
+        """Check and keep the HTTP options (the client is made on first use).
 
         Without ``verify=`` the client trusts what ``credential`` trusts (its ``verify``): a
         credential set up for the emulator's CA, or a company proxy's, works for the API too.
@@ -111,7 +108,6 @@ class ClientBase:
             self._verify = inherited if isinstance(inherited, bool | ssl.SSLContext) else True
         else:
             self._verify = check_verify(verify)
-        self._sleep = check_callable("sleep", sleep)
         self._transport = transport
         self._http_client = http_client
         self._owns_client = False

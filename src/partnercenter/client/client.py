@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import inspect
-import random as _random
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import httpx
 
+from .._timing import Timing, resolve_timing
 from ..auth.access_token import AccessTokenCredential
 from ..auth.arguments import Verify
 from ..auth.azure_adapter import AzureCredentialAdapter
@@ -81,7 +80,8 @@ class PartnerClient(PartnerOperations, ClientBase):
     - ``check_access``: ``True`` (default) raises
       :class:`~partnercenter.errors.AppUserRequiredError` before sending an app-only token to an
       operation the catalog (:mod:`partnercenter.operations`) marks app + user.
-    - ``clock``, ``sleep``, ``random``: injectable for tests.
+    - ``timing``: a :class:`~partnercenter.Timing` (clock, sleep and jitter source), for tests;
+      the separate ``clock``, ``sleep``, ``random`` are its deprecated spellings (one release).
 
     Thread-safe; close it (or use ``with``) to release the connections it opened.
     """
@@ -104,16 +104,16 @@ class PartnerClient(PartnerOperations, ClientBase):
         deadline: float | None = DEFAULT_DEADLINE,
         mfa_check: MfaCheck = "error",
         check_access: bool = True,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], object] = time.sleep,
-        random: Callable[[], float] = _random.random,
+        timing: Timing | None = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], object] | None = None,
+        random: Callable[[], float] | None = None,
     ) -> None:
         self._credential = sync_credential(credential, cloud)
         self._set_http_options(
             http_client,
             transport,
             verify,
-            sleep,
             httpx.Client,
             httpx.BaseTransport,
             credential=self._credential,
@@ -129,8 +129,9 @@ class PartnerClient(PartnerOperations, ClientBase):
             deadline=deadline,
             mfa_check=mfa_check,
             check_access=check_access,
-            clock=clock,
-            random=random,
+            timing=resolve_timing(
+                timing, clock=clock, sleep=sleep, random=random, asynchronous=False
+            ),
         )
         self._client_lock = threading.Lock()
 
@@ -161,7 +162,7 @@ class PartnerClient(PartnerOperations, ClientBase):
         return token
 
     def _execute(self, call: ApiCall) -> ApiResponse:
-        flow = call_flow(self._settings, call, self._retry, clock=self._clock, random=self._random)
+        flow = call_flow(self._settings, call, self._retry, self._timing)
         client = self._client()
 
         def send(request: httpx.Request) -> httpx.Response:
@@ -169,7 +170,7 @@ class PartnerClient(PartnerOperations, ClientBase):
             # goes to the API root only (a 3xx is raised as UnexpectedStatusError).
             return client.send(request, follow_redirects=False)
 
-        return run_call(flow, send, self._sleep, self._token)
+        return run_call(flow, send, self._timing.sleep, self._token)
 
     def _pager(self, call: ApiCall) -> Pager:
         return Pager(self._execute, call, self._settings.api_root, self._new_id)

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from .. import pc_errors, wire
+from .._timing import Timing
 from ..auth.flow import Sleep, is_certificate_error
 from ..auth.policy import RetryPolicy
 from ..errors import (
@@ -60,12 +61,10 @@ def call_flow(
     settings: ClientSettings,
     call: ApiCall,
     retry: RetryPolicy,
-    *,
-    clock: Callable[[], float],
-    random: Callable[[], float],
+    timing: Timing,
 ) -> CallFlow:
     """Carry out ``call``: get a token, check it against the operation, send, and retry as
-    ``retry`` and the settings' deadline allow.
+    ``retry`` and the settings' deadline allow (the time and the jitter come from ``timing``).
 
     One ``MS-RequestId`` for every attempt of the call (so a retried POST is answered with the
     first result, not carried out twice); the correlation id is the call's, the client's, or a
@@ -73,6 +72,7 @@ def call_flow(
     fresh token would not help (900420 audience, 900421 MFA). Raises a
     :class:`~partnercenter.errors.PartnerCenterApiError` subclass.
     """
+    clock, random = timing.clock, timing.random
     request_id = new_id()
     correlation_id = call.correlation_id or settings.correlation_id or new_id()
     started = clock()
