@@ -14,6 +14,7 @@ from partnercenter import (
     RedisRefreshTokenStore,
     RedisTokenCache,
     RefreshTokenCredential,
+    Timing,
 )
 
 
@@ -60,7 +61,7 @@ def cold_start(target: Target, threads: int, start_at: float) -> list[str]:
         cloud=target.cloud(),
         verify=target.ca_cert or True,
         cache=cache,
-        clock=target.clock,
+        timing=Timing(clock=target.clock),
     )
     tokens: list[str] = []
     barrier = threading.Barrier(threads)
