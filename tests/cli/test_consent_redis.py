@@ -247,13 +247,17 @@ def test_a_token_saved_by_a_library_call_is_listed_and_deleted_by_its_redis_key(
     name = listed[0]["redisKey"]
     done = admin.run("store", "delete", name, "-o", "json")
     assert done.returncode == 0 and json.loads(done.stdout) == {"deleted": name}
-    assert "running workers" in done.stderr
+    assert "revoke the user's sessions" in done.stderr
     assert stored() is None
     library = RedisRefreshTokenStore.from_url(url, key=key)
     library.save("my-fleet", "a-refresh-token")
-    library.close()
+    assert library.load("my-fleet") == "a-refresh-token"  # this worker now holds a copy
     assert admin.ok("store", "delete", "my-fleet") == {"deleted": "my-fleet"}
+    # The running worker sees the deletion marker and forgets its copy (no restore).
+    assert library.load("my-fleet") is None
+    library.close()
     assert stored() is None
+    assert admin.ok("store", "list") == []
     # --store-path still means the file store, whatever the environment says.
     on_disk = admin.ok("store", "list", "--store-path", str(shell.home / "none.json"))
     assert on_disk == []

@@ -131,3 +131,54 @@ def test_redis_from_env(
     assert async_pair is not None and isinstance(async_pair[0], aio.RedisTokenCache)
     with pytest.raises(ConfigurationError, match="url"):
         redis_from_env("ftp://x")
+
+
+def test_a_deleted_token_is_not_restored_by_a_worker_that_holds_it(
+    redis_server: RedisServer, prefix: str
+) -> None:
+    client = redis.Redis.from_url(redis_server.url)
+    admin, worker = store(redis_server, prefix), store(redis_server, prefix)
+    admin.save("k", "rt-1")
+    assert worker.load("k") == "rt-1"  # the worker now holds a copy
+    (name,) = client.keys(f"{prefix}*")
+    # Lost by Redis (restart without persistence, eviction): the worker restores its copy.
+    client.delete(name)
+    assert worker.load("k") == "rt-1"
+    assert admin.load("k") == "rt-1"
+    # Deleted on purpose: a marker, which the worker obeys and forgets its copy for.
+    admin.delete("k")
+    assert client.hgetall(name) == {b"deleted": b"1"}
+    assert 89 * 86_400 < client.ttl(name) <= 90 * 86_400
+    assert worker.load("k") is None
+    assert worker.load_record("k") is None and client.hgetall(name) == {b"deleted": b"1"}
+    # A new consent replaces the marker, and lives without its expiry.
+    admin.save("k", "rt-2")
+    assert set(client.hgetall(name)) == {b"fp", b"v"} and client.ttl(name) == -1
+    assert worker.load("k") == "rt-2"
+    admin.delete("k")
+    assert admin.replace("k", None, "rt-3")  # so does a compare-and-set from nothing
+    assert set(client.hgetall(name)) == {b"fp", b"v"} and client.ttl(name) == -1
+    assert worker.load("k") == "rt-3"
+
+
+@pytest.mark.anyio
+async def test_the_async_store_obeys_deletion_markers(
+    redis_server: RedisServer, prefix: str
+) -> None:
+    client = redis.Redis.from_url(redis_server.url)
+    admin = store(redis_server, prefix)
+    worker = aio.RedisRefreshTokenStore.from_url(redis_server.url, key=KEY, prefix=prefix)
+    try:
+        await worker.save("k", "rt-1")
+        (name,) = client.keys(f"{prefix}*")
+        client.delete(name)
+        assert await worker.load("k") == "rt-1"  # lost: restored
+        admin.delete("k")
+        assert await worker.load("k") is None  # deleted: not restored
+        assert client.hgetall(name) == {b"deleted": b"1"}
+        await worker.save("k", "rt-2")
+        assert client.ttl(name) == -1 and admin.load("k") == "rt-2"
+        await worker.delete("k")
+        assert client.hgetall(name) == {b"deleted": b"1"} and admin.load("k") is None
+    finally:
+        await worker.aclose()

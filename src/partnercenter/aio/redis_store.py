@@ -72,8 +72,14 @@ class RedisRefreshTokenStore(StoreCore):
                 record = self._decode(name, await self._call("hget", name, "v"))
                 known = self._local.get(key)
                 if record is None and known is not None:
-                    record = self._restore(key, known)
-                    await self._call("eval", CAS_SCRIPT, *self._restore_args(name, known))
+                    restored = await self._call("eval", *self._restore_args(name, known))
+                    self._restored(key, restored)
+                    # Not restored: deleted on purpose (a marker), or restored by another
+                    # worker first; either way Redis now says what is there.
+                    if restored:
+                        record = known
+                    else:
+                        record = self._decode(name, await self._call("hget", name, "v"))
                 self._health.succeeded()
                 self._remember(key, record)
                 return record
@@ -90,8 +96,7 @@ class RedisRefreshTokenStore(StoreCore):
             if await self._use():
                 current = self._decode(name, await self._call("hget", name, "v"))
                 record = self._record(current, token)
-                mapping = {"fp": self._sealer.fingerprint(token), "v": self._sealed(name, record)}
-                await self._call("hset", name, mapping=mapping)
+                await self._call("eval", *self._save_args(name, record))
                 self._health.succeeded()
                 self._remember(key, record)
                 return
@@ -106,7 +111,7 @@ class RedisRefreshTokenStore(StoreCore):
         self._pending.pop(key, None)
         try:
             if await self._use():
-                await self._call("delete", name)
+                await self._call("eval", *self._delete_args(name))
                 self._health.succeeded()
         except self._errors as exc:
             self._health.failed(exc)

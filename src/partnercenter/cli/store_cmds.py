@@ -157,8 +157,8 @@ def _delete_redis(url: str, prefix: str, key: str) -> None:
             exit_code=EXIT_CONFIG,
         )
     click.echo(
-        "note: running workers that last saw this token write it back, as after a Redis restart "
-        "that lost it: stop them first, or revoke the user's sessions in Entra ID.",
+        "note: this removes the store's copy; the token itself stays valid at Entra ID until "
+        "it expires: revoke the user's sessions there to end it.",
         err=True,
     )
     emit({"deleted": key})

@@ -164,7 +164,9 @@ def delete_entry(store: RedisRefreshTokenStore, key: str) -> bool:
     name = key if by_name else store._name(key)
     client = _client(store)
     try:
-        deleted = int(client.delete(name))
+        # A deletion marker, not a plain DEL: workers still holding the token in memory
+        # would otherwise put it back (see RedisRefreshTokenStore.delete).
+        deleted = int(client.eval(*store._delete_args(name)))
         # Its rotation lock, if a worker holds one, frees itself (lock_ttl): leave it.
     except store._errors as exc:
         raise _failed(store, exc) from None

@@ -45,15 +45,46 @@ from .redis_support import (
 
 __all__ = ["CAS_SCRIPT", "RedisRefreshTokenStore", "RotationView"]
 
-#: Replace the record only if the stored fingerprint is the expected one ('' = absent).
+#: Replace the record only if the stored fingerprint is the expected one ('' = absent). A
+#: token written over a deletion marker (a new consent) lives on without the marker's expiry.
 CAS_SCRIPT: Final = """
 local current = redis.call('HGET', KEYS[1], 'fp')
 if (not current and ARGV[1] == '') or current == ARGV[1] then
   redis.call('HSET', KEYS[1], 'fp', ARGV[2], 'v', ARGV[3])
+  redis.call('HDEL', KEYS[1], 'deleted')
+  redis.call('PERSIST', KEYS[1])
   return 1
 end
 return 0
 """
+#: Store the record whatever was there (``save``), deletion marker included.
+SAVE_SCRIPT: Final = """
+redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'v', ARGV[2])
+redis.call('HDEL', KEYS[1], 'deleted')
+redis.call('PERSIST', KEYS[1])
+return 1
+"""
+#: Put back a record Redis lost, only where nothing is: not over a deletion marker, nor over
+#: a token another worker restored first.
+RESTORE_SCRIPT: Final = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'v', ARGV[2])
+  return 1
+end
+return 0
+"""
+#: A deletion leaves a marker (ARGV[1] seconds): workers still holding the token in memory
+#: see it and forget theirs instead of restoring it. Returns whether a token was there.
+DELETE_SCRIPT: Final = """
+local had = redis.call('HEXISTS', KEYS[1], 'v')
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'deleted', '1')
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return had
+"""
+#: How long a deletion marker stays: as long as the deleted refresh token could have been
+#: redeemed (Entra's 90-day inactivity limit), so no worker's copy outlives it.
+DELETION_MARKER_SECONDS: Final = 90 * 86_400
 RELEASE_SCRIPT: Final = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -165,19 +196,26 @@ class StoreCore:
             self._local.pop(next(iter(self._local)), None)
         self._local[key] = record
 
-    def _restore(self, key: str, known: RefreshTokenRecord) -> RefreshTokenRecord:
+    def _restored(self, key: str, restored: object) -> None:
         # Redis answers but lost the key (restarted without persistence, failed over, or
-        # evicted): without this, every worker would need a new consent sign-in.
-        logger.warning(
-            "Redis holds no refresh token under %r; restoring the one this worker last saw "
-            "(only where it is still absent)",
-            key,
-        )
-        return known
+        # evicted): without the restore, every worker would need a new consent sign-in.
+        if restored:
+            logger.warning(
+                "Redis held no refresh token under %r; restored the one this worker last saw",
+                key,
+            )
 
     def _restore_args(self, name: str, known: RefreshTokenRecord) -> tuple[Any, ...]:
         fingerprint = self._sealer.fingerprint(known.refresh_token)
-        return (1, name, "", fingerprint, self._sealed(name, known))
+        return (RESTORE_SCRIPT, 1, name, fingerprint, self._sealed(name, known))
+
+    def _save_args(self, name: str, record: RefreshTokenRecord) -> tuple[Any, ...]:
+        fingerprint = self._sealer.fingerprint(record.refresh_token)
+        return (SAVE_SCRIPT, 1, name, fingerprint, self._sealed(name, record))
+
+    @staticmethod
+    def _delete_args(name: str) -> tuple[Any, ...]:
+        return (DELETE_SCRIPT, 1, name, DELETION_MARKER_SECONDS)
 
     def _owner(self) -> str:
         return secrets.token_hex(16)
@@ -252,8 +290,11 @@ class RedisRefreshTokenStore(StoreCore):
                 record = self._decode(name, client.hget(name, "v"))
                 known = self._local.get(key)
                 if record is None and known is not None:
-                    record = self._restore(key, known)
-                    client.eval(CAS_SCRIPT, *self._restore_args(name, known))
+                    restored = client.eval(*self._restore_args(name, known))
+                    self._restored(key, restored)
+                    # Not restored: deleted on purpose (a marker), or restored by another
+                    # worker first; either way Redis now says what is there.
+                    record = known if restored else self._decode(name, client.hget(name, "v"))
                 self._health.succeeded()
                 self._remember(key, record)
                 return record
@@ -271,8 +312,7 @@ class RedisRefreshTokenStore(StoreCore):
             if client is not None:
                 current = self._decode(name, client.hget(name, "v"))
                 record = self._record(current, token)
-                fingerprint = self._sealer.fingerprint(token)
-                client.hset(name, mapping={"fp": fingerprint, "v": self._sealed(name, record)})
+                client.eval(*self._save_args(name, record))
                 self._health.succeeded()
                 self._remember(key, record)
                 return
@@ -288,7 +328,7 @@ class RedisRefreshTokenStore(StoreCore):
         try:
             client = self._use()
             if client is not None:
-                client.delete(name)
+                client.eval(*self._delete_args(name))
                 self._health.succeeded()
         except self._errors as exc:
             self._health.failed(exc)
