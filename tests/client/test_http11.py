@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,6 +18,7 @@ import partnercenter.aio as aio
 from partnercenter.aio import http11
 from partnercenter.aio.http11 import Http11Transport
 from partnercenter.emulator import Emulator
+from partnercenter.errors import ConfigurationError
 
 from .emulated import cloud
 
@@ -56,7 +59,8 @@ class Script:
                 writer.write(answer)
                 await writer.drain()
                 # An HTTP/1.0 body runs to the end of the connection.
-                if isinstance(answer, HangUp) or answer.startswith(b"HTTP/1.0"):
+                one_shot = answer.startswith(b"HTTP/1.0") and b"keep-alive" not in answer.lower()
+                if isinstance(answer, HangUp) or one_shot:
                     break
                 if b"connection: close" in answer.lower():
                     break
@@ -358,3 +362,89 @@ async def test_the_fan_out_client_keeps_cookies_only_when_set() -> None:
             await http.aclose()
     assert b"cookie: fpc=abc" in script.requests[2].lower()
     assert b"cookie:" not in script.requests[1].lower()
+
+
+async def test_extra_bytes_after_a_body_close_the_connection() -> None:
+    # Content-Length 2, three bytes sent: the "X" must not be read as the next answer.
+    async with scripted(ok(b"ok") + b"X", ok(b"next")) as (script, base), client(1) as http:
+        assert (await http.get(base)).text == "ok"
+        assert (await http.get(base)).text == "next"
+    assert script.connections == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "body"),
+    [
+        # Transfer-Encoding overrides Content-Length, and the connection is not reused.
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"2\r\nhi\r\n0\r\n\r\n",
+            "hi",
+        ),
+        # A coding other than chunked last: the body runs to the end of the connection.
+        (HangUp(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, identity\r\n\r\nraw"), "raw"),
+        # HTTP/1.0 keeps a connection only when it says keep-alive.
+        (b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nhi", "hi"),
+    ],
+    ids=["te-and-cl", "te-not-chunked-last", "http10"],
+)
+async def test_ambiguous_or_one_shot_framing_is_not_reused(answer: bytes, body: str) -> None:
+    async with scripted(answer, ok(b"next")) as (script, base), client(1) as http:
+        assert (await http.get(base)).text == body
+        assert (await http.get(base)).text == "next"
+    assert script.connections == 2
+
+
+async def test_http10_keep_alive_is_honoured() -> None:
+    answer = b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nhi"
+    async with scripted(answer, ok(b"next")) as (script, base), client(1) as http:
+        assert (await http.get(base)).text == "hi"
+        assert (await http.get(base)).text == "next"
+    assert script.connections == 1
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n", "switched protocols"),
+        (b"HTTP/1.1 100 Continue\r\n\r\n" * 17 + ok(b"x"), "too many interim"),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: "
+            + b"a" * (http11.MAX_HEAD_BYTES + 10)
+            + b"\r\n\r\n",
+            "too long",
+        ),
+    ],
+    ids=["101", "interim-flood", "long-trailer"],
+)
+async def test_more_broken_answers_are_protocol_errors(answer: bytes, message: str) -> None:
+    async with scripted(HangUp(answer)) as (_, base), client(1) as http:
+        with pytest.raises(httpx.RemoteProtocolError, match=message):
+            await http.get(base)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"X-A": "v\r\nInjected: 1"}, {"X-A": "v\nGET / HTTP/1.1"}, {"X-A": "nul\0"}],
+    ids=["crlf", "lf", "nul"],
+)
+async def test_header_injection_is_refused_before_sending(headers: dict[str, str]) -> None:
+    async with scripted(ok(b"x")) as (script, base), client(1) as http:
+        with pytest.raises(httpx.LocalProtocolError, match="forbidden character"):
+            await http.get(base, headers=headers)
+        assert (await http.get(base)).text == "x"  # nothing was sent: the answer is still there
+    assert len(script.requests) == 1 and b"Injected" not in script.requests[0]
+
+
+def test_verify_is_read_as_the_credentials_read_it(tmp_path: Path) -> None:
+    import certifi
+
+    default = http11.ssl_context_for(True)
+    # True is httpx's default trust (certifi), not the operating system's store.
+    assert default.cert_store_stats()["x509_ca"] > 0
+    assert default.verify_mode == ssl.CERT_REQUIRED and certifi.where()
+    assert http11.ssl_context_for(False).verify_mode == ssl.CERT_NONE
+    # A CA directory is a capath, as for the credentials; a missing path names the argument.
+    assert http11.ssl_context_for(str(tmp_path)).verify_mode == ssl.CERT_REQUIRED
+    with pytest.raises(ConfigurationError, match="^verify: no CA file"):
+        aio.fan_out_http_client(1, verify=str(tmp_path / "missing.pem"))

@@ -25,6 +25,7 @@ from typing import Protocol
 import anyio
 import httpx
 
+from ..auth.arguments import check_verify
 from ..errors import ConfigurationError, PartnerCenterError
 from ..tokens import AccessToken
 from .http11 import Http11Transport
@@ -130,8 +131,6 @@ class _SpreadTransport(httpx.AsyncBaseTransport):
     """``connections`` single-connection transports; a request waits for a free one."""
 
     def __init__(self, connections: int, verify: ssl.SSLContext | str | bool) -> None:
-        if isinstance(verify, str):
-            verify = ssl.create_default_context(cafile=verify)
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
         self._free = [
             httpx.AsyncHTTPTransport(verify=verify, limits=limits) for _ in range(connections)
@@ -179,7 +178,8 @@ def fan_out_http_client(
         raise ConfigurationError("connections", "must be an int")
     if not 1 <= connections <= MAX_CONCURRENCY:
         raise ConfigurationError("connections", f"must be between 1 and {MAX_CONCURRENCY}")
-    client = httpx.AsyncClient(transport=_FanOutTransport(connections, verify), timeout=timeout)
+    checked = check_verify(verify)
+    client = httpx.AsyncClient(transport=_FanOutTransport(connections, checked), timeout=timeout)
     # httpx offers no public way to give a client its cookie store: ``client.cookies = x``
     # copies ``x`` into a plain Cookies. Replaced once, here, and held by a test.
     client._cookies = _Cookies(client.cookies)

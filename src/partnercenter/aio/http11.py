@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import ssl
 from dataclasses import dataclass, field
 from typing import Final
 
 import httpx
+
+from ..auth.arguments import check_verify
 
 __all__ = ["Http11Transport"]
 
@@ -31,6 +34,11 @@ MAX_BODY_BYTES: Final = 16 * 1024 * 1024
 #: Bodies of these statuses, and of HEAD responses, are empty whatever the headers say.
 _NO_BODY: Final = frozenset({204, 304})
 _HEX_DIGITS: Final = b"0123456789abcdefABCDEF"
+#: RFC 9110 §5.6.2 token characters (header names, methods).
+_TOKEN: Final = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_FORBIDDEN: Final = re.compile(rb"[\r\n\0]")
+#: Interim (1xx) answers skipped before the real one, at most.
+_MAX_INTERIM: Final = 16
 #: How long closing a connection may wait for the peer's side of the TLS shutdown.
 _CLOSE_WAIT: Final = 1.0
 
@@ -44,7 +52,13 @@ class _Connection:
     def reusable(self) -> bool:
         # The server may have closed an idle connection (uvicorn after 5 s): its EOF is
         # already in the reader, so a stale connection is dropped before it is written to.
-        return not self.reader.at_eof() and not self.writer.is_closing()
+        # Bytes that arrived unasked (an unsolicited 408, a body longer than announced)
+        # would be read as the next answer: such a connection is dropped too.
+        return not self.reader.at_eof() and not self.writer.is_closing() and not self.unread()
+
+    def unread(self) -> bool:
+        # StreamReader offers no public count of buffered bytes; its buffer is stable.
+        return bool(getattr(self.reader, "_buffer", b""))
 
     async def close(self) -> None:
         # Closing a TLS connection sends close_notify and then closes the socket; waiting for
@@ -57,6 +71,7 @@ class _Connection:
 
 @dataclass(slots=True)
 class _Head:
+    version: bytes
     status: int
     reason: bytes
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
@@ -71,16 +86,12 @@ def _timeout(request: httpx.Request, name: str) -> float | None:
 
 
 def ssl_context_for(verify: ssl.SSLContext | str | bool) -> ssl.SSLContext:
-    """``verify`` as httpx takes it (a context, a CA file path, or a bool) as a context."""
-    if isinstance(verify, ssl.SSLContext):
-        return verify
-    if isinstance(verify, str):
-        context = ssl.create_default_context(cafile=verify)
-    else:
-        context = ssl.create_default_context()
-        if not verify:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
+    """``verify`` as the credentials take it (a context, a CA file or directory, or a bool)
+    as a context: ``True`` means httpx's default trust (certifi, or ``SSL_CERT_FILE`` /
+    ``SSL_CERT_DIR``), so a credential trusts the same servers with or without this
+    transport."""
+    checked = check_verify(verify)
+    context = checked if isinstance(checked, ssl.SSLContext) else httpx.create_ssl_context(checked)
     context.set_alpn_protocols(["http/1.1"])
     return context
 
@@ -184,13 +195,24 @@ class Http11Transport(httpx.AsyncBaseTransport):
         try:
             async with asyncio.timeout(_timeout(request, "read")):
                 head = await _read_head(connection.reader, request)
-                content, to_eof = await _read_body(connection.reader, request, head)
+                content, reusable = await _read_body(connection.reader, request, head)
         except TimeoutError as exc:
             raise httpx.ReadTimeout("reading the response timed out", request=request) from exc
+        except asyncio.LimitOverrunError as exc:
+            raise httpx.RemoteProtocolError(
+                "a line of the response is too long", request=request
+            ) from exc
         except (OSError, ssl.SSLError) as exc:
             raise httpx.ReadError(f"reading the response failed: {exc}", request=request) from exc
-        keep = not to_eof and not _says_close(head.values(b"connection"))
-        keep = keep and not _says_close(request.headers.get_list("connection"))
+        answered = head.values(b"connection")
+        keep = (
+            reusable
+            and not _says_close(answered)
+            and not _says_close(request.headers.get_list("connection"))
+            # An HTTP/1.0 server keeps the connection only when it says so (RFC 9112 §9.3).
+            and (head.version != b"HTTP/1.0" or _says(answered, "keep-alive"))
+            and not connection.unread()
+        )
         response = httpx.Response(
             head.status,
             headers=head.headers,
@@ -201,16 +223,31 @@ class Http11Transport(httpx.AsyncBaseTransport):
 
 
 def _says_close(values: list[bytes] | list[str]) -> bool:
+    return _says(values, "close")
+
+
+def _says(values: list[bytes] | list[str], option: str) -> bool:
     for value in values:
         text = value.decode("latin-1") if isinstance(value, bytes) else value
-        if "close" in (token.strip().lower() for token in text.split(",")):
+        if option in (token.strip().lower() for token in text.split(",")):
             return True
     return False
 
 
 def _encode_request(request: httpx.Request, body: bytes) -> bytes:
     target = request.url.raw_path
-    lines = [request.method.encode("ascii") + b" " + target + b" HTTP/1.1"]
+    method = request.method.encode("ascii")
+    # CR, LF or NUL in the method, the target or a header would end the line early and let
+    # a value smuggle in headers or a second request (RFC 9112 §2.2, §5): refused, as h11
+    # does.
+    if not _TOKEN.fullmatch(method) or _FORBIDDEN.search(target):
+        raise httpx.LocalProtocolError("invalid request method or target", request=request)
+    for name, value in request.headers.raw:
+        if not _TOKEN.fullmatch(name) or _FORBIDDEN.search(value):
+            raise httpx.LocalProtocolError(
+                "a request header name or value holds a forbidden character", request=request
+            )
+    lines = [method + b" " + target + b" HTTP/1.1"]
     chunked = False
     for name, value in request.headers.raw:
         if name.lower() == b"transfer-encoding":
@@ -224,6 +261,7 @@ def _encode_request(request: httpx.Request, body: bytes) -> bytes:
 
 
 async def _read_head(reader: asyncio.StreamReader, request: httpx.Request) -> _Head:
+    interim = 0
     while True:
         try:
             raw = await reader.readuntil(b"\r\n\r\n")
@@ -239,9 +277,16 @@ async def _read_head(reader: asyncio.StreamReader, request: httpx.Request) -> _H
                 f"the response head is longer than {MAX_HEAD_BYTES} bytes", request=request
             ) from exc
         head = _parse_head(raw, request)
+        if head.status == 101:
+            raise httpx.RemoteProtocolError(
+                "the server switched protocols, which was not asked for", request=request
+            )
         # 1xx interim responses (100 Continue, 103 Early Hints) precede the real one.
         if not 100 <= head.status < 200:
             return head
+        interim += 1
+        if interim > _MAX_INTERIM:
+            raise httpx.RemoteProtocolError("too many interim (1xx) responses", request=request)
 
 
 def _parse_head(raw: bytes, request: httpx.Request) -> _Head:
@@ -252,7 +297,7 @@ def _parse_head(raw: bytes, request: httpx.Request) -> _Head:
     status = int(parts[1])
     if not 100 <= status <= 999:
         raise httpx.RemoteProtocolError("the response has no valid status code", request=request)
-    head = _Head(status, parts[2] if len(parts) == 3 else b"")
+    head = _Head(parts[0], status, parts[2] if len(parts) == 3 else b"")
     for line in lines[1:]:
         name, colon, value = line.partition(b":")
         if not colon or not name or name != name.strip() or line[:1] in (b" ", b"\t"):
@@ -264,21 +309,33 @@ def _parse_head(raw: bytes, request: httpx.Request) -> _Head:
 async def _read_body(
     reader: asyncio.StreamReader, request: httpx.Request, head: _Head
 ) -> tuple[bytes, bool]:
-    """The body, and whether it ran to the end of the connection (then it cannot be reused)."""
+    """The body, framed as RFC 9112 §6.3 says, and whether the connection may carry another
+    exchange (not after a body read to the end of the connection, nor after an ambiguous
+    framing)."""
     if request.method == "HEAD" or head.status in _NO_BODY:
-        return b"", False
+        return b"", True
     try:
-        if any(b"chunked" in value.lower() for value in head.values(b"transfer-encoding")):
-            return await _read_chunked(reader, request), False
+        codings = [
+            coding.strip().lower()
+            for value in head.values(b"transfer-encoding")
+            for coding in value.split(b",")
+            if coding.strip()
+        ]
         lengths = {value.strip() for value in head.values(b"content-length")}
-        if lengths:
+        if codings and codings[-1] == b"chunked":
+            # Transfer-Encoding beside Content-Length overrides it, but the connection is
+            # not trusted with another exchange (§6.3 item 3).
+            return await _read_chunked(reader, request), not lengths
+        if not codings and lengths:
             if len(lengths) != 1 or not next(iter(lengths)).isdigit():
                 raise httpx.RemoteProtocolError(
                     "the response has an invalid Content-Length", request=request
                 )
             length = int(next(iter(lengths)))
             _check_size(length, request)
-            return await reader.readexactly(length), False
+            return await reader.readexactly(length), True
+        # No length, or a transfer coding other than chunked last: the body runs to the end
+        # of the connection (§6.3 items 4 and 8).
         content = await reader.read(MAX_BODY_BYTES + 1)
         chunks = [content]
         size = len(content)
@@ -287,7 +344,7 @@ async def _read_body(
             content = await reader.read(MAX_BODY_BYTES + 1 - size)
             chunks.append(content)
             size += len(content)
-        return b"".join(chunks), True
+        return b"".join(chunks), False
     except asyncio.IncompleteReadError as exc:
         raise httpx.RemoteProtocolError(
             "the server closed the connection in the middle of the response body", request=request
