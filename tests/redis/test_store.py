@@ -3,6 +3,9 @@ a wrong key refused without overwriting, and the async twin."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import pytest
 import redis
 
@@ -11,6 +14,7 @@ from partnercenter import RedisRefreshTokenStore
 from partnercenter.errors import ConfigurationError, RefreshTokenStoreError
 from partnercenter.stores import generate_store_key
 
+from ..redis_server import require_server
 from .conftest import KEY, RedisServer
 
 
@@ -182,3 +186,33 @@ async def test_the_async_store_obeys_deletion_markers(
         assert client.hgetall(name) == {b"deleted": b"1"} and admin.load("k") is None
     finally:
         await worker.aclose()
+
+
+def test_a_deletion_while_redis_is_away_is_written_when_it_is_back(tmp_path: Path) -> None:
+    require_server()
+    server = RedisServer(tmp_path / "redis").start()
+    options = {"key": KEY, "prefix": "del:", "timeout": 0.2, "retry_interval": 0.3}
+    try:
+        worker = RedisRefreshTokenStore.from_url(server.url, **options)
+        other = RedisRefreshTokenStore.from_url(server.url, **options)
+        worker.save("k", "rt-1")
+        server.pause()  # SIGSTOP: nothing answers
+        try:
+            worker.delete("k")  # degraded: remembered, not lost
+            assert worker.degraded and worker.load("k") is None
+        finally:
+            server.resume()
+        time.sleep(0.45)  # past the retry interval
+        assert worker.load("k") is None  # back: the marker is written first
+        client = redis.Redis.from_url(server.url)
+        (name,) = client.keys("del:*")
+        assert client.hgetall(name) == {b"deleted": b"1"}
+        assert other.load("k") is None
+        # A missing key gets no marker (nothing to protect).
+        assert other.load("never-saved") is None
+        other.delete("never-saved")
+        assert len(client.keys("del:*")) == 1
+        worker.close()
+        other.close()
+    finally:
+        server.stop()

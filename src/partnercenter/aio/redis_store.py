@@ -48,6 +48,9 @@ class RedisRefreshTokenStore(StoreCore):
             except BaseException:
                 self._orphans.add(*orphan)
                 raise
+        for key in list(self._pending_deletes):
+            await self._call("eval", *self._delete_args(self._name(key)))
+            self._pending_deletes.discard(key)
         if self._pending:
             for key, expected in list(self._pending.items()):
                 record = self._local.get(key)
@@ -113,8 +116,10 @@ class RedisRefreshTokenStore(StoreCore):
             if await self._use():
                 await self._call("eval", *self._delete_args(name))
                 self._health.succeeded()
+                return
         except self._errors as exc:
             self._health.failed(exc)
+        self._delete_later(key)
 
     async def replace(self, key: str, expected: str | None, refresh_token: str) -> bool:
         """Compare-and-set (see :meth:`partnercenter.RedisRefreshTokenStore.replace`)."""

@@ -73,10 +73,12 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
 end
 return 0
 """
-#: A deletion leaves a marker (ARGV[1] seconds): workers still holding the token in memory
-#: see it and forget theirs instead of restoring it. Returns whether a token was there.
+#: Deleting a token leaves a marker (ARGV[1] seconds): workers still holding the token in
+#: memory see it and forget theirs instead of restoring it. A key holding no token is left
+#: alone. Returns whether a token was there.
 DELETE_SCRIPT: Final = """
 local had = redis.call('HEXISTS', KEYS[1], 'v')
+if had == 0 then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'deleted', '1')
 redis.call('EXPIRE', KEYS[1], ARGV[1])
@@ -130,6 +132,9 @@ class StoreCore:
         # (key -> fingerprint the rotated token replaced).
         self._local: dict[str, RefreshTokenRecord] = {}
         self._pending: dict[str, str] = {}
+        #: Keys deleted while Redis was away: their markers are written first when it is back
+        #: (then any token saved here since, from nothing).
+        self._pending_deletes: set[str] = set()
         self._thread_lock = threading.Lock()
         # Locks whose SET timed out (Redis may still apply it): released at the next contact.
         self._orphans = OrphanLocks(_MAX_LOCAL)
@@ -217,6 +222,12 @@ class StoreCore:
     def _delete_args(name: str) -> tuple[Any, ...]:
         return (DELETE_SCRIPT, 1, name, DELETION_MARKER_SECONDS)
 
+    def _delete_later(self, key: str) -> None:
+        # Redis is away: the deletion is written when it is back, or the fleet would go on
+        # redeeming the token (bounded like the local copies: a worker's own keys).
+        if len(self._pending_deletes) < _MAX_LOCAL:
+            self._pending_deletes.add(key)
+
     def _owner(self) -> str:
         return secrets.token_hex(16)
 
@@ -262,11 +273,14 @@ class RedisRefreshTokenStore(StoreCore):
             except self._errors:
                 self._orphans.add(*orphan)  # (next time: Redis may still apply the SET)
                 raise
-        if self._pending:
+        if self._pending or self._pending_deletes:
             self._flush(client)
         return client
 
     def _flush(self, client: Any) -> None:
+        for key in list(self._pending_deletes):
+            client.eval(*self._delete_args(self._name(key)))
+            self._pending_deletes.discard(key)
         for key, expected in list(self._pending.items()):
             record = self._local.get(key)
             if record is not None:
@@ -330,8 +344,10 @@ class RedisRefreshTokenStore(StoreCore):
             if client is not None:
                 client.eval(*self._delete_args(name))
                 self._health.succeeded()
+                return
         except self._errors as exc:
             self._health.failed(exc)
+        self._delete_later(key)
 
     # -- compare-and-set and the rotation lock ------------------------------------------------
     def replace(self, key: str, expected: str | None, refresh_token: str) -> bool:
