@@ -63,18 +63,21 @@ def test_next_totp_errors_name_the_problem(pc_emulator: Sandbox) -> None:
 
 
 def test_concurrent_sign_ins_of_one_user_all_complete(pc_emulator: Sandbox) -> None:
-    # Two helpers may choose the same step at once: the one refused types the next code.
+    # Helpers may choose the same step at once: the ones refused type the next code.
     outcomes = []
 
+    start = threading.Barrier(12)
+
     def sign_in() -> None:
+        start.wait(10)
         outcomes.append(pc_emulator.sign_in_authorization_code(ADMIN))
 
-    threads = [threading.Thread(target=sign_in) for _ in range(4)]
+    threads = [threading.Thread(target=sign_in) for _ in range(12)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(30)
-    assert len(outcomes) == 4 and all(o.completed for o in outcomes), outcomes
+    assert len(outcomes) == 12 and all(o.completed for o in outcomes), outcomes
 
 
 def _authorize_url(pc_emulator: Sandbox) -> str:

@@ -44,8 +44,9 @@ __all__ = [
 #: Steps a sign-in takes at most (sign-in, MFA, consent and a margin); a loop is a bug.
 MAX_STEPS = 8
 #: Codes typed on one MFA page at most when the emulator answers "already used" (another
-#: sign-in of the same user took the step between choosing the code and posting it).
-MAX_CODE_ATTEMPTS = 3
+#: sign-in of the same user took the step between choosing the code and posting it): each
+#: refusal means another sign-in succeeded, so N sign-ins of one user at once need up to N.
+MAX_CODE_ATTEMPTS = 16
 
 
 @dataclass(frozen=True)
