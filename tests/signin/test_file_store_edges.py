@@ -662,6 +662,7 @@ def test_a_tampered_or_malformed_ciphertext_is_corrupt(tmp_path: Path) -> None:
     write_header(path, encrypt(RAW_KEY, b"[1, 2]"))
     error = refused(lambda: store(path).load("k"))
     assert error.message == unreadable(path, "its decrypted contents are not a JSON object")
+    assert error.reason == "corrupt"
     write_header(path, encrypt(RAW_KEY, b'{"entries": 5}'))
     assert refused(lambda: store(path).load("k")).message == unreadable(
         path, "it has no entries object"
@@ -789,3 +790,29 @@ def test_stale_temporary_files_are_removed_under_the_lock(tmp_path: Path) -> Non
     unrelated.write_text("")
     store(path).save("k", TOKEN)
     assert not stale.exists() and unrelated.exists()
+
+
+@pytest.mark.parametrize("field", ["nonce", "ciphertext"])
+@pytest.mark.parametrize("junk", ["!", "\n", " "])
+def test_base64_in_the_header_is_read_strictly(tmp_path: Path, field: str, junk: str) -> None:
+    # A stray character would be skipped by a lenient decoder and the file would still
+    # decrypt: the layout is exact base64, so anything else is a modified file.
+    path = tmp_path / "t.json"
+    store(path).save("k", TOKEN)
+    header = json.loads(path.read_text())
+    header[field] = header[field][:8] + junk + header[field][8:]
+    write_header(path, header)
+    error = refused(lambda: store(path).load("k"))
+    assert error.reason == "corrupt" and "fail authentication" in error.message
+
+
+def test_the_keyring_key_is_read_once_per_store(
+    tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    memory_keyring.entries[("partnercenter", "refresh-token-store-key")] = KEY
+    tokens = FileRefreshTokenStore(tmp_path / "t.json", keyring=memory_keyring)
+    tokens.save("k", TOKEN)
+    memory_keyring.entries.clear()  # gone from the keyring: this store still has it
+    assert tokens.load("k") == TOKEN
+    tokens.save("k", "rt-2")
+    assert store(tmp_path / "t.json").load("k") == "rt-2"
