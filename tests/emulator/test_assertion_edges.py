@@ -167,6 +167,8 @@ def test_padded_thumbprints_are_accepted_as_msal_sends_them(
         ["https://elsewhere.example/x", f"{ORIGIN}/{TENANT_ID}/oauth2/v2.0/token"],
         [5, f"{ORIGIN}/{TENANT_ID}/oauth2/v2.0/token"],
         ["https://[::1/x", f"{ORIGIN}/{TENANT_ID}/oauth2/v2.0/token"],
+        [f"{ORIGIN}/{TENANT_ID}/oauth2/v2.0/authorize", f"{ORIGIN}/{TENANT_ID}/oauth2/token"],
+        [f"{ORIGIN}/{OTHER_ID}/oauth2/v2.0/token", f"{ORIGIN}/{TENANT_ID}/oauth2/token"],
     ],
 )
 def test_the_audiences_azure_ad_accepts(key: rsa.RSAPrivateKey, setup: Any, aud: Any) -> None:
@@ -304,6 +306,8 @@ def test_iss_and_sub_must_both_be_the_client_id(
         f"{ORIGIN}/fabrikam.onmicrosoft.com/oauth2/token",
         f"{ORIGIN}/unknown.example/oauth2/token",
         f"{ORIGIN}/common/oauth2/v2.0/token",
+        f"{ORIGIN}/X{TENANT_ID}/oauth2/v2.0/token",
+        f"{ORIGIN}/{TENANT_ID}/oauth2/v2.0/tokenX",
         5,
         None,
         [],
@@ -439,3 +443,14 @@ def test_past_the_bound_the_oldest_ids_are_dropped_first() -> None:
     assert sorted(cache._seen) == ["b", "c", "d"]
     assert cache.add("a", keep_until=900, now=2)  # forgotten: accepted again
     assert sorted(cache._seen) == ["a", "c", "d"]
+
+
+@pytest.mark.parametrize("name", ["x5t", "x5t#S256"])
+def test_only_padding_is_trimmed_from_a_thumbprint(
+    key: rsa.RSAPrivateKey, setup: Any, name: str
+) -> None:
+    cert = setup[0].certificates[1]
+    real = cert.x5t if name == "x5t" else cert.x5t_s256
+    error = refused(setup, sign(key, claims(), header={name: real + "X"}))
+    assert error.entry is aadsts.ASSERTION_BAD_SIGNATURE
+    assert "The key was not found." in message(error)
