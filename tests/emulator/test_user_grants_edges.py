@@ -14,6 +14,7 @@ import base64
 import json
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -24,6 +25,7 @@ from starlette.routing import Route
 
 from partnercenter import aadsts
 from partnercenter.aadsts import AadstsCode
+from partnercenter.emulator import keys as keys_module
 from partnercenter.emulator.clock import Clock
 from partnercenter.emulator.config import Settings, build
 from partnercenter.emulator.directory import Directory, User
@@ -137,7 +139,14 @@ def seed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Directory, Settings]
 
 
 @pytest.fixture()
-def env(keys: KeyRing, seed: tuple[Directory, Settings]) -> Iterator[Env]:
+def env(
+    keys: KeyRing, seed: tuple[Directory, Settings], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Env]:
+    # Tokens are signed on the emulator's module-level thread pool. A process forked after
+    # that pool started (as mutmut forks one per mutant) inherits a pool whose threads do not
+    # exist, and a signing would wait forever: each test brings its own pool.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-signing")
+    monkeypatch.setattr(keys_module, "_signing_pool", pool)
     directory, settings = seed
     now = [NOW]
     state = EmulatorState(
@@ -159,6 +168,7 @@ def env(keys: KeyRing, seed: tuple[Directory, Settings]) -> Iterator[Env]:
     app.state.base_url = ORIGIN
     with httpx.Client(transport=InProcess(app), base_url=ORIGIN) as web:
         yield Env(state, web, now)
+    pool.shutdown()
 
 
 def refused(response: httpx.Response, entry: AadstsCode, **values: object) -> dict[str, Any]:
