@@ -29,7 +29,7 @@ from partnercenter.emulator.api.errors import ApiError
 from partnercenter.emulator.jose import b64url
 from partnercenter.emulator.keys import KeyRing
 
-TENANT = "11111111-2222-3333-4444-555555555555"
+TENANT = "9d1f5b0c-6a2c-4a45-a3a5-4c8e1f0f3a11"  # letters: case matters
 AUDIENCE = "https://api.partnercenter.microsoft.com"
 APP_ID_AUDIENCE = "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd"
 NOW = 1_000_000.0
@@ -59,7 +59,7 @@ DROP = object()
 
 def validator(keys: KeyRing, now: float = NOW, **kw: Any) -> TokenValidator:
     return TokenValidator(
-        keys, Clock(source=lambda: now), TENANT.upper(), {AUDIENCE, APP_ID_AUDIENCE.upper()}, **kw
+        keys, Clock(source=lambda: now), TENANT, {AUDIENCE, APP_ID_AUDIENCE.upper()}, **kw
     )
 
 
@@ -119,6 +119,15 @@ def test_a_bad_token_after_the_scheme_is_a_400(keys: KeyRing) -> None:
     assert refusal(lambda: validator(keys).authenticate("Bearer a.b")) == (
         "The token is malformed: a JWT has three dot-separated parts."
     )
+    # The scheme is the first word; everything after it is the token.
+    assert refusal(lambda: validator(keys).authenticate("Bearer two words")) == (
+        "The token is malformed: a JWT has three dot-separated parts."
+    )
+
+
+def test_space_between_the_scheme_and_the_token_is_not_part_of_either(keys: KeyRing) -> None:
+    principal = validator(keys).authenticate(f"Bearer   {keys.sign(claims())}")
+    assert principal.object_id == "object-id"
 
 
 # -- the principal ---------------------------------------------------------------------------
