@@ -401,3 +401,31 @@ def test_a_cached_header_still_needs_its_key_published(keys: KeyRing) -> None:
     assert refusal(lambda: check.validate(token)) == (
         "The token's signing key is not one of the issuer's published keys."
     )
+
+
+def test_a_header_seen_before_is_not_parsed_again(
+    keys: KeyRing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[str] = []
+    strict = bearer.b64url_strict
+
+    def counting(segment: str) -> bytes:
+        parsed.append(segment)
+        return strict(segment)
+
+    monkeypatch.setattr(bearer, "b64url_strict", counting)
+    check = validator(keys)
+    check.validate(keys.sign(claims(oid="a")))
+    check.validate(keys.sign(claims(oid="b")))  # same header, another token
+    assert parsed == [keys.active.header_v1]
+
+
+def test_the_signature_length_is_computed_once_per_key(
+    keys: KeyRing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = keys.sign(claims())
+    assert validator(keys).validate(token)
+    assert bearer._SIGNATURE_CHARS[keys.active.kid] == 342  # 256 bytes in base64url
+    # The remembered length is what is checked (a wrong one refuses a good token).
+    monkeypatch.setitem(bearer._SIGNATURE_CHARS, keys.active.kid, 341)
+    assert refusal(lambda: validator(keys).validate(token)) == "The token's signature is invalid."
