@@ -429,3 +429,31 @@ def test_the_signature_length_is_computed_once_per_key(
     # The remembered length is what is checked (a wrong one refuses a good token).
     monkeypatch.setitem(bearer._SIGNATURE_CHARS, keys.active.kid, 341)
     assert refusal(lambda: validator(keys).validate(token)) == "The token's signature is invalid."
+
+
+@pytest.mark.parametrize(("url", "standard"), [("-", "+"), ("_", "/")])
+def test_a_signature_in_the_standard_alphabet_is_refused(
+    keys: KeyRing, url: str, standard: str
+) -> None:
+    # "+" and "/" decode to the same bits as base64url's "-" and "_": without the check, the
+    # same signature spelled in the standard alphabet would verify.
+    for n in range(200):
+        token = keys.sign(claims(oid=f"o{n}"))
+        signature = token.rsplit(".", 1)[1]
+        if url in signature:
+            break
+    else:  # pragma: no cover - 200 signatures without one "-" or "_" do not happen
+        pytest.fail(f"no signature with {url!r}")
+    head = token.rsplit(".", 1)[0]
+    respelled = f"{head}.{signature.replace(url, standard, 1)}"
+    assert refusal(lambda: validator(keys).validate(respelled)) == (
+        "The token's signature is invalid."
+    )
+
+
+def test_a_payload_with_the_url_safe_characters_is_read(keys: KeyRing) -> None:
+    oid = "???>>>~~~"  # base64url of these bytes has "_" and "-"
+    token = keys.sign(claims(oid=oid))
+    payload = token.split(".")[1]
+    assert "_" in payload and "-" in payload
+    assert validator(keys).validate(token).object_id == oid
