@@ -93,7 +93,12 @@ def test_b64url_strict_pads_and_refuses_the_standard_alphabet() -> None:
     assert b64url_strict("YQ") == b"a"
     assert b64url_strict("YWI") == b"ab"
     assert b64url_strict("-_-_") == bytes.fromhex("fbffbf")
-    for bad in ("YQ==", "+/+/", "Y/Q", "YQ=", "Y"):
+    for bad in ("YQ==", "+/+/", "Y/Q", "YQ="):
+        with pytest.raises(ValueError, match="^not base64url$"):
+            b64url_strict(bad)
+    # Anything else outside the alphabet, or a length of 4n + 1, is refused by the decoder
+    # in strict mode (a lenient one would skip the character and decode the rest).
+    for bad in ("Y", "YW Jj", " YWJj", "YWJj\nZGVm", "YWJjZGV  ", "YW*Jj"):
         with pytest.raises(ValueError):
             b64url_strict(bad)
 
