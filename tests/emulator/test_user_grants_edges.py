@@ -618,3 +618,93 @@ def test_a_v1_request_names_its_resource(env: Env) -> None:
     body = issued(env.token({**form, "resource": PC}, version=1))
     assert body["refresh_token"] and claims_of(body["access_token"])["aud"] == PC
     assert body["scope"] == "user_impersonation"
+
+
+# -- the tenant and the client, as the request and the sign-in name them ----------------------
+
+
+def test_a_v2_redemption_keeps_the_sign_in_s_resource(env: Env) -> None:
+    # MSAL sends scope (and some clients resource) when redeeming a code: the sign-in decided.
+    graph = "https://graph.microsoft.com"
+    body = issued(redeem(env, env.code(), scope=f"{graph}/User.Read", resource=graph))
+    access = claims_of(body["access_token"])
+    assert access["aud"] == PC and access["scp"] == "user_impersonation"
+
+
+def test_a_v1_redemption_may_name_another_resource(env: Env) -> None:
+    graph = "https://graph.microsoft.com"
+    body = issued(redeem(env, env.code(version=1), version=1, resource=graph))
+    access = claims_of(body["access_token"])
+    assert body["resource"] == graph and access["scp"] == "User.Read Directory.Read.All"
+    assert access["appidacr"] == "0"  # a public client
+
+
+def test_an_app_not_installed_in_the_tenant_is_refused_naming_the_path(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli = env.state.directory.app(CLI)
+    assert cli is not None
+    monkeypatch.setattr(cli, "multi_tenant", False)  # installed in the partner tenant only
+    refused(
+        redeem(env, env.code(), tenant="fabrikam.onmicrosoft.com"),
+        aadsts.APP_NOT_FOUND,
+        client_id=CLI,
+        tenant="fabrikam.onmicrosoft.com",
+    )
+    at_customer = device(env, tenant=env.state.directory.tenant(FABRIKAM))
+    refused(
+        poll(env, at_customer.device_code),
+        aadsts.APP_NOT_FOUND,
+        client_id=CLI,
+        tenant="organizations",
+    )
+    pending = device(env)
+    response = env.token(
+        {"grant_type": DEVICE, "client_id": CLI, "device_code": pending.device_code},
+        tenant="fabrikam.onmicrosoft.com",
+    )
+    refused(response, aadsts.APP_NOT_FOUND, client_id=CLI, tenant="fabrikam.onmicrosoft.com")
+    refused(poll(env, pending.device_code), aadsts.DEVICE_PENDING)  # at home: fine
+
+
+def test_a_device_code_redeems_at_the_tenant_the_path_names(env: Env) -> None:
+    code = device(env)
+    env.state.signin.approve_device(code, env.user(AGENT), ["pwd"], env.now[0])
+    response = env.token(
+        {"grant_type": DEVICE, "client_id": CLI, "device_code": code.device_code},
+        tenant=FABRIKAM,
+    )
+    assert claims_of(issued(response)["access_token"])["tid"] == FABRIKAM
+
+
+def test_a_device_code_for_a_user_not_in_the_path_tenant_is_refused(env: Env) -> None:
+    code = device(env)
+    env.state.signin.approve_device(code, env.user(CUSTOMER_ADMIN), ["pwd"], env.now[0])
+    response = env.token(
+        {"grant_type": DEVICE, "client_id": CLI, "device_code": code.device_code},
+        tenant=PARTNER,
+    )
+    refused(response, aadsts.USER_NOT_FOUND, upn=CUSTOMER_ADMIN, tenant=PARTNER)
+
+
+def test_a_device_code_redeemed_at_its_expiry_cannot_be_redeemed_again(env: Env) -> None:
+    code = device(env)
+    env.state.signin.approve_device(code, env.user(AGENT), ["pwd"], env.now[0])
+    env.now[0] = NOW + 900
+    issued(poll(env, code.device_code))
+    assert code.status == "redeemed"
+    refused(poll(env, code.device_code), aadsts.CODE_REDEEMED)
+
+
+def test_a_v1_device_code_gives_v1_tokens_and_always_a_refresh_token(env: Env) -> None:
+    code = device(env, version=1, oidc_scopes=["openid"])
+    env.state.signin.approve_device(code, env.user(AGENT), ["pwd"], env.now[0])
+    response = env.token(
+        {"grant_type": DEVICE, "client_id": CLI, "code": code.device_code},
+        tenant="organizations",
+        version=1,
+    )
+    body = issued(response)
+    assert body["resource"] == PC and body["refresh_token"]
+    access = claims_of(body["access_token"])
+    assert access["appidacr"] == "0" and access["acr"] == "1"
