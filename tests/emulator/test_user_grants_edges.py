@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -708,3 +710,58 @@ def test_a_v1_device_code_gives_v1_tokens_and_always_a_refresh_token(env: Env) -
     assert body["resource"] == PC and body["refresh_token"]
     access = claims_of(body["access_token"])
     assert access["appidacr"] == "0" and access["acr"] == "1"
+
+
+def test_a_refresh_at_a_tenant_where_the_app_is_not_installed(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env.consent()
+    cli = env.state.directory.app(CLI)
+    assert cli is not None
+    monkeypatch.setattr(cli, "multi_tenant", False)
+    form = {"grant_type": "refresh_token", "client_id": CLI, "refresh_token": env.refresh().token}
+    refused(
+        env.token(form, tenant="fabrikam.onmicrosoft.com"),
+        aadsts.APP_NOT_FOUND,
+        client_id=CLI,
+        tenant="fabrikam.onmicrosoft.com",
+    )
+    issued(env.token(form))
+
+
+def test_a_v1_refresh_may_switch_resource(env: Env) -> None:
+    graph = "https://graph.microsoft.com"
+    env.consent()
+    env.state.signin.grant_consent(
+        env.user(AGENT), CLI, {f"{graph}/User.Read", f"{graph}/Directory.Read.All"}
+    )
+    form = {"grant_type": "refresh_token", "client_id": CLI, "refresh_token": env.refresh().token}
+    body = issued(env.token({**form, "resource": graph}, version=1))
+    assert claims_of(body["access_token"])["scp"] == "User.Read Directory.Read.All"
+    # Without resource= the one redeemed last (the grant's) is used, with an id token.
+    body = issued(env.token(form, version=1))
+    assert claims_of(body["access_token"])["scp"] == "user_impersonation"
+    assert claims_of(body["id_token"])["aud"] == CLI
+
+
+def test_the_inactivity_error_gives_the_issue_time_in_utc(env: Env) -> None:
+    # Five hours off UTC: a local-time rendering would show another hour.
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "America/New_York"
+    time.tzset()
+    try:
+        env.consent()
+        idle = env.refresh(issued=NOW - 90 * DAY - 0.5)
+        form = {"grant_type": "refresh_token", "client_id": CLI, "refresh_token": idle.token}
+        refused(
+            env.token(form),
+            aadsts.REFRESH_TOKEN_INACTIVE,
+            issued="2026-10-17T07:59:59.5000000Z",
+            inactive="90.00:00:00",
+        )
+    finally:
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
