@@ -554,10 +554,12 @@ def test_a_device_code_redeems_at_the_tenant_of_its_request(env: Env) -> None:
 # -- password (ROPC) ---------------------------------------------------------------------------
 
 
-def ropc(env: Env, username: str, secret: str = PASSWORD, **extra: str) -> httpx.Response:
+def ropc(
+    env: Env, username: str, secret: str = PASSWORD, *, tenant: str = PARTNER, **extra: str
+) -> httpx.Response:
     form = {"grant_type": "password", "client_id": CLI, "scope": f"{PC_SCOPE} offline_access"}
     form.update(username=username, password=secret, **extra)
-    return env.token({k: v for k, v in form.items() if v})
+    return env.token({k: v for k, v in form.items() if v}, tenant=tenant)
 
 
 def test_the_password_grant_for_a_user_without_mfa(env: Env) -> None:
@@ -741,6 +743,7 @@ def test_a_v1_refresh_may_switch_resource(env: Env) -> None:
     # Without resource= the one redeemed last (the grant's) is used, with an id token.
     body = issued(env.token(form, version=1))
     assert claims_of(body["access_token"])["scp"] == "user_impersonation"
+    assert claims_of(body["access_token"])["appidacr"] == "0"
     assert claims_of(body["id_token"])["aud"] == CLI
 
 
@@ -765,3 +768,26 @@ def test_the_inactivity_error_gives_the_issue_time_in_utc(env: Env) -> None:
         else:
             os.environ["TZ"] = before
         time.tzset()
+
+
+def test_the_password_grant_at_a_customer_tenant_and_an_app_installed_at_home(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env.consent()
+    body = issued(ropc(env, AGENT, tenant=FABRIKAM))
+    assert claims_of(body["access_token"])["tid"] == FABRIKAM
+    refused(
+        ropc(env, CUSTOMER_ADMIN, tenant="contosopartner.onmicrosoft.com"),
+        aadsts.USER_NOT_FOUND,
+        upn=CUSTOMER_ADMIN,
+        tenant="contosopartner.onmicrosoft.com",
+    )
+    cli = env.state.directory.app(CLI)
+    assert cli is not None
+    monkeypatch.setattr(cli, "multi_tenant", False)
+    refused(
+        ropc(env, AGENT, tenant="fabrikam.onmicrosoft.com"),
+        aadsts.APP_NOT_FOUND,
+        client_id=CLI,
+        tenant="fabrikam.onmicrosoft.com",
+    )
