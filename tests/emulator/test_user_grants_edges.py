@@ -206,6 +206,7 @@ def test_a_refresh_token_rotates_within_its_family(env: Env) -> None:
     new = env.state.signin.refresh_tokens[body["refresh_token"]]
     assert new.family == grant.family and new.token != grant.token
     assert (new.resource, new.issued, new.amr) == (PC, NOW, ["pwd"])
+    assert (new.user, new.client_id) == (env.user(AGENT), CLI)
     assert grant.token in env.state.signin.refresh_tokens  # the old one stays valid
     access = claims_of(body["access_token"])
     assert access["aud"] == PC and access["amr"] == ["pwd"]
@@ -380,6 +381,7 @@ def test_a_code_redeems_once_with_the_sign_in_s_scopes_and_nonce(env: Env) -> No
     access = claims_of(body["access_token"])
     assert access["amr"] == ["pwd", "mfa"] and access["tid"] == PARTNER
     assert claims_of(body["id_token"])["nonce"] == "n-0"
+    assert claims_of(body["id_token"])["iss"] == f"{ORIGIN}/{PARTNER}/v2.0"
     assert body["refresh_token"] and body["scope"].split() == [PC_SCOPE, "openid"]
     refused(redeem(env, code), aadsts.CODE_REDEEMED)
 
@@ -791,3 +793,22 @@ def test_the_password_grant_at_a_customer_tenant_and_an_app_installed_at_home(
         client_id=CLI,
         tenant="fabrikam.onmicrosoft.com",
     )
+
+
+def test_a_cae_capable_client_gets_a_long_lived_token(env: Env) -> None:
+    env.consent()
+    form = {"grant_type": "refresh_token", "client_id": CLI}
+    plain = issued(env.token({**form, "refresh_token": env.refresh().token}))
+    cp1 = json.dumps({"access_token": {"xms_cc": {"values": ["CP1"]}}})
+    cae = issued(env.token({**form, "refresh_token": env.refresh().token, "claims": cp1}))
+    assert int(plain["expires_in"]) <= 2 * 3600 < 20 * 3600 <= int(cae["expires_in"])
+
+
+def test_conditional_access_applies_to_every_user_grant(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env.consent()
+    monkeypatch.setattr(env.user(AGENT), "conditional_access", True)
+    form = {"grant_type": "refresh_token", "client_id": CLI, "refresh_token": env.refresh().token}
+    refused(env.token(form), aadsts.MFA_ENROLL, resource=PC_APP_ID)
+    refused(redeem(env, env.code()), aadsts.MFA_ENROLL, resource=PC_APP_ID)
