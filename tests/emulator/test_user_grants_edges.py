@@ -812,3 +812,34 @@ def test_conditional_access_applies_to_every_user_grant(
     form = {"grant_type": "refresh_token", "client_id": CLI, "refresh_token": env.refresh().token}
     refused(env.token(form), aadsts.MFA_ENROLL, resource=PC_APP_ID)
     refused(redeem(env, env.code()), aadsts.MFA_ENROLL, resource=PC_APP_ID)
+
+
+def test_v1_grants_name_the_resource_and_get_an_id_token(env: Env) -> None:
+    env.consent()
+    form = {"grant_type": "password", "client_id": CLI, "username": AGENT, "password": PASSWORD}
+    body = issued(env.token({**form, "resource": PC}, version=1))
+    assert claims_of(body["id_token"])["aud"] == CLI
+    refresh = {"grant_type": "refresh_token", "client_id": CLI}
+    body = issued(
+        env.token({**refresh, "refresh_token": env.refresh().token, "resource": PC}, version=1)
+    )
+    assert claims_of(body["id_token"])["aud"] == CLI
+    body = issued(redeem(env, env.code(version=1), version=1))
+    assert claims_of(body["id_token"])["aud"] == CLI
+    refused(
+        env.token({**form, "resource": "https://unknown.example"}, version=1),
+        aadsts.RESOURCE_NOT_FOUND,
+        resource="https://unknown.example",
+        tenant=PARTNER,
+    )
+
+
+def test_an_unknown_client_is_refused(env: Env) -> None:
+    unknown = "00000000-1111-2222-3333-444444444444"
+    form = {"grant_type": "refresh_token", "client_id": unknown, "refresh_token": "x"}
+    refused(
+        env.token({**form, "refresh_token": env.refresh().token}),
+        aadsts.APP_NOT_FOUND,
+        client_id=unknown,
+        tenant=PARTNER,
+    )
