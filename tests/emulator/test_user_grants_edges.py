@@ -623,6 +623,7 @@ def test_a_v1_request_names_its_resource(env: Env) -> None:
     form = {"grant_type": "password", "client_id": CLI, "username": AGENT, "password": PASSWORD}
     body = issued(env.token({**form, "resource": PC}, version=1))
     assert body["refresh_token"] and claims_of(body["access_token"])["aud"] == PC
+    assert claims_of(body["access_token"])["appidacr"] == "0"
     assert body["scope"] == "user_impersonation"
 
 
@@ -843,3 +844,8 @@ def test_an_unknown_client_is_refused(env: Env) -> None:
         client_id=unknown,
         tenant=PARTNER,
     )
+
+
+def test_a_v2_code_without_openid_gets_no_id_token(env: Env) -> None:
+    body = issued(redeem(env, env.code(oidc_scopes=[])))
+    assert "id_token" not in body and "refresh_token" not in body
