@@ -35,8 +35,15 @@ DESELECT = [
 
 
 def narrowed_pyproject(text: str, module: str, tests: list[str]) -> str:
-    """``pyproject.toml`` with its ``[tool.mutmut]`` table replaced by one for ``module``."""
-    deselect = [arg for test in DESELECT for arg in ("--deselect", test)]
+    """``pyproject.toml`` with its ``[tool.mutmut]`` table replaced by one for ``module``.
+
+    An entry of the mapping that starts with ``!`` is a test to leave out (``--deselect``):
+    a test that spawns processes or an emulator costs seconds for every mutant it reaches,
+    while a unit test of the same file reaches the same code in milliseconds.
+    """
+    excluded = [test.removeprefix("!") for test in tests if test.startswith("!")]
+    tests = [test for test in tests if not test.startswith("!")]
+    deselect = [arg for test in [*DESELECT, *excluded] for arg in ("--deselect", test)]
     kept = re.sub(r"(?ms)^\[tool\.mutmut\]\n.*?(?=^\[)", "", text)
     table = (
         "[tool.mutmut]\n"
