@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from partnercenter import AccessToken, Cloud, MemoryTokenCache, RetryPolicy
+from partnercenter import AccessToken, Cloud, MemoryTokenCache, RetryPolicy, Timing
 from partnercenter.auth.base import CacheKey, Flight, TokenCredentialBase
 from partnercenter.auth.cache import CacheEntry
 from partnercenter.errors import ConfigurationError, RetiredAudienceWarning
@@ -47,7 +47,7 @@ class Scripted(TokenCredentialBase):
             "client_id": CLIENT_ID,
             "endpoint_version": "v2",
             "cache": None,
-            "retry_policy": None,
+            "retry": None,
         }
         core.update(options)
         super().__init__(**core)
@@ -73,7 +73,8 @@ def clock() -> FakeClock:
 
 
 def scripted(clock: FakeClock, fetcher: Fetch | None = None, **options: Any) -> Scripted:
-    return Scripted(fetcher, clock=clock, **options)
+    options.setdefault("timing", Timing(clock=clock, sleep=clock.sleep))
+    return Scripted(fetcher, **options)
 
 
 # -- construction ----------------------------------------------------------------------------
@@ -99,30 +100,34 @@ def test_the_given_cache_is_used_or_a_memory_cache_made(clock: FakeClock) -> Non
 
 def test_a_retry_policy_of_the_wrong_type_is_refused_naming_it(clock: FakeClock) -> None:
     with pytest.raises(ConfigurationError) as caught:
-        scripted(clock, retry_policy={"max_retries": 1})
-    assert caught.value.argument == "retry_policy"
-    assert str(caught.value) == "retry_policy: must be a RetryPolicy"
+        scripted(clock, retry={"max_retries": 1})
+    assert caught.value.argument == "retry"
+    assert str(caught.value) == "retry: must be a RetryPolicy"
     policy = RetryPolicy(max_retries=1)
-    assert scripted(clock, retry_policy=policy)._retry is policy
+    assert scripted(clock, retry=policy)._retry is policy
     assert scripted(clock)._retry == RetryPolicy()
 
 
-@pytest.mark.parametrize("argument", ["clock", "random", "sleep"])
+@pytest.mark.parametrize("argument", ["clock", "random", "sleep", "async_sleep"])
 def test_callables_are_checked_naming_them(argument: str) -> None:
     options: dict[str, Any] = {"clock": lambda: NOW, argument: 5}
     with pytest.raises(ConfigurationError) as caught:
-        Scripted(**options)
+        Timing(**options)
     assert caught.value.argument == argument
 
 
-def test_the_injected_clock_sleep_and_random_are_kept(clock: FakeClock) -> None:
+def test_the_timing_is_kept_and_anything_else_refused(clock: FakeClock) -> None:
     def draw() -> float:
         return 0.25
 
-    credential = scripted(clock, sleep=clock.sleep, random=draw)
-    assert credential._clock is clock
-    assert credential._sleep == clock.sleep
-    assert credential._random is draw
+    timing = Timing(clock=clock, sleep=clock.sleep, random=draw)
+    credential = scripted(clock, timing=timing)
+    assert credential._timing is timing
+    assert credential._clock is clock  # bound once for the cache hit path
+    with pytest.raises(ConfigurationError) as caught:
+        scripted(clock, timing=clock)
+    assert caught.value.argument == "timing"
+    assert str(caught.value) == "timing: must be a partnercenter.Timing"
 
 
 def test_identity_and_attributes(clock: FakeClock) -> None:
@@ -232,7 +237,7 @@ def test_a_tenant_override_is_checked_and_asked_with_its_own_key(clock: FakeCloc
 
 
 def test_multi_tenant_authorities_only_where_allowed(clock: FakeClock) -> None:
-    users = MultiTenant(clock=clock)
+    users = MultiTenant(timing=Timing(clock=clock, sleep=clock.sleep))
     users.get_token(tenant_id="Organizations")
     assert users.calls[0][1] == "organizations"
 
@@ -621,7 +626,7 @@ def test_a_cache_hit_is_one_lookup_and_one_clock_read(clock: FakeClock) -> None:
             self.get = get  # type: ignore[method-assign]
 
     cache = CountingCache()
-    credential = Scripted(clock=counting, cache=cache)
+    credential = Scripted(timing=Timing(clock=counting), cache=cache)
     token = credential.get_token("https://graph.microsoft.com/.default")
     reads.clear()
     cache.lookups = 0

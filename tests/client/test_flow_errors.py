@@ -130,8 +130,7 @@ def test_a_401_retry_is_logged_with_the_request_id(
         CLIENT_ID,
         "client-secret-value",
         transport=httpx.MockTransport(token_endpoint),
-        clock=clock,
-        sleep=clock.sleep,
+        timing=clock.timing(),
     )
     api.replies = [pc_error(401, 400, "Authentication failed."), httpx.Response(200, json={})]
     with caplog.at_level(logging.INFO, logger="partnercenter.client"):

@@ -380,12 +380,16 @@ def test_consents_accumulate_and_are_returned_as_copies() -> None:
 def test_a_totp_step_is_accepted_once_and_never_an_earlier_one() -> None:
     state = SignInState()
     admin, other = person(), person("other")
-    assert state.use_totp_step(admin, 100)
-    assert not state.use_totp_step(admin, 100)
-    assert not state.use_totp_step(admin, 99)
-    assert state.use_totp_step(other, 100)  # per user
-    assert state.use_totp_step(admin, 101)
+    now = 100 * 30.0  # the start of step 100
+    assert state.use_totp_step(admin, 100, now)
+    assert not state.use_totp_step(admin, 100, now)
+    assert not state.use_totp_step(admin, 99, now)
+    assert state.use_totp_step(other, 100, now)  # per user
+    assert state.use_totp_step(admin, 101, now)
     assert state.totp_steps == {"oid-admin": 101, "oid-other": 100}
+    # The clock moved back behind the steps used: they are forgotten, not a lock-out.
+    assert state.use_totp_step(admin, 50, 50 * 30.0)
+    assert state.totp_steps["oid-admin"] == 50
 
 
 # -- the pruning helper -----------------------------------------------------------------------
