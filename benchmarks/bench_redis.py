@@ -112,6 +112,12 @@ class RemoteEmulator:
     def cloud(self) -> Cloud:
         return Cloud.custom(authority_host=self.base_url, api_root=self.base_url, name="emu")
 
+    def cpu_seconds(self) -> float:
+        """The emulator process's CPU time so far (user + system, from /proc)."""
+        with open(f"/proc/{self._process.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self._admin.close()
         self._conn.send("stop")
@@ -349,10 +355,18 @@ def main() -> None:
         refresh_token = consent(emu, store)
         emu.admin("POST", "faults", {"target": "token", "latency_ms": LATENCY_MS})
         print(f"3. fan-out, {LATENCY_MS} ms token-endpoint latency")
+        client_cpu, emulator_cpu = time.process_time(), emu.cpu_seconds()
         ours, count = asyncio.run(ours_fan_out(emu, store, tenants))
+        client_cpu = time.process_time() - client_cpu
+        emulator_cpu = emu.cpu_seconds() - emulator_cpu
         print(
             f"   partnercenter tokens_for_tenants (concurrency {CONCURRENCY}): "
             f"{count} tenants in {ours:.1f} s"
+        )
+        print(
+            f"   CPU per token: client {client_cpu / count * 1000:.2f} ms "
+            f"({client_cpu:.1f} s), emulator {emulator_cpu / count * 1000:.2f} ms "
+            f"({emulator_cpu:.1f} s)"
         )
         # The fan-out rotated the consent's token thousands of times: MSAL starts from the newest.
         newest = store.load("fleet") or refresh_token
