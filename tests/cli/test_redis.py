@@ -145,11 +145,14 @@ def test_an_app_user_profile_keeps_its_refresh_token_in_redis(
     first, second = run_together([shell, shell], "--profile", "user", "token")
     assert token_requests(emu) == before + 1
     assert first["accessToken"] == second["accessToken"] and first["kind"] == "user"
-    # logout takes the shared refresh token away too.
+    # logout takes the shared refresh token away too: only its deletion marker is left (so a
+    # process still holding the token does not put it back), and no access token.
     done = shell.run("logout", "--profile", "user")
     assert done.returncode == 0, done.stderr
     with redis_py.Redis.from_url(url_of(redis)) as client:
-        assert not list(client.scan_iter("partnercenter:cli:user:*"))
+        left = list(client.scan_iter("partnercenter:cli:user:*"))
+        assert len(left) == 1 and b":rt:" in left[0]
+        assert client.hgetall(left[0]) == {b"deleted": b"1"}
 
 
 def test_the_disk_cache_is_not_served_once_redis_is_configured(
