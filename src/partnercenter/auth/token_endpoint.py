@@ -10,7 +10,7 @@ import ssl
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any, TypedDict, Unpack
+from typing import Any, Final, TypedDict, Unpack
 
 import httpx
 
@@ -140,10 +140,23 @@ class TokenEndpointCore:
         return TokenRequest(url=url, form=form, headers=headers, secrets=secrets)
 
 
+#: The keyword options of the token-endpoint credentials (the async ones take the same names).
+_OPTION_NAMES: Final = frozenset(CredentialOptions.__annotations__)
+_DEPRECATED_OPTIONS: Final = frozenset({"retry_policy", "clock", "sleep", "random"})
+
+
 def core_arguments(options: Mapping[str, Any], *, asynchronous: bool) -> dict[str, Any]:
     """The :class:`~partnercenter.auth.base.CredentialCore` arguments among the options, with
     their defaults; the deprecated names resolved into ``retry`` and ``timing`` (a deprecated
-    ``sleep=`` is awaitable for the async credentials)."""
+    ``sleep=`` is awaitable for the async credentials). A name that is no option (a typo such
+    as ``retyr=``) is refused, naming it, rather than silently ignored."""
+    unknown = sorted(set(options) - _OPTION_NAMES)
+    if unknown:
+        raise ConfigurationError(
+            unknown[0],
+            "is not an option of this credential",
+            hint="Options: " + ", ".join(sorted(_OPTION_NAMES - _DEPRECATED_OPTIONS)) + ".",
+        )
     return {
         "cloud": options.get("cloud", Cloud.GLOBAL),
         "endpoint_version": options.get("endpoint_version", "v2"),
