@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,14 @@ def require_server() -> None:
         if os.environ.get("CI"):
             pytest.fail("redis-server is not installed (.ci/run installs Debian's redis-server)")
         pytest.skip("redis-server is not installed")
+
+
+def password_protected(directory: Path, password: str) -> Iterator[RedisServer]:
+    """A running server that asks for ``password`` (the body of a module fixture: the CLI
+    tests check that a Redis URL's password never reaches the output)."""
+    require_server()
+    server = RedisServer(directory, None, "--requirepass", password).start()
+    try:
+        yield server
+    finally:
+        server.stop()

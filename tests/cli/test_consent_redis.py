@@ -26,7 +26,7 @@ from partnercenter.errors import RefreshTokenMissingError
 from partnercenter.stores import generate_store_key
 from partnercenter.tokens import AccessToken
 
-from ..redis_server import RedisServer, free_port, require_server
+from ..redis_server import RedisServer, free_port, password_protected, require_server
 from .conftest import Shell
 from .pages import complete_device_code, user
 
@@ -35,11 +35,7 @@ PASSWORD = "c0nsent-Redis-pw-9b1e"
 
 @pytest.fixture(scope="module")
 def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    require_server()
-    server = RedisServer(tmp_path_factory.mktemp("redis"), None, "--requirepass", PASSWORD)
-    server.start()
-    yield server
-    server.stop()
+    yield from password_protected(tmp_path_factory.mktemp("redis"), PASSWORD)
 
 
 @pytest.fixture()

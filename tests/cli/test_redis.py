@@ -19,7 +19,7 @@ import pytest
 from partnercenter.emulator import Emulator
 from partnercenter.stores import FileRefreshTokenStore
 
-from ..redis_server import RedisServer, free_port, require_server
+from ..redis_server import RedisServer, free_port, password_protected
 from .conftest import Shell
 from .pages import complete_device_code, user
 
@@ -28,11 +28,7 @@ PASSWORD = "s3cret-Redis-pw-4f9a"
 
 @pytest.fixture(scope="module")
 def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    require_server()
-    server = RedisServer(tmp_path_factory.mktemp("redis"), None, "--requirepass", PASSWORD)
-    server.start()
-    yield server
-    server.stop()
+    yield from password_protected(tmp_path_factory.mktemp("redis"), PASSWORD)
 
 
 def url_of(server: RedisServer, password: str = PASSWORD) -> str:
