@@ -12,7 +12,7 @@ from typing import Any
 import anyio
 
 from ..stores.records import RefreshTokenRecord
-from ..stores.redis_store import _MAX_POLL, CAS_SCRIPT, RELEASE_SCRIPT, StoreCore
+from ..stores.redis_store import _MAX_POLL, RELEASE_SCRIPT, StoreCore
 from ..stores.redis_support import make_client
 
 __all__ = ["AsyncRotationView", "RedisRefreshTokenStore"]
@@ -55,10 +55,7 @@ class RedisRefreshTokenStore(StoreCore):
             for key, expected in list(self._pending.items()):
                 record = self._local.get(key)
                 if record is not None:
-                    name = self._name(key)
-                    fingerprint = self._sealer.fingerprint(record.refresh_token)
-                    sealed = self._sealed(name, record)
-                    await self._call("eval", CAS_SCRIPT, 1, name, expected, fingerprint, sealed)
+                    await self._call("eval", *self._cas_args(self._name(key), expected, record))
                 self._pending.pop(key, None)
         return True
 
@@ -131,9 +128,7 @@ class RedisRefreshTokenStore(StoreCore):
             if await self._use():
                 current = self._decode(name, await self._call("hget", name, "v"))
                 record = self._record(current, token)
-                fingerprint = self._sealer.fingerprint(token)
-                sealed = self._sealed(name, record)
-                stored = await self._call("eval", CAS_SCRIPT, 1, name, old, fingerprint, sealed)
+                stored = await self._call("eval", *self._cas_args(name, old, record))
                 self._health.succeeded()
                 if stored:
                     self._remember(key, record)
@@ -142,17 +137,6 @@ class RedisRefreshTokenStore(StoreCore):
             self._health.failed(exc)
         self._save_later(key, current, token, old)
         return True
-
-    def _save_later(
-        self, key: str, current: RefreshTokenRecord | None, token: str, old: str | None = None
-    ) -> None:
-        if key not in self._pending:
-            self._pending[key] = (
-                old
-                if old is not None
-                else ("" if current is None else self._sealer.fingerprint(current.refresh_token))
-            )
-        self._remember(key, self._record(current, token))
 
     @asynccontextmanager
     async def rotation(self, key: str) -> AsyncIterator[AsyncRotationView]:

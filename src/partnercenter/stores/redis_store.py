@@ -214,6 +214,10 @@ class StoreCore:
         fingerprint = self._sealer.fingerprint(known.refresh_token)
         return (RESTORE_SCRIPT, 1, name, fingerprint, self._sealed(name, known))
 
+    def _cas_args(self, name: str, expected: str, record: RefreshTokenRecord) -> tuple[Any, ...]:
+        fingerprint = self._sealer.fingerprint(record.refresh_token)
+        return (CAS_SCRIPT, 1, name, expected, fingerprint, self._sealed(name, record))
+
     def _save_args(self, name: str, record: RefreshTokenRecord) -> tuple[Any, ...]:
         fingerprint = self._sealer.fingerprint(record.refresh_token)
         return (SAVE_SCRIPT, 1, name, fingerprint, self._sealed(name, record))
@@ -221,6 +225,19 @@ class StoreCore:
     @staticmethod
     def _delete_args(name: str) -> tuple[Any, ...]:
         return (DELETE_SCRIPT, 1, name, DELETION_MARKER_SECONDS)
+
+    def _save_later(
+        self, key: str, current: RefreshTokenRecord | None, token: str, old: str | None = None
+    ) -> None:
+        # Redis is away: keep the token here and write it (compare-and-set against what Redis
+        # held, ``old`` or the token this worker last saw) when Redis is back.
+        if key not in self._pending:
+            self._pending[key] = (
+                old
+                if old is not None
+                else ("" if current is None else self._sealer.fingerprint(current.refresh_token))
+            )
+        self._remember(key, self._record(current, token))
 
     def _delete_later(self, key: str) -> None:
         # Redis is away: the deletion is written when it is back, or the fleet would go on
@@ -284,9 +301,7 @@ class RedisRefreshTokenStore(StoreCore):
         for key, expected in list(self._pending.items()):
             record = self._local.get(key)
             if record is not None:
-                name = self._name(key)
-                fingerprint = self._sealer.fingerprint(record.refresh_token)
-                client.eval(CAS_SCRIPT, 1, name, expected, fingerprint, self._sealed(name, record))
+                client.eval(*self._cas_args(self._name(key), expected, record))
             self._pending.pop(key, None)
 
     # -- RefreshTokenStore ----------------------------------------------------------------------
@@ -363,10 +378,7 @@ class RedisRefreshTokenStore(StoreCore):
             if client is not None:
                 current = self._decode(name, client.hget(name, "v"))
                 record = self._record(current, token)
-                fingerprint = self._sealer.fingerprint(token)
-                stored = client.eval(
-                    CAS_SCRIPT, 1, name, old, fingerprint, self._sealed(name, record)
-                )
+                stored = client.eval(*self._cas_args(name, old, record))
                 self._health.succeeded()
                 if stored:
                     self._remember(key, record)
@@ -375,17 +387,6 @@ class RedisRefreshTokenStore(StoreCore):
             self._health.failed(exc)
         self._save_later(key, current, token, old)
         return True
-
-    def _save_later(
-        self, key: str, current: RefreshTokenRecord | None, token: str, old: str | None = None
-    ) -> None:
-        if key not in self._pending:
-            self._pending[key] = (
-                old
-                if old is not None
-                else ("" if current is None else self._sealer.fingerprint(current.refresh_token))
-            )
-        self._remember(key, self._record(current, token))
 
     @contextmanager
     def rotation(self, key: str) -> Iterator[RotationView]:
