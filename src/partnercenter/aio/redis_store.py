@@ -12,8 +12,8 @@ from typing import Any
 import anyio
 
 from ..stores.records import RefreshTokenRecord
-from ..stores.redis_store import _MAX_POLL, RELEASE_SCRIPT, StoreCore
-from ..stores.redis_support import make_client
+from ..stores.redis_store import _MAX_POLL, StoreCore
+from ..stores.redis_support import RELEASE_SCRIPT, make_client
 
 __all__ = ["AsyncRotationView", "RedisRefreshTokenStore"]
 

@@ -31,6 +31,7 @@ from typing import Any, Final, Self
 from ..errors import ConfigurationError
 from ..stores.file import STORE_KEY_ENV
 from ..stores.redis_support import (
+    RELEASE_SCRIPT,
     OrphanLocks,
     RedisHealth,
     RedisOptions,
@@ -48,11 +49,6 @@ __all__ = ["RELEASE_SCRIPT", "RedisTokenCache", "decode_entry", "encode_entry", 
 
 logger = logging.getLogger("partnercenter.redis")
 
-#: Delete the lock only if we still own it (a lock that expired may belong to another now).
-RELEASE_SCRIPT: Final = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 #: Delete the entry only if it still is the value read (``invalidate`` of a refused token).
 DELETE_IF_SCRIPT: Final = RELEASE_SCRIPT
 #: How many refused tokens each process remembers (so a stale shared copy is not served again).
@@ -289,12 +285,7 @@ class RedisTokenCache(SharedCacheBase):
         locked = False
         try:
             client = self._redis()
-            while (orphan := self._orphans.take()) is not None:
-                try:
-                    client.eval(RELEASE_SCRIPT, 1, *orphan)
-                except self._errors:
-                    self._orphans.add(*orphan)  # (next time: Redis may still apply the SET)
-                    raise
+            self._orphans.release(client, self._errors)
             entry = self._decode(key, name, client.get(name), now)
             if entry is None:
                 locked = client.set(lock, owner, nx=True, px=self._lock_ms())

@@ -33,6 +33,7 @@ from ..errors import ConfigurationError, RefreshTokenStoreError
 from .file import STORE_KEY_ENV
 from .records import RefreshTokenRecord
 from .redis_support import (
+    RELEASE_SCRIPT,
     OrphanLocks,
     RedisHealth,
     RedisOptions,
@@ -87,10 +88,6 @@ return had
 #: How long a deletion marker stays: as long as the deleted refresh token could have been
 #: redeemed (Entra's 90-day inactivity limit), so no worker's copy outlives it.
 DELETION_MARKER_SECONDS: Final = 90 * 86_400
-RELEASE_SCRIPT: Final = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 logger = logging.getLogger("partnercenter.redis")
 
 _MAX_POLL: Final = 0.02
@@ -284,12 +281,7 @@ class RedisRefreshTokenStore(StoreCore):
         if not self._health.available():
             return None
         client = self._redis()
-        while (orphan := self._orphans.take()) is not None:
-            try:
-                client.eval(RELEASE_SCRIPT, 1, *orphan)
-            except self._errors:
-                self._orphans.add(*orphan)  # (next time: Redis may still apply the SET)
-                raise
+        self._orphans.release(client, self._errors)
         if self._pending or self._pending_deletes:
             self._flush(client)
         return client

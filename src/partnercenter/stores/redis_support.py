@@ -48,6 +48,14 @@ __all__ = [
 logger = logging.getLogger("partnercenter.redis")
 
 
+#: Delete a lock only if this owner still holds it (a lock that expired may belong to another
+#: worker now). Shared by the token cache and the refresh-token store.
+RELEASE_SCRIPT: Final = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
 class OrphanLocks:
     """Locks whose ``SET`` timed out: Redis may still have applied it (a paused server runs
     what it had buffered when it resumes), so their owner releases them, by owner, at its next
@@ -68,6 +76,16 @@ class OrphanLocks:
             return self._items.pop()  # (atomic: threads may share the list)
         except IndexError:
             return None
+
+    def release(self, client: Any, errors: tuple[type[BaseException], ...]) -> None:
+        """Release every orphan, by owner, through a blocking client. One that fails is kept
+        for next time (Redis may still apply the SET) and the error raised."""
+        while (orphan := self.take()) is not None:
+            try:
+                client.eval(RELEASE_SCRIPT, 1, *orphan)
+            except errors:
+                self.add(*orphan)
+                raise
 
 
 #: Where the CLI and the pytest plugin look for a Redis URL when none is configured.
