@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from .._steps import drive_async
 from .._timing import Timing, resolve_timing
 from ..auth.arguments import Verify
 from ..auth.policy import RetryPolicy
@@ -24,7 +25,7 @@ from ._operations_async import AsyncPartnerOperations
 from .access_token import AccessTokenCredential
 from .azure_adapter import AzureCredentialAdapter
 from .base import AsyncTokenCredentialBase
-from .client_flow import AsyncPager, map_concurrently, run_call
+from .client_flow import AsyncPager, map_concurrently
 
 __all__ = ["AsyncPartnerClient"]
 
@@ -148,7 +149,7 @@ class AsyncPartnerClient(AsyncPartnerOperations, ClientBase):
             # Never follow a redirect (see the blocking twin).
             return await client.send(request, follow_redirects=False)
 
-        return await run_call(flow, send, self._timing.async_sleep, self._token)
+        return await drive_async(flow, send, self._timing.async_sleep, self._token)
 
     def _pager(self, call: ApiCall) -> AsyncPager:
         return AsyncPager(self._execute, call, self._settings.api_root, self._new_id)

@@ -1,6 +1,5 @@
-"""The async driver of a client call flow, the async pager and the async fan-out helper
-(twins of :mod:`partnercenter.client.flow`, :class:`partnercenter.client.Pager` and
-:func:`partnercenter.client.concurrency.map_concurrently`)."""
+"""The async pager and the async fan-out helper (twins of :class:`partnercenter.client.Pager`
+and :func:`partnercenter.client.concurrency.map_concurrently`)."""
 
 from __future__ import annotations
 
@@ -8,50 +7,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 import anyio
-import httpx
 
 from ..client.concurrency import DEFAULT_CONCURRENCY, Outcome, check_concurrency
 from ..client.core import ApiCall
-from ..client.flow import CallFlow, NeedToken
 from ..client.paging import Page, PagedCall
 from ..client.responses import ApiResponse
 from ..errors import PartnerCenterError
-from ..tokens import AccessToken
 
-__all__ = ["AsyncPager", "map_concurrently", "run_call"]
+__all__ = ["AsyncPager", "map_concurrently"]
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-async def run_call(
-    flow: CallFlow,
-    send: Callable[[httpx.Request], Awaitable[httpx.Response]],
-    sleep: Callable[[float], Awaitable[object]],
-    get_token: Callable[[AccessToken | None], Awaitable[AccessToken]],
-) -> ApiResponse:
-    """Drive ``flow`` with an awaitable ``send``, ``sleep`` and ``get_token(stale)`` (the same
-    flow as the blocking driver: only ``await`` differs)."""
-    try:
-        step = next(flow)
-        while True:
-            if isinstance(step, httpx.Request):
-                try:
-                    response = await send(step)
-                except httpx.TransportError as exc:
-                    step = flow.throw(exc)
-                    continue
-                step = flow.send(response)
-            elif isinstance(step, NeedToken):
-                step = flow.send(await get_token(step.stale))
-            else:
-                await sleep(step.seconds)
-                step = flow.send(None)
-    except StopIteration as stop:
-        result: ApiResponse = stop.value
-        return result
-    finally:
-        flow.close()
 
 
 class AsyncPager:

@@ -9,13 +9,13 @@ from typing import Unpack
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from .._steps import drive_async
 from ..auth.assertion import AssertionAlgorithm
 from ..auth.device_code import DeviceCodeRequests, check_device_options, print_device_code
 from ..auth.protocol import TokenResponse
 from ..auth.signin_flow import device_code_flow
 from ..auth.signin_protocol import DeviceCode
 from ..stores import AsyncRefreshTokenStore, RefreshTokenStore
-from .signin_flow import run_signin_flow
 from .token_endpoint import AsyncCredentialOptions
 from .user_credential import AsyncUserSignInCredential
 
@@ -74,12 +74,11 @@ class DeviceCodeCredential(DeviceCodeRequests, AsyncUserSignInCredential):
         flow = device_code_flow(
             lambda now: self._device_start(tenant, scopes, now),
             lambda now, code: self._device_poll(tenant, scopes, code, now),
+            self._prompt_callback,
             retry=self._retry,
             timing=self._timing,
             timeout=self._sign_in_timeout,
         )
-        response = await run_signin_flow(
-            flow, self._client().send, self._timing.async_sleep, self._prompt_callback
-        )
+        response = await drive_async(flow, self._client().send, self._timing.async_sleep)
         check(response)
         return response

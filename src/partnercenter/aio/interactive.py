@@ -17,6 +17,7 @@ import anyio.to_thread
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from .._steps import drive_async
 from ..auth.assertion import AssertionAlgorithm
 from ..auth.flow import token_flow
 from ..auth.interactive import (
@@ -33,7 +34,6 @@ from ..auth.loopback import LoopbackServer
 from ..auth.protocol import TokenRequest, TokenResponse
 from ..auth.signin_protocol import new_state
 from ..stores import AsyncRefreshTokenStore, RefreshTokenStore
-from .flow import run_flow
 from .token_endpoint import AsyncCredentialOptions
 from .user_credential import AsyncUserSignInCredential
 
@@ -158,7 +158,7 @@ class InteractiveBrowserCredential(AsyncUserSignInCredential):
                             )
 
                         flow = token_flow(build, retry=self._retry, timing=self._timing)
-                        response = await run_flow(
+                        response = await drive_async(
                             flow, self._client().send, self._timing.async_sleep
                         )
                         check(response)

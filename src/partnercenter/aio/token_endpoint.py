@@ -8,6 +8,7 @@ from typing import TypedDict, Unpack
 
 import httpx
 
+from .._steps import drive_async
 from .._timing import Timing
 from ..auth.arguments import Verify
 from ..auth.cache import TokenCache
@@ -23,7 +24,6 @@ from ..auth.token_endpoint import (
 from ..clouds import Cloud, EndpointVersion
 from ..tokens import AccessToken
 from .base import AsyncTokenCredentialBase
-from .flow import run_flow
 
 __all__ = ["AsyncCredentialOptions", "AsyncTokenEndpointCredential"]
 
@@ -98,7 +98,7 @@ class AsyncTokenEndpointCredential(TokenEndpointCore, AsyncTokenCredentialBase):
             return self._build_request(scopes, tenant, claims, now, refresh_token)
 
         flow = token_flow(build, retry=self._retry, timing=self._timing)
-        return await run_flow(flow, self._client().send, self._timing.async_sleep)
+        return await drive_async(flow, self._client().send, self._timing.async_sleep)
 
     async def _fetch(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> AccessToken:
         return (await self._request_token(scopes, tenant, claims)).access_token

@@ -16,11 +16,12 @@ from typing import Unpack
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from .._steps import drive
 from ..errors import ConfigurationError
 from ..stores import RefreshTokenStore
 from .assertion import AssertionAlgorithm
 from .protocol import TokenRequest, TokenResponse
-from .signin_flow import device_code_flow, run_signin_flow
+from .signin_flow import device_code_flow
 from .signin_protocol import DeviceCode, device_code_form, device_code_request
 from .token_endpoint import CredentialOptions, TokenEndpointCore
 from .user_credential import UserSignInCredential
@@ -139,12 +140,11 @@ class DeviceCodeCredential(DeviceCodeRequests, UserSignInCredential):
         flow = device_code_flow(
             lambda now: self._device_start(tenant, scopes, now),
             lambda now, code: self._device_poll(tenant, scopes, code, now),
+            self._prompt_callback,
             retry=self._retry,
             timing=self._timing,
             timeout=self._sign_in_timeout,
         )
-        response = run_signin_flow(
-            flow, self._client().send, self._timing.sleep, self._prompt_callback
-        )
+        response = drive(flow, self._client().send, self._timing.sleep)
         check(response)
         return response

@@ -1,9 +1,9 @@
-"""The token-request flow as a generator, and its synchronous driver.
+"""The token-request flow: one request to a token endpoint, with its retries.
 
 The flow yields what it needs done (an ``httpx.Request`` to send, or a :class:`Sleep`) and
-receives the answers; retries, back-off and error mapping live here once. The sync driver
-(:func:`run_flow`) and the async one (:func:`partnercenter.aio.flow.run_flow`) differ only in
-``send`` vs ``await send``, like ``httpx.Auth.auth_flow``.
+receives the answers; retries, back-off and error mapping live here once. Both drivers of
+:mod:`partnercenter._steps` run it: ``drive`` for the blocking credentials, ``drive_async``
+for those of :mod:`partnercenter.aio`.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 import ssl
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
 
 import httpx
 
+from .._steps import Sleep
 from .._timing import Timing
 from ..errors import TokenEndpointUnreachableError
 from .policy import RetryPolicy, retry_delay
@@ -26,21 +26,13 @@ from .protocol import (
     parse_token_response,
 )
 
-__all__ = ["FlowStep", "Sleep", "TokenFlow", "is_certificate_error", "run_flow", "token_flow"]
+__all__ = ["Sleep", "TokenFlow", "is_certificate_error", "token_flow"]
 
 logger = logging.getLogger("partnercenter.auth")
 
 
-@dataclass(frozen=True, slots=True)
-class Sleep:
-    """Ask the driver to wait ``seconds`` before the flow goes on."""
-
-    seconds: float
-
-
-FlowStep = httpx.Request | Sleep
 #: A flow: yields steps, is sent responses (``None`` after a sleep), returns the token response.
-TokenFlow = Generator[FlowStep, httpx.Response | None, TokenResponse]
+TokenFlow = Generator[httpx.Request | Sleep, httpx.Response | None, TokenResponse]
 
 
 def token_flow(
@@ -127,29 +119,3 @@ def is_certificate_error(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
-
-
-def run_flow(
-    flow: TokenFlow,
-    send: Callable[[httpx.Request], httpx.Response],
-    sleep: Callable[[float], object],
-) -> TokenResponse:
-    """Drive ``flow`` with a blocking ``send`` and ``sleep``."""
-    try:
-        step = next(flow)
-        while True:
-            if isinstance(step, Sleep):
-                sleep(step.seconds)
-                step = flow.send(None)
-                continue
-            try:
-                response = send(step)
-            except httpx.TransportError as exc:
-                step = flow.throw(exc)
-                continue
-            step = flow.send(response)
-    except StopIteration as stop:
-        result: TokenResponse = stop.value
-        return result
-    finally:
-        flow.close()

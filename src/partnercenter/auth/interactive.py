@@ -20,13 +20,14 @@ from typing import Unpack
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from .._steps import drive
 from ..clouds import Cloud, EndpointVersion
 from ..errors import ConfigurationError, SignInError
 from ..redaction import describe, secret_shape
 from ..stores import RefreshTokenStore
 from .assertion import AssertionAlgorithm
 from .client_auth import ClientAuth
-from .flow import run_flow, token_flow
+from .flow import token_flow
 from .loopback import LoopbackServer
 from .protocol import TokenRequest, TokenResponse
 from .signin_protocol import (
@@ -309,7 +310,7 @@ class InteractiveBrowserCredential(UserSignInCredential):
                     )
 
                 flow = token_flow(build, retry=self._retry, timing=self._timing)
-                response = run_flow(flow, self._client().send, self._timing.sleep)
+                response = drive(flow, self._client().send, self._timing.sleep)
                 check(response)
                 return response
 

@@ -1,54 +1,38 @@
-"""Sign-in flows as generators, and their blocking driver.
+"""Sign-in flows: the device-code sign-in, and a form POST with retries.
 
-Like :mod:`partnercenter.auth.flow`, a flow yields what it needs done and receives the answers:
-an ``httpx.Request`` to send, a :class:`~partnercenter.auth.flow.Sleep`, or a :class:`Prompt`
-(show the device code to the user). The sync driver (:func:`run_signin_flow`) and the async
-one (:func:`partnercenter.aio.signin_flow.run_signin_flow`) differ only in ``await``; token
-requests inside a flow reuse :func:`~partnercenter.auth.flow.token_flow` (its retries and
-error mapping) with ``yield from``.
+Like :mod:`partnercenter.auth.flow`, a flow yields the steps of :mod:`partnercenter._steps`
+and receives the answers: an ``httpx.Request`` to send, a ``Sleep``, or a ``Prompt`` (show the
+device code to the user); both drivers run it. Token requests inside a flow reuse
+:func:`~partnercenter.auth.flow.token_flow` (its retries and error mapping) with
+``yield from``.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
 from .. import aadsts
+from .._steps import Prompt, Sleep
 from .._timing import Timing
 from ..errors import AzureADError, SignInError, TokenEndpointUnreachableError
-from .flow import Sleep, token_flow
+from .flow import token_flow
 from .policy import RetryPolicy, retry_delay
 from .protocol import TokenRequest, TokenResponse, build_httpx_request, parse_error_response
 from .signin_protocol import SLOW_DOWN_STEP, DeviceCode, parse_device_code_response
 
-__all__ = [
-    "Prompt",
-    "SignInFlow",
-    "SignInStep",
-    "device_code_flow",
-    "request_flow",
-    "run_signin_flow",
-]
+__all__ = ["SignInFlow", "device_code_flow", "request_flow"]
 
 logger = logging.getLogger("partnercenter.auth")
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class Prompt:
-    """Ask the driver to show ``device_code`` to the user (the prompt callback)."""
-
-    device_code: DeviceCode
-
-
-SignInStep = httpx.Request | Sleep | Prompt
 #: A sign-in flow: yields steps, is sent responses (``None`` after a sleep or a prompt).
-SignInFlow = Generator[SignInStep, httpx.Response | None, TokenResponse]
+SignInFlow = Generator[httpx.Request | Sleep | Prompt, Any, TokenResponse]
 
 
 def request_flow(
@@ -112,12 +96,14 @@ def _timed_out(timeout: float, code: DeviceCode) -> SignInError:
 def device_code_flow(
     start: Callable[[float], TokenRequest],
     poll: Callable[[float, DeviceCode], TokenRequest],
+    prompt: Callable[[DeviceCode], object],
     *,
     retry: RetryPolicy,
     timing: Timing,
     timeout: float | None = None,
 ) -> SignInFlow:
-    """The device-code sign-in (RFC 8628): get a code, show it, poll until the user is done.
+    """The device-code sign-in (RFC 8628): get a code, show it (``prompt(code)``), poll until
+    the user is done.
 
     Polls every ``interval`` seconds (waiting before the first poll: nobody signs in faster);
     ``authorization_pending`` goes on, ``slow_down`` adds 5 s to the interval; any other
@@ -135,7 +121,7 @@ def device_code_flow(
         retry=retry,
         timing=timing,
     )
-    yield Prompt(code)
+    yield Prompt(prompt, code)
     deadline = code.expires_on
     # The caller's own limit, when it comes before the code's: reaching it is the caller's
     # timeout (SignInError), not Azure AD's expired code (70019).
@@ -164,33 +150,3 @@ def device_code_flow(
                 continue
             raise
         return response
-
-
-def run_signin_flow(
-    flow: SignInFlow,
-    send: Callable[[httpx.Request], httpx.Response],
-    sleep: Callable[[float], object],
-    prompt: Callable[[DeviceCode], object],
-) -> TokenResponse:
-    """Drive a sign-in ``flow`` with a blocking ``send``, ``sleep`` and ``prompt``."""
-    try:
-        step = next(flow)
-        while True:
-            if isinstance(step, Sleep):
-                sleep(step.seconds)
-                step = flow.send(None)
-            elif isinstance(step, Prompt):
-                prompt(step.device_code)
-                step = flow.send(None)
-            else:
-                try:
-                    response = send(step)
-                except httpx.TransportError as exc:
-                    step = flow.throw(exc)
-                    continue
-                step = flow.send(response)
-    except StopIteration as stop:
-        result: TokenResponse = stop.value
-        return result
-    finally:
-        flow.close()

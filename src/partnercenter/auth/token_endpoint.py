@@ -14,6 +14,7 @@ from typing import Any, Final, TypedDict, Unpack
 
 import httpx
 
+from .._steps import drive
 from .._timing import Timing, resolve_timing
 from .._version import __version__
 from ..clouds import Cloud, EndpointVersion
@@ -23,7 +24,7 @@ from .arguments import Verify, check_timeout, check_verify, resolve_retry
 from .base import TokenCredentialBase
 from .cache import TokenCache
 from .client_auth import ClientAuth
-from .flow import run_flow, token_flow
+from .flow import token_flow
 from .policy import RetryPolicy
 from .protocol import TokenRequest, TokenResponse, client_credentials_form, refresh_token_form
 
@@ -239,7 +240,7 @@ class TokenEndpointCredential(TokenEndpointCore, TokenCredentialBase):
             return self._build_request(scopes, tenant, claims, now, refresh_token)
 
         flow = token_flow(build, retry=self._retry, timing=self._timing)
-        return run_flow(flow, self._client().send, self._timing.sleep)
+        return drive(flow, self._client().send, self._timing.sleep)
 
     def _fetch(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> AccessToken:
         return self._request_token(scopes, tenant, claims).access_token

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from .._steps import drive
 from .._timing import Timing, resolve_timing
 from ..auth.access_token import AccessTokenCredential
 from ..auth.arguments import Verify
@@ -22,7 +23,7 @@ from ._operations_sync import PartnerOperations
 from .base import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, ClientBase
 from .concurrency import DEFAULT_CONCURRENCY, Outcome, map_concurrently
 from .core import ApiCall, MfaCheck, resolve_call
-from .flow import call_flow, run_call
+from .flow import call_flow
 from .paging import Pager
 from .responses import ApiResponse, json_object
 
@@ -170,7 +171,7 @@ class PartnerClient(PartnerOperations, ClientBase):
             # goes to the API root only (a 3xx is raised as UnexpectedStatusError).
             return client.send(request, follow_redirects=False)
 
-        return run_call(flow, send, self._timing.sleep, self._token)
+        return drive(flow, send, self._timing.sleep, self._token)
 
     def _pager(self, call: ApiCall) -> Pager:
         return Pager(self._execute, call, self._settings.api_root, self._new_id)

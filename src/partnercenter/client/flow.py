@@ -1,4 +1,4 @@
-"""One API call as a generator flow, and its synchronous driver.
+"""One API call as a generator flow (run by either driver of :mod:`partnercenter._steps`).
 
 The flow yields what it needs done and is sent the answers, as ``httpx.Auth.auth_flow`` does:
 
@@ -8,22 +8,21 @@ The flow yields what it needs done and is sent the answers, as ``httpx.Auth.auth
 - :class:`~partnercenter.auth.flow.Sleep` -> ``None`` once waited.
 
 Ids, headers, the pre-flight check, retries, back-off, ``Retry-After``, the 401 refresh and the
-deadline live here once; :func:`run_call` (blocking) and
-:func:`partnercenter.aio.client_flow.run_call` (async) only carry the steps out.
+deadline live here once; ``drive`` (blocking) and ``drive_async`` only carry the steps out.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from collections.abc import Generator
 from typing import Any
 
 import httpx
 
 from .. import pc_errors, wire
+from .._steps import NeedToken, Sleep
 from .._timing import Timing
-from ..auth.flow import Sleep, is_certificate_error
+from ..auth.flow import is_certificate_error
 from ..auth.policy import RetryPolicy
 from ..errors import (
     ApiConnectionError,
@@ -38,16 +37,9 @@ from .core import ApiCall, ClientSettings, build_request, check_before_sending, 
 from .policy import api_retry_delay
 from .responses import ApiResponse, error_from_response, read_response
 
-__all__ = ["CallFlow", "CallStep", "NeedToken", "Sleep", "call_flow", "run_call"]
+__all__ = ["CallFlow", "CallStep", "NeedToken", "Sleep", "call_flow"]
 
 logger = logging.getLogger("partnercenter.client")
-
-
-@dataclass(frozen=True, slots=True)
-class NeedToken:
-    """Ask the driver for the credential's token; ``stale`` was refused (401): drop it first."""
-
-    stale: AccessToken | None = None
 
 
 CallStep = httpx.Request | Sleep | NeedToken
@@ -242,32 +234,3 @@ def _deadline_error(
         attempts=error.attempts,
         hint="Raise deadline= (PartnerClient) or retry later.",
     )
-
-
-def run_call(
-    flow: CallFlow,
-    send: Callable[[httpx.Request], httpx.Response],
-    sleep: Callable[[float], object],
-    get_token: Callable[[AccessToken | None], AccessToken],
-) -> ApiResponse:
-    """Drive ``flow`` with a blocking ``send``, ``sleep`` and ``get_token(stale)``."""
-    try:
-        step = next(flow)
-        while True:
-            if isinstance(step, httpx.Request):
-                try:
-                    response = send(step)
-                except httpx.TransportError as exc:
-                    step = flow.throw(exc)
-                    continue
-                step = flow.send(response)
-            elif isinstance(step, NeedToken):
-                step = flow.send(get_token(step.stale))
-            else:
-                sleep(step.seconds)
-                step = flow.send(None)
-    except StopIteration as stop:
-        result: ApiResponse = stop.value
-        return result
-    finally:
-        flow.close()
