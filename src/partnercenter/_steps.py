@@ -11,7 +11,7 @@ an ``httpx.Request``                    its ``httpx.Response`` (a transport erro
 :class:`Prompt` ``(callback, value)``   what ``callback(value)`` returned (awaited if awaitable)
 :class:`NeedToken` ``(stale)``          an access token from the driver's token source
 :class:`Blocking` ``(function, args)``  ``function(*args)``: a store or keyring call
-:class:`Exclusive` ``(lock, flow)``     what the inner flow returned, run holding ``lock``
+:class:`Within` ``(context, body)``    what ``body(entered)``'s flow returned, run in ``context``
 =====================================  ==========================================================
 
 The flow returns its result (``StopIteration.value``). :func:`drive` runs it with blocking
@@ -38,13 +38,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Blocking",
-    "Exclusive",
     "Flow",
     "FlowLock",
     "NeedToken",
     "Prompt",
     "Sleep",
     "Step",
+    "Within",
     "drive",
     "drive_async",
 ]
@@ -110,14 +110,17 @@ class FlowLock:
 
 
 @dataclass(frozen=True, slots=True)
-class Exclusive:
-    """Run ``flow`` holding ``lock``; the outer flow is sent what it returned."""
+class Within:
+    """Run the flow ``body(entered)`` inside ``context``: a :class:`FlowLock` (held), a context
+    manager, or (async driver only) an async context manager such as a Redis store's rotation
+    lock. The driver enters and exits it, so it is exited however the flow ends, cancellation
+    included; the outer flow is sent what the inner one returned."""
 
-    lock: FlowLock
-    flow: Generator[Any, Any, Any] = field(repr=False)
+    context: Any
+    body: Callable[[Any], Generator[Any, Any, Any]] = field(repr=False)
 
 
-Step = httpx.Request | Sleep | Prompt | NeedToken | Blocking | Exclusive
+Step = httpx.Request | Sleep | Prompt | NeedToken | Blocking | Within
 #: A flow: yields steps, is sent their answers, returns a ``T``.
 Flow = Generator[Step, Any, T]
 
@@ -152,8 +155,11 @@ def drive(
                 elif isinstance(step, Blocking):
                     answer = step.function(*step.args)
                 else:
-                    with step.lock.for_threads():
-                        answer = drive(step.flow, send, sleep, token)
+                    context = step.context
+                    if isinstance(context, FlowLock):
+                        context = context.for_threads()
+                    with context as entered:
+                        answer = drive(step.body(entered), send, sleep, token)
             except Exception as exc:  # thrown into the flow, which decides
                 error = exc
     except StopIteration as stop:
@@ -193,8 +199,7 @@ async def drive_async(
                 elif isinstance(step, Blocking):
                     answer = await _run_blocking(step)
                 else:
-                    async with step.lock.for_tasks():
-                        answer = await drive_async(step.flow, send, sleep, token)
+                    answer = await _within(step, send, sleep, token)
             except Exception as exc:  # thrown into the flow, which decides
                 error = exc
     except StopIteration as stop:
@@ -202,6 +207,24 @@ async def drive_async(
         return result
     finally:
         flow.close()
+
+
+async def _within(
+    step: Within,
+    send: Callable[[httpx.Request], Awaitable[httpx.Response]],
+    sleep: Callable[[float], Awaitable[object]],
+    token: Callable[[Any], Awaitable[Any]],
+) -> Any:
+    context = step.context
+    if isinstance(context, FlowLock):
+        context = context.for_tasks()
+    if hasattr(context, "__aenter__"):
+        async with context as entered:
+            return await drive_async(step.body(entered), send, sleep, token)
+    # A blocking context manager (a blocking Redis store's rotation lock): entered here, in
+    # the event loop's thread, as a blocking store's own callers would.
+    with context as entered:
+        return await drive_async(step.body(entered), send, sleep, token)
 
 
 async def _resolve(value: Any) -> Any:

@@ -21,6 +21,8 @@ SHARED = frozenset(
         "_version",
         # The clock, sleep and jitter seam (Timing) that auth, client and aio all take.
         "_timing",
+        # The flow steps and the two drivers every credential and client call runs on.
+        "_steps",
     }
 )
 #: Layer -> the layers it may import (besides itself). Layers not listed are not checked.
@@ -29,7 +31,7 @@ ALLOWED = {
     "auth": SHARED | {"stores"},
     "client": SHARED | {"auth"},
     "aio": SHARED | {"stores", "auth", "client"},
-    "emulator": SHARED - {"_version", "errors", "clouds", "tokens", "_timing"},
+    "emulator": SHARED - {"_version", "errors", "clouds", "tokens", "_timing", "_steps"},
 }
 #: Only these may import the emulator: the library must work without its extra.
 EMULATOR_USERS = frozenset({"emulator", "cli", "demo", "testing", "_docs"})

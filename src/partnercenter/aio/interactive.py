@@ -9,21 +9,14 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from collections.abc import Callable
-from typing import Unpack
 
 import anyio.to_thread
-from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .._steps import drive_async
-from ..auth.assertion import AssertionAlgorithm
+from .._steps import Blocking, Flow
 from ..auth.flow import token_flow
 from ..auth.interactive import (
-    DEFAULT_SIGN_IN_TIMEOUT,
-    OpenBrowser,
-    check_browser_options,
+    InteractiveBrowserFlows,
     code_redemption_request,
     concluding,
     open_url,
@@ -33,8 +26,6 @@ from ..auth.interactive import (
 from ..auth.loopback import LoopbackServer
 from ..auth.protocol import TokenRequest, TokenResponse
 from ..auth.signin_protocol import new_state
-from ..stores import AsyncRefreshTokenStore, RefreshTokenStore
-from .token_endpoint import AsyncCredentialOptions
 from .user_credential import AsyncUserSignInCredential
 
 __all__ = ["InteractiveBrowserCredential"]
@@ -42,58 +33,25 @@ __all__ = ["InteractiveBrowserCredential"]
 logger = logging.getLogger("partnercenter.auth")
 
 
-class InteractiveBrowserCredential(AsyncUserSignInCredential):
+class InteractiveBrowserCredential(InteractiveBrowserFlows, AsyncUserSignInCredential):
     """App + user tokens from a browser sign-in (authorization code + PKCE), async. Same
     arguments as :class:`partnercenter.InteractiveBrowserCredential`; ``open_browser`` (when a
     callable) runs in a worker thread."""
 
-    def __init__(
+    def _sign_in_flow(
         self,
-        tenant_id: str,
-        client_id: str,
-        *,
-        redirect_port: int = 0,
-        open_browser: OpenBrowser = True,
-        login_hint: str | None = None,
-        prompt: str | None = None,
-        sign_in_timeout: float = DEFAULT_SIGN_IN_TIMEOUT,
-        store: RefreshTokenStore | AsyncRefreshTokenStore | None = None,
-        store_key: str | None = None,
-        client_secret: str | None = None,
-        certificate_path: str | os.PathLike[str] | None = None,
-        certificate_data: bytes | None = None,
-        password: str | bytes | None = None,
-        private_key: rsa.RSAPrivateKey | None = None,
-        certificate: x509.Certificate | None = None,
-        algorithm: AssertionAlgorithm = "PS256",
-        **options: Unpack[AsyncCredentialOptions],
-    ) -> None:
-        check_browser_options(open_browser, redirect_port, sign_in_timeout, prompt, login_hint)
-        self._open_browser = open_browser
-        self._redirect_port = redirect_port
-        self._login_hint = login_hint
-        self._prompt = prompt
-        # None (accepted by the check) means the default wait.
-        self._sign_in_timeout = float(
-            DEFAULT_SIGN_IN_TIMEOUT if sign_in_timeout is None else sign_in_timeout
+        scopes: tuple[str, ...],
+        tenant: str,
+        claims: str | None,
+        check: Callable[[TokenResponse], None],
+    ) -> Flow[TokenResponse]:
+        # Awaited by the async driver (a coroutine function is never sent to a thread).
+        response: TokenResponse = yield Blocking(
+            self._browser_sign_in, (scopes, tenant, claims, check)
         )
-        super().__init__(
-            tenant_id,
-            client_id,
-            kind="browser",
-            store=store,
-            store_key=store_key,
-            client_secret=client_secret,
-            certificate_path=certificate_path,
-            certificate_data=certificate_data,
-            password=password,
-            private_key=private_key,
-            certificate=certificate,
-            algorithm=algorithm,
-            **options,
-        )
+        return response
 
-    async def _sign_in(
+    async def _browser_sign_in(
         self,
         scopes: tuple[str, ...],
         tenant: str,
@@ -158,9 +116,7 @@ class InteractiveBrowserCredential(AsyncUserSignInCredential):
                             )
 
                         flow = token_flow(build, retry=self._retry, timing=self._timing)
-                        response = await drive_async(
-                            flow, self._client().send, self._timing.async_sleep
-                        )
+                        response = await self._run(flow)
                         check(response)
                 except Exception as exc:
                     # Raised after the group, as itself (not wrapped in an ExceptionGroup).

@@ -1,81 +1,37 @@
-"""The async credentials that call an Azure AD token endpoint (twin of
-:mod:`partnercenter.auth.token_endpoint`)."""
+"""The async driver class of the token-endpoint credentials: the twin of
+:class:`partnercenter.auth.token_endpoint.TokenEndpointCredential`. Everything else (arguments,
+requests, flows) is :class:`~partnercenter.auth.token_endpoint.TokenEndpointCore`'s."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TypedDict, Unpack
+from typing import TypeVar
 
 import httpx
 
-from .._steps import drive_async
-from .._timing import Timing
-from ..auth.arguments import Verify
-from ..auth.cache import TokenCache
-from ..auth.client_auth import ClientAuth
-from ..auth.flow import token_flow
-from ..auth.policy import RetryPolicy
-from ..auth.protocol import TokenRequest, TokenResponse
-from ..auth.token_endpoint import (
-    USER_AGENT,
-    TokenEndpointCore,
-    core_arguments,
-)
-from ..clouds import Cloud, EndpointVersion
+from .._steps import Flow, drive_async
+from ..auth.token_endpoint import USER_AGENT, CredentialOptions, TokenEndpointCore
 from ..tokens import AccessToken
 from .base import AsyncTokenCredentialBase
 
 __all__ = ["AsyncCredentialOptions", "AsyncTokenEndpointCredential"]
 
+T = TypeVar("T")
 
-class AsyncCredentialOptions(TypedDict, total=False):
-    """Keyword options of the async token-endpoint credentials: as
-    :class:`partnercenter.auth.token_endpoint.CredentialOptions`, with an
-    ``httpx.AsyncClient`` and an ``httpx.AsyncBaseTransport``; ``timing``'s ``async_sleep`` is
-    the wait (the deprecated ``sleep=`` is awaitable here)."""
-
-    cloud: Cloud | str
-    endpoint_version: EndpointVersion
-    verify: Verify
-    http_client: httpx.AsyncClient
-    transport: httpx.AsyncBaseTransport
-    timeout: float
-    cache: TokenCache
-    retry: RetryPolicy
-    timing: Timing
-    # Deprecated names (one release): retry_policy= is retry=, the other three are timing=.
-    retry_policy: RetryPolicy
-    clock: Callable[[], float]
-    sleep: Callable[[float], Awaitable[object]]
-    random: Callable[[], float]
+#: The async credentials take the same options (with an ``httpx.AsyncClient`` and an
+#: ``httpx.AsyncBaseTransport``; a deprecated ``sleep=`` is awaitable).
+AsyncCredentialOptions = CredentialOptions
 
 
 class AsyncTokenEndpointCredential(TokenEndpointCore, AsyncTokenCredentialBase):
-    """Base of the async credentials that call the token endpoint."""
+    """Base of the async credentials that call the token endpoint: an ``httpx.AsyncClient``
+    (made on first use) and :func:`~partnercenter._steps.drive_async`."""
 
-    def __init__(
-        self,
-        *,
-        kind: str,
-        tenant_id: str,
-        client_id: str,
-        client_auth: ClientAuth,
-        delegated: bool = False,
-        account: str = "",
-        **options: Unpack[AsyncCredentialOptions],
-    ) -> None:
-        self._set_http_options(options, httpx.AsyncClient, httpx.AsyncBaseTransport, client_auth)
-        super().__init__(
-            kind=kind,
-            tenant_id=tenant_id,
-            client_id=client_id,
-            delegated=delegated,
-            account=account,
-            **core_arguments(options, asynchronous=True),
-        )
+    _http_client_type = httpx.AsyncClient
+    _transport_type = httpx.AsyncBaseTransport
+    _asynchronous = True
 
     def _client(self) -> httpx.AsyncClient:
-        client = self._http_client
+        client: httpx.AsyncClient | None = self._http_client
         if client is None:
             # First use, in the credential's event loop (no await: no race between coroutines).
             client = self._http_client = httpx.AsyncClient(
@@ -87,21 +43,12 @@ class AsyncTokenEndpointCredential(TokenEndpointCore, AsyncTokenCredentialBase):
             self._owns_client = True
         return client
 
-    async def _request_token(
-        self,
-        scopes: tuple[str, ...],
-        tenant: str,
-        claims: str | None,
-        refresh_token: str | None = None,
-    ) -> TokenResponse:
-        def build(now: float) -> TokenRequest:
-            return self._build_request(scopes, tenant, claims, now, refresh_token)
-
-        flow = token_flow(build, retry=self._retry, timing=self._timing)
+    async def _run(self, flow: Flow[T]) -> T:
+        """Run one of this credential's flows to its result."""
         return await drive_async(flow, self._client().send, self._timing.async_sleep)
 
     async def _fetch(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> AccessToken:
-        return (await self._request_token(scopes, tenant, claims)).access_token
+        return await self._run(self._fetch_flow(scopes, tenant, claims))
 
     async def close(self) -> None:
         """Close the HTTP client this credential created (one passed in stays open)."""

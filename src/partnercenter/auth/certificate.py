@@ -13,9 +13,9 @@ from ..redaction import describe
 from .arguments import check_client_id, check_tenant
 from .assertion import AssertionAlgorithm, load_certificate
 from .client_auth import CertificateAuth
-from .token_endpoint import CredentialOptions, TokenEndpointCredential
+from .token_endpoint import CredentialOptions, TokenEndpointCore, TokenEndpointCredential
 
-__all__ = ["CertificateCredential", "certificate_auth"]
+__all__ = ["CertificateCredential", "CertificateFlows", "certificate_auth"]
 
 
 def certificate_auth(
@@ -50,15 +50,9 @@ def certificate_auth(
     return CertificateAuth(client_id, loaded, algorithm, send_certificate_chain)
 
 
-class CertificateCredential(TokenEndpointCredential):
-    """App-only tokens for an app registration with a certificate.
-
-    Give the certificate as ``certificate_path`` or ``certificate_data`` (PEM with the private
-    key, or PKCS#12; ``password`` if encrypted), or as ``private_key`` + ``certificate``
-    objects. Each token request carries a new client assertion signed ``PS256`` with an
-    ``x5t#S256`` header; ``algorithm="RS256"`` signs RS256 with ``x5t`` (SHA-1) instead, and
-    ``send_certificate_chain=True`` adds ``x5c`` (subject name / issuer authentication).
-    """
+class CertificateFlows(TokenEndpointCore):
+    """The arguments of a certificate credential, blocking or async (the flow is the
+    client-credentials one of :class:`~partnercenter.auth.token_endpoint.TokenEndpointCore`)."""
 
     def __init__(
         self,
@@ -95,3 +89,14 @@ class CertificateCredential(TokenEndpointCredential):
         """The certificate's SHA-1 thumbprint (hex), as the Azure portal lists it."""
         assert isinstance(self._client_auth, CertificateAuth)
         return self._client_auth.certificate.thumbprint_sha1
+
+
+class CertificateCredential(CertificateFlows, TokenEndpointCredential):
+    """App-only tokens for an app registration with a certificate.
+
+    Give the certificate as ``certificate_path`` or ``certificate_data`` (PEM with the private
+    key, or PKCS#12; ``password`` if encrypted), or as ``private_key`` + ``certificate``
+    objects. Each token request carries a new client assertion signed ``PS256`` with an
+    ``x5t#S256`` header; ``algorithm="RS256"`` signs RS256 with ``x5t`` (SHA-1) instead, and
+    ``send_certificate_chain=True`` adds ``x5c`` (subject name / issuer authentication).
+    """

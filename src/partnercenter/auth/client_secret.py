@@ -7,9 +7,9 @@ from typing import Unpack
 from ..errors import ConfigurationError
 from .arguments import check_client_id, check_secret, check_tenant
 from .client_auth import SecretAuth
-from .token_endpoint import CredentialOptions, TokenEndpointCredential
+from .token_endpoint import CredentialOptions, TokenEndpointCore, TokenEndpointCredential
 
-__all__ = ["ClientSecretCredential", "secret_auth"]
+__all__ = ["ClientSecretCredential", "ClientSecretFlows", "secret_auth"]
 
 
 def secret_auth(
@@ -24,16 +24,9 @@ def secret_auth(
     return tenant, client, SecretAuth(client, secret, basic)
 
 
-class ClientSecretCredential(TokenEndpointCredential):
-    """App-only tokens for an app registration with a client secret.
-
-    ``tenant_id`` is the tenant's GUID or a verified domain; ``client_id`` the application id;
-    ``client_secret`` the secret's *value*. The secret is sent in the form body, or with HTTP
-    Basic when ``secret_in_header=True``. Other options: :class:`CredentialOptions`.
-
-    >>> credential = ClientSecretCredential(tenant, client_id, secret)  # doctest: +SKIP
-    >>> credential.get_token().token                                      # doctest: +SKIP
-    """
+class ClientSecretFlows(TokenEndpointCore):
+    """The arguments of a client-secret credential, blocking or async (the flow is the
+    client-credentials one of :class:`~partnercenter.auth.token_endpoint.TokenEndpointCore`)."""
 
     def __init__(
         self,
@@ -48,3 +41,15 @@ class ClientSecretCredential(TokenEndpointCredential):
         super().__init__(
             kind="secret", tenant_id=tenant, client_id=client, client_auth=auth, **options
         )
+
+
+class ClientSecretCredential(ClientSecretFlows, TokenEndpointCredential):
+    """App-only tokens for an app registration with a client secret.
+
+    ``tenant_id`` is the tenant's GUID or a verified domain; ``client_id`` the application id;
+    ``client_secret`` the secret's *value*. The secret is sent in the form body, or with HTTP
+    Basic when ``secret_in_header=True``. Other options: :class:`CredentialOptions`.
+
+    >>> credential = ClientSecretCredential(tenant, client_id, secret)  # doctest: +SKIP
+    >>> credential.get_token().token                                      # doctest: +SKIP
+    """

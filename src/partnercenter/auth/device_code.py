@@ -16,19 +16,19 @@ from typing import Unpack
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .._steps import drive
+from .._steps import Flow
 from ..errors import ConfigurationError
-from ..stores import RefreshTokenStore
+from ..stores import AsyncRefreshTokenStore, RefreshTokenStore
 from .assertion import AssertionAlgorithm
 from .protocol import TokenRequest, TokenResponse
 from .signin_flow import device_code_flow
 from .signin_protocol import DeviceCode, device_code_form, device_code_request
-from .token_endpoint import CredentialOptions, TokenEndpointCore
-from .user_credential import UserSignInCredential
+from .token_endpoint import CredentialOptions
+from .user_credential import UserSignInCredential, UserSignInFlows
 
 __all__ = [
     "DeviceCodeCredential",
-    "DeviceCodeRequests",
+    "DeviceCodeFlows",
     "check_device_options",
     "print_device_code",
 ]
@@ -53,45 +53,8 @@ def check_device_options(prompt_callback: object, sign_in_timeout: object) -> No
         raise ConfigurationError("sign_in_timeout", "must be a positive number of seconds")
 
 
-class DeviceCodeRequests(TokenEndpointCore):
-    """Builds the device-code requests (shared by the sync and async credentials)."""
-
-    def _device_start(self, tenant: str, scopes: tuple[str, ...], now: float) -> TokenRequest:
-        # The devicecode endpoint takes no client credential: only the polls authenticate.
-        return device_code_request(
-            self.cloud, tenant, self.client_id, scopes, self.endpoint_version
-        )
-
-    def _device_poll(
-        self, tenant: str, scopes: tuple[str, ...], code: DeviceCode, now: float
-    ) -> TokenRequest:
-        url = self.cloud.token_url(tenant, self.endpoint_version)
-        auth = self._client_auth.parts(url, now)
-        form = device_code_form(self.client_id, code.device_code, scopes, self.endpoint_version)
-        form.update(auth.form)
-        return TokenRequest(
-            url=url,
-            form=form,
-            headers=dict(auth.headers),
-            secrets=(*auth.secrets, code.device_code),
-        )
-
-
-class DeviceCodeCredential(DeviceCodeRequests, UserSignInCredential):
-    """App + user tokens from a device-code sign-in (no browser needed on this machine).
-
-    The first ``get_token`` (or :meth:`authenticate`) gets a code from Azure AD and calls
-    ``prompt_callback`` with a :class:`~partnercenter.auth.signin_protocol.DeviceCode`
-    (``message``, ``user_code``, ``verification_uri``, ``expires_on``); the default prints the
-    message. The user opens the page on any device, enters the code and signs in (MFA,
-    consent); meanwhile the credential polls, honouring ``interval`` and ``slow_down``.
-    ``sign_in_timeout`` stops waiting earlier than the code's own expiry (15 minutes).
-
-    The refresh token is kept in ``store`` (default: in memory) under ``store_key``; later calls
-    redeem it silently. ``client_secret`` or a certificate for confidential apps, as for
-    :class:`~partnercenter.RefreshTokenCredential`. Other options:
-    :class:`~partnercenter.auth.token_endpoint.CredentialOptions`.
-    """
+class DeviceCodeFlows(UserSignInFlows):
+    """The arguments and the sign-in flow of a device-code credential, blocking or async."""
 
     def __init__(
         self,
@@ -100,7 +63,7 @@ class DeviceCodeCredential(DeviceCodeRequests, UserSignInCredential):
         *,
         prompt_callback: Callable[[DeviceCode], object] | None = None,
         sign_in_timeout: float | None = None,
-        store: RefreshTokenStore | None = None,
+        store: RefreshTokenStore | AsyncRefreshTokenStore | None = None,
         store_key: str | None = None,
         client_secret: str | None = None,
         certificate_path: str | os.PathLike[str] | None = None,
@@ -130,14 +93,34 @@ class DeviceCodeCredential(DeviceCodeRequests, UserSignInCredential):
             **options,
         )
 
-    def _sign_in(
+    def _device_start(self, tenant: str, scopes: tuple[str, ...], now: float) -> TokenRequest:
+        # The devicecode endpoint takes no client credential: only the polls authenticate.
+        return device_code_request(
+            self.cloud, tenant, self.client_id, scopes, self.endpoint_version
+        )
+
+    def _device_poll(
+        self, tenant: str, scopes: tuple[str, ...], code: DeviceCode, now: float
+    ) -> TokenRequest:
+        url = self.cloud.token_url(tenant, self.endpoint_version)
+        auth = self._client_auth.parts(url, now)
+        form = device_code_form(self.client_id, code.device_code, scopes, self.endpoint_version)
+        form.update(auth.form)
+        return TokenRequest(
+            url=url,
+            form=form,
+            headers=dict(auth.headers),
+            secrets=(*auth.secrets, code.device_code),
+        )
+
+    def _sign_in_flow(
         self,
         scopes: tuple[str, ...],
         tenant: str,
         claims: str | None,
         check: Callable[[TokenResponse], None],
-    ) -> TokenResponse:
-        flow = device_code_flow(
+    ) -> Flow[TokenResponse]:
+        response = yield from device_code_flow(
             lambda now: self._device_start(tenant, scopes, now),
             lambda now, code: self._device_poll(tenant, scopes, code, now),
             self._prompt_callback,
@@ -145,6 +128,22 @@ class DeviceCodeCredential(DeviceCodeRequests, UserSignInCredential):
             timing=self._timing,
             timeout=self._sign_in_timeout,
         )
-        response = drive(flow, self._client().send, self._timing.sleep)
         check(response)
         return response
+
+
+class DeviceCodeCredential(DeviceCodeFlows, UserSignInCredential):
+    """App + user tokens from a device-code sign-in (no browser needed on this machine).
+
+    The first ``get_token`` (or :meth:`authenticate`) gets a code from Azure AD and calls
+    ``prompt_callback`` with a :class:`~partnercenter.auth.signin_protocol.DeviceCode`
+    (``message``, ``user_code``, ``verification_uri``, ``expires_on``); the default prints the
+    message. The user opens the page on any device, enters the code and signs in (MFA,
+    consent); meanwhile the credential polls, honouring ``interval`` and ``slow_down``.
+    ``sign_in_timeout`` stops waiting earlier than the code's own expiry (15 minutes).
+
+    The refresh token is kept in ``store`` (default: in memory) under ``store_key``; later calls
+    redeem it silently. ``client_secret`` or a certificate for confidential apps, as for
+    :class:`~partnercenter.RefreshTokenCredential`. Other options:
+    :class:`~partnercenter.auth.token_endpoint.CredentialOptions`.
+    """

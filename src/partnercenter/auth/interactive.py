@@ -20,11 +20,11 @@ from typing import Unpack
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .._steps import drive
+from .._steps import Blocking, Flow
 from ..clouds import Cloud, EndpointVersion
 from ..errors import ConfigurationError, SignInError
 from ..redaction import describe, secret_shape
-from ..stores import RefreshTokenStore
+from ..stores import AsyncRefreshTokenStore, RefreshTokenStore
 from .assertion import AssertionAlgorithm
 from .client_auth import ClientAuth
 from .flow import token_flow
@@ -40,11 +40,12 @@ from .signin_protocol import (
     parse_redirect,
 )
 from .token_endpoint import CredentialOptions
-from .user_credential import UserSignInCredential
+from .user_credential import UserSignInCredential, UserSignInFlows
 
 __all__ = [
     "DEFAULT_SIGN_IN_TIMEOUT",
     "InteractiveBrowserCredential",
+    "InteractiveBrowserFlows",
     "OpenBrowser",
     "check_browser_options",
     "code_redemption_request",
@@ -205,23 +206,8 @@ def redirect_code(
         raise SignInError("the sign-in redirect carried the wrong state") from None
 
 
-class InteractiveBrowserCredential(UserSignInCredential):
-    """App + user tokens from a sign-in in the system browser (authorization code + PKCE).
-
-    The first ``get_token`` (or :meth:`authenticate`) opens the browser at the authorize page of
-    ``tenant_id`` for ``client_id``, which must have ``http://localhost`` as a redirect URI
-    (public client, or give ``client_secret`` / a certificate for a confidential one). The user
-    signs in (with MFA, consent...); the code comes back to a loopback server on
-    ``redirect_port`` (0: any free port) and is redeemed with the PKCE verifier. The refresh
-    token is kept in ``store`` (default: in memory) under ``store_key``, so later calls are
-    silent, and redeemable at customer tenants (``get_token(tenant_id=...)``).
-
-    ``open_browser``: True (the system browser; the URL is printed if none opens), False (print
-    the URL), or a callable that receives the URL. ``login_hint`` pre-fills the user name;
-    ``prompt`` is ``"select_account"``, ``"login"``, ``"consent"`` or ``None``;
-    ``sign_in_timeout`` bounds the wait for the redirect (default 300 s). Other options:
-    :class:`~partnercenter.auth.token_endpoint.CredentialOptions`.
-    """
+class InteractiveBrowserFlows(UserSignInFlows):
+    """The arguments of a browser sign-in credential, blocking or async."""
 
     def __init__(
         self,
@@ -233,7 +219,7 @@ class InteractiveBrowserCredential(UserSignInCredential):
         login_hint: str | None = None,
         prompt: str | None = None,
         sign_in_timeout: float = DEFAULT_SIGN_IN_TIMEOUT,
-        store: RefreshTokenStore | None = None,
+        store: RefreshTokenStore | AsyncRefreshTokenStore | None = None,
         store_key: str | None = None,
         client_secret: str | None = None,
         certificate_path: str | os.PathLike[str] | None = None,
@@ -269,7 +255,40 @@ class InteractiveBrowserCredential(UserSignInCredential):
             **options,
         )
 
-    def _sign_in(
+
+class InteractiveBrowserCredential(InteractiveBrowserFlows, UserSignInCredential):
+    """App + user tokens from a sign-in in the system browser (authorization code + PKCE).
+
+    The first ``get_token`` (or :meth:`authenticate`) opens the browser at the authorize page of
+    ``tenant_id`` for ``client_id``, which must have ``http://localhost`` as a redirect URI
+    (public client, or give ``client_secret`` / a certificate for a confidential one). The user
+    signs in (with MFA, consent...); the code comes back to a loopback server on
+    ``redirect_port`` (0: any free port) and is redeemed with the PKCE verifier. The refresh
+    token is kept in ``store`` (default: in memory) under ``store_key``, so later calls are
+    silent, and redeemable at customer tenants (``get_token(tenant_id=...)``).
+
+    ``open_browser``: True (the system browser; the URL is printed if none opens), False (print
+    the URL), or a callable that receives the URL. ``login_hint`` pre-fills the user name;
+    ``prompt`` is ``"select_account"``, ``"login"``, ``"consent"`` or ``None``;
+    ``sign_in_timeout`` bounds the wait for the redirect (default 300 s). Other options:
+    :class:`~partnercenter.auth.token_endpoint.CredentialOptions`.
+    """
+
+    def _sign_in_flow(
+        self,
+        scopes: tuple[str, ...],
+        tenant: str,
+        claims: str | None,
+        check: Callable[[TokenResponse], None],
+    ) -> Flow[TokenResponse]:
+        # The browser dance is the one step whose concurrency differs by driver (the loopback
+        # server's request thread redeems the code here; a task group in the async twin).
+        response: TokenResponse = yield Blocking(
+            self._browser_sign_in, (scopes, tenant, claims, check)
+        )
+        return response
+
+    def _browser_sign_in(
         self,
         scopes: tuple[str, ...],
         tenant: str,
@@ -310,7 +329,7 @@ class InteractiveBrowserCredential(UserSignInCredential):
                     )
 
                 flow = token_flow(build, retry=self._retry, timing=self._timing)
-                response = drive(flow, self._client().send, self._timing.sleep)
+                response = self._run(flow)
                 check(response)
                 return response
 

@@ -15,6 +15,7 @@ from typing import Unpack
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from .._steps import Flow
 from ..clouds import Cloud
 from ..errors import ConfigurationError, RefreshTokenMissingError
 from ..redaction import shown
@@ -27,9 +28,14 @@ from .certificate import certificate_auth
 from .client_auth import ClientAuth, NoClientAuth, SecretAuth
 from .protocol import TokenResponse
 from .redemption import redeem_stored
-from .token_endpoint import CredentialOptions, TokenEndpointCredential
+from .token_endpoint import CredentialOptions, TokenEndpointCore, TokenEndpointCredential
 
-__all__ = ["RefreshTokenCredential", "refresh_token_setup"]
+__all__ = [
+    "RefreshTokenCredential",
+    "RefreshTokenFlows",
+    "StoredRefreshTokenCore",
+    "refresh_token_setup",
+]
 
 
 def refresh_token_setup(
@@ -105,39 +111,38 @@ def missing_refresh_token(store_key: str) -> RefreshTokenMissingError:
     )
 
 
-class RefreshTokenCredential(TokenEndpointCredential):
-    """App + user tokens redeemed from a refresh token, rotating it on every use.
-
-    Give the refresh token directly (``refresh_token=``, kept in an in-memory store) or a
-    ``store`` that holds it under ``store_key`` (default ``"{authority host}|{client_id}"``).
-    Confidential apps also pass ``client_secret`` or a certificate (as for
-    :class:`CertificateCredential`); public clients pass neither. ``get_token()`` asks for
-    Partner Center's ``user_impersonation`` scope; ``tenant_id=`` on ``get_token`` redeems the
-    same refresh token against a customer tenant. ``tenant_id`` may also be ``organizations``.
-    """
+class StoredRefreshTokenCore(TokenEndpointCore):
+    """What every app + user credential shares, blocking or async: a refresh-token store (its
+    arguments checked once), and the flow that redeems the stored token."""
 
     _multi_tenant_ok = True
 
-    def __init__(
+    def _keep_store(
         self,
+        *,
+        kind: str,
         tenant_id: str,
         client_id: str,
-        refresh_token: str | None = None,
-        *,
-        store: RefreshTokenStore | None = None,
-        store_key: str | None = None,
-        client_secret: str | None = None,
-        certificate_path: str | os.PathLike[str] | None = None,
-        certificate_data: bytes | None = None,
-        password: str | bytes | None = None,
-        private_key: rsa.RSAPrivateKey | None = None,
-        certificate: x509.Certificate | None = None,
-        algorithm: AssertionAlgorithm = "PS256",
-        **options: Unpack[CredentialOptions],
+        refresh_token: str | None,
+        store: RefreshTokenStore | AsyncRefreshTokenStore | None,
+        store_key: str | None,
+        client_secret: str | None,
+        certificate_path: str | os.PathLike[str] | None,
+        certificate_data: bytes | None,
+        password: str | bytes | None,
+        private_key: rsa.RSAPrivateKey | None,
+        certificate: x509.Certificate | None,
+        algorithm: AssertionAlgorithm,
+        options: CredentialOptions,
     ) -> None:
-        if store is not None and inspect.iscoroutinefunction(getattr(store, "load", None)):
+        """Check the arguments, keep the store, and initialize the rest of the credential."""
+        if (
+            not self._asynchronous
+            and store is not None
+            and inspect.iscoroutinefunction(getattr(store, "load", None))
+        ):
             raise ConfigurationError(
-                "store", "is an async store: use partnercenter.aio.RefreshTokenCredential"
+                "store", f"is an async store: use partnercenter.aio.{type(self).__name__}"
             )
         tenant, client, auth, resolved, key = refresh_token_setup(
             tenant_id=tenant_id,
@@ -154,10 +159,10 @@ class RefreshTokenCredential(TokenEndpointCredential):
             algorithm=algorithm,
             cloud=options.get("cloud", Cloud.GLOBAL),
         )
-        self._store: RefreshTokenStore = resolved  # type: ignore[assignment]
+        self._store = resolved
         self.store_key = key
         super().__init__(
-            kind="refresh_token",
+            kind=kind,
             tenant_id=tenant,
             client_id=client,
             client_auth=auth,
@@ -167,17 +172,82 @@ class RefreshTokenCredential(TokenEndpointCredential):
         )
 
     @property
-    def store(self) -> RefreshTokenStore:
-        """The store that holds the (rotating) refresh token."""
+    def store(self) -> RefreshTokenStore | AsyncRefreshTokenStore:
+        """The store that holds the (rotating) refresh token, between calls and processes."""
         return self._store
 
-    def _fetch(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> AccessToken:
-        def redeem(refresh_token: str) -> TokenResponse:
-            return self._request_token(scopes, tenant, claims, refresh_token=refresh_token)
+    def _redeem_flow(
+        self, scopes: tuple[str, ...], tenant: str, claims: str | None
+    ) -> Flow[TokenResponse | None]:
+        """Redeem the stored refresh token (``None``: none is stored). Rotation (each new
+        refresh token saved back), the 90-day inactivity warning for stores that keep records,
+        and a retry when another process rotated the token: :mod:`.redemption`."""
+        return redeem_stored(
+            self._store,
+            self.store_key,
+            self._clock(),
+            lambda refresh_token: self._token_request_flow(scopes, tenant, claims, refresh_token),
+        )
 
-        # Rotation (each new refresh token saved back), the 90-day inactivity warning for
-        # stores that keep records, and a retry when another process rotated the token.
-        response = redeem_stored(self._store, self.store_key, self._clock(), redeem)
+
+class RefreshTokenFlows(StoredRefreshTokenCore):
+    """The arguments and the flow of a refresh-token credential, blocking or async."""
+
+    def __init__(
+        self,
+        tenant_id: str,
+        client_id: str,
+        refresh_token: str | None = None,
+        *,
+        store: RefreshTokenStore | AsyncRefreshTokenStore | None = None,
+        store_key: str | None = None,
+        client_secret: str | None = None,
+        certificate_path: str | os.PathLike[str] | None = None,
+        certificate_data: bytes | None = None,
+        password: str | bytes | None = None,
+        private_key: rsa.RSAPrivateKey | None = None,
+        certificate: x509.Certificate | None = None,
+        algorithm: AssertionAlgorithm = "PS256",
+        **options: Unpack[CredentialOptions],
+    ) -> None:
+        self._keep_store(
+            kind="refresh_token",
+            tenant_id=tenant_id,
+            client_id=client_id,
+            refresh_token=refresh_token,
+            store=store,
+            store_key=store_key,
+            client_secret=client_secret,
+            certificate_path=certificate_path,
+            certificate_data=certificate_data,
+            password=password,
+            private_key=private_key,
+            certificate=certificate,
+            algorithm=algorithm,
+            options=options,
+        )
+
+    def _fetch_flow(
+        self, scopes: tuple[str, ...], tenant: str, claims: str | None
+    ) -> Flow[AccessToken]:
+        response = yield from self._redeem_flow(scopes, tenant, claims)
         if response is None:
             raise missing_refresh_token(self.store_key)
         return response.access_token
+
+
+class RefreshTokenCredential(RefreshTokenFlows, TokenEndpointCredential):
+    """App + user tokens redeemed from a refresh token, rotating it on every use.
+
+    Give the refresh token directly (``refresh_token=``, kept in an in-memory store) or a
+    ``store`` that holds it under ``store_key`` (default ``"{authority host}|{client_id}"``).
+    Confidential apps also pass ``client_secret`` or a certificate (as for
+    :class:`CertificateCredential`); public clients pass neither. ``get_token()`` asks for
+    Partner Center's ``user_impersonation`` scope; ``tenant_id=`` on ``get_token`` redeems the
+    same refresh token against a customer tenant. ``tenant_id`` may also be ``organizations``.
+    """
+
+    @property
+    def store(self) -> RefreshTokenStore:
+        """The store that holds the (rotating) refresh token."""
+        return self._store  # type: ignore[return-value]  # async stores are refused here

@@ -1,7 +1,10 @@
-"""Credentials that talk to an Azure AD token endpoint over HTTP (the blocking ones).
+"""Credentials that talk to an Azure AD token endpoint over HTTP.
 
-:class:`TokenEndpointCore` builds the request for one attempt (pure, shared with the async
-twins); :class:`TokenEndpointCredential` owns the ``httpx.Client`` and drives the flow.
+:class:`TokenEndpointCore` is everything both kinds share: the arguments, building one
+attempt's request, and the flows (:mod:`partnercenter._steps`) that get a token.
+:class:`TokenEndpointCredential` (blocking) and
+:class:`~partnercenter.aio.token_endpoint.AsyncTokenEndpointCredential` only own their HTTP
+client and run those flows with their driver.
 """
 
 from __future__ import annotations
@@ -9,24 +12,26 @@ from __future__ import annotations
 import ssl
 import threading
 import uuid
-from collections.abc import Callable, Mapping
-from typing import Any, Final, TypedDict, Unpack
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, ClassVar, Final, TypedDict, TypeVar, Unpack
 
 import httpx
 
-from .._steps import drive
+from .._steps import Flow, drive
 from .._timing import Timing, resolve_timing
 from .._version import __version__
 from ..clouds import Cloud, EndpointVersion
 from ..errors import ConfigurationError
 from ..tokens import AccessToken
 from .arguments import Verify, check_timeout, check_verify, resolve_retry
-from .base import TokenCredentialBase
+from .base import CredentialCore, TokenCredentialBase
 from .cache import TokenCache
 from .client_auth import ClientAuth
-from .flow import token_flow
+from .flow import TokenFlow, token_flow
 from .policy import RetryPolicy
-from .protocol import TokenRequest, TokenResponse, client_credentials_form, refresh_token_form
+from .protocol import TokenRequest, client_credentials_form, refresh_token_form
+
+T = TypeVar("T")
 
 __all__ = [
     "CredentialOptions",
@@ -43,19 +48,22 @@ DEFAULT_TIMEOUT = 30.0
 
 
 class CredentialOptions(TypedDict, total=False):
-    """Keyword options every blocking token-endpoint credential takes.
+    """Keyword options every token-endpoint credential takes (blocking and async).
 
     - ``cloud``: a :class:`~partnercenter.Cloud` or its name (default ``Cloud.GLOBAL``).
     - ``endpoint_version``: ``"v2"`` (``scope=``, default) or ``"v1"`` (``resource=``).
     - ``verify``: a CA file path (e.g. the emulator's ``ca_cert``), ``True``, ``False`` or an
       ``ssl.SSLContext``; used when the credential makes its own HTTP client.
-    - ``http_client``: an ``httpx.Client`` to use (never closed by the credential).
-    - ``transport``: an ``httpx.BaseTransport`` for the credential's own client (tests).
+    - ``http_client``: an ``httpx.Client`` to use (never closed by the credential); for the
+      credentials of :mod:`partnercenter.aio`, an ``httpx.AsyncClient``.
+    - ``transport``: an ``httpx.BaseTransport`` for the credential's own client (tests); an
+      ``httpx.AsyncBaseTransport`` for the async credentials.
     - ``timeout``: seconds per HTTP operation (default 30).
     - ``cache``: a :class:`~partnercenter.auth.cache.TokenCache` to share between credentials.
     - ``retry``: a :class:`~partnercenter.RetryPolicy` (the same option name as the clients').
     - ``timing``: a :class:`~partnercenter.Timing`, the clock, sleep and random source (tests
-      drive expiry and back-off with it, never real waiting).
+      drive expiry and back-off with it, never real waiting; the async credentials wait with
+      its ``async_sleep``).
     - Deprecated, accepted for one release with a ``DeprecationWarning``: ``retry_policy``
       (now ``retry``) and ``clock``, ``sleep``, ``random`` (now ``timing``).
     """
@@ -63,8 +71,8 @@ class CredentialOptions(TypedDict, total=False):
     cloud: Cloud | str
     endpoint_version: EndpointVersion
     verify: Verify
-    http_client: httpx.Client
-    transport: httpx.BaseTransport
+    http_client: httpx.Client | httpx.AsyncClient
+    transport: httpx.BaseTransport | httpx.AsyncBaseTransport
     timeout: float
     cache: TokenCache
     retry: RetryPolicy
@@ -72,39 +80,50 @@ class CredentialOptions(TypedDict, total=False):
     # Deprecated names (one release): retry_policy= is retry=, the other three are timing=.
     retry_policy: RetryPolicy
     clock: Callable[[], float]
-    sleep: Callable[[float], object]
+    sleep: Callable[[float], object] | Callable[[float], Awaitable[object]]
     random: Callable[[], float]
 
 
-class TokenEndpointCore:
-    """Builds one attempt's token request: endpoint, grant form, client authentication.
+class TokenEndpointCore(CredentialCore):
+    """What the blocking and async token-endpoint credentials share: the arguments, one
+    attempt's request (endpoint, grant form, client authentication), and :meth:`_fetch_flow`,
+    the flow that gets a token (the driver classes run it)."""
 
-    Mixed into both the blocking and the async credentials; needs ``cloud``,
-    ``endpoint_version`` and ``client_id`` from :class:`~partnercenter.auth.base.CredentialCore`.
-    """
+    #: Set by the driver classes: the HTTP client and transport types ``http_client=`` and
+    #: ``transport=`` must have, and whether a deprecated ``sleep=`` is awaitable.
+    _http_client_type: ClassVar[type]
+    _transport_type: ClassVar[type]
+    _asynchronous: ClassVar[bool]
 
-    cloud: Cloud
-    endpoint_version: EndpointVersion
-    client_id: str
-    _client_auth: ClientAuth
-
-    def _set_http_options(
+    def __init__(
         self,
-        options: Mapping[str, Any],
-        client_type: type,
-        transport_type: type,
+        *,
+        kind: str,
+        tenant_id: str,
+        client_id: str,
         client_auth: ClientAuth,
+        delegated: bool = False,
+        account: str = "",
+        **options: Unpack[CredentialOptions],
     ) -> None:
-        """Check and keep the HTTP options; the client itself is made on first use."""
         http_client = options.get("http_client")
         transport = options.get("transport")
-        check_http_options(http_client, transport, client_type, transport_type)
+        check_http_options(http_client, transport, self._http_client_type, self._transport_type)
         self._verify = check_verify(options.get("verify", True))
         self._timeout = check_timeout(options.get("timeout", DEFAULT_TIMEOUT))
-        self._transport = transport
-        self._http_client = http_client
+        self._transport: Any = transport
+        self._http_client: Any = http_client
         self._owns_client = False
+        self._client_lock = threading.Lock()
         self._client_auth = client_auth
+        super().__init__(
+            kind=kind,
+            tenant_id=tenant_id,
+            client_id=client_id,
+            delegated=delegated,
+            account=account,
+            **core_arguments(options, asynchronous=self._asynchronous),
+        )
 
     @property
     def verify(self) -> bool | ssl.SSLContext:
@@ -139,6 +158,27 @@ class TokenEndpointCore:
             **auth.headers,
         }
         return TokenRequest(url=url, form=form, headers=headers, secrets=secrets)
+
+    def _token_request_flow(
+        self,
+        scopes: tuple[str, ...],
+        tenant: str,
+        claims: str | None,
+        refresh_token: str | None = None,
+    ) -> TokenFlow:
+        """One token request (client credentials, or redeeming ``refresh_token``), retried."""
+
+        def build(now: float) -> TokenRequest:
+            return self._build_request(scopes, tenant, claims, now, refresh_token)
+
+        return token_flow(build, retry=self._retry, timing=self._timing)
+
+    def _fetch_flow(
+        self, scopes: tuple[str, ...], tenant: str, claims: str | None
+    ) -> Flow[AccessToken]:
+        """The flow that gets a new token (no cache involved): client credentials here."""
+        response = yield from self._token_request_flow(scopes, tenant, claims)
+        return response.access_token
 
 
 #: The keyword options of the token-endpoint credentials (the async ones take the same names).
@@ -189,32 +229,15 @@ def check_http_options(
 
 
 class TokenEndpointCredential(TokenEndpointCore, TokenCredentialBase):
-    """Base of the blocking credentials that call the token endpoint."""
+    """Base of the blocking credentials that call the token endpoint: an ``httpx.Client``
+    (made on first use) and :func:`~partnercenter._steps.drive`."""
 
-    def __init__(
-        self,
-        *,
-        kind: str,
-        tenant_id: str,
-        client_id: str,
-        client_auth: ClientAuth,
-        delegated: bool = False,
-        account: str = "",
-        **options: Unpack[CredentialOptions],
-    ) -> None:
-        self._set_http_options(options, httpx.Client, httpx.BaseTransport, client_auth)
-        self._client_lock = threading.Lock()
-        super().__init__(
-            kind=kind,
-            tenant_id=tenant_id,
-            client_id=client_id,
-            delegated=delegated,
-            account=account,
-            **core_arguments(options, asynchronous=False),
-        )
+    _http_client_type = httpx.Client
+    _transport_type = httpx.BaseTransport
+    _asynchronous = False
 
     def _client(self) -> httpx.Client:
-        client = self._http_client
+        client: httpx.Client | None = self._http_client
         if client is None:
             # Made on first use, not in the constructor (constructors stay side-effect free).
             with self._client_lock:
@@ -227,23 +250,15 @@ class TokenEndpointCredential(TokenEndpointCore, TokenCredentialBase):
                     )
                     self._owns_client = True
                 client = self._http_client
+        assert client is not None
         return client
 
-    def _request_token(
-        self,
-        scopes: tuple[str, ...],
-        tenant: str,
-        claims: str | None,
-        refresh_token: str | None = None,
-    ) -> TokenResponse:
-        def build(now: float) -> TokenRequest:
-            return self._build_request(scopes, tenant, claims, now, refresh_token)
-
-        flow = token_flow(build, retry=self._retry, timing=self._timing)
+    def _run(self, flow: Flow[T]) -> T:
+        """Run one of this credential's flows to its result."""
         return drive(flow, self._client().send, self._timing.sleep)
 
     def _fetch(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> AccessToken:
-        return self._request_token(scopes, tenant, claims).access_token
+        return self._run(self._fetch_flow(scopes, tenant, claims))
 
     def close(self) -> None:
         """Close the HTTP client this credential created (one passed in stays open)."""

@@ -9,10 +9,8 @@ stored, so that later calls are silent.
 from __future__ import annotations
 
 import abc
-import inspect
 import logging
 import os
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Unpack
@@ -20,26 +18,30 @@ from typing import Unpack
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ..clouds import Cloud
+from .._steps import Flow, FlowLock, Within
 from ..errors import (
-    ConfigurationError,
     InteractionRequiredError,
     InvalidGrantError,
     MfaMissingError,
 )
 from ..redaction import safe_repr
-from ..stores import MemoryRefreshTokenStore, RefreshTokenStore
-from ..stores.base import refresh_token_account
+from ..stores import AsyncRefreshTokenStore, MemoryRefreshTokenStore, RefreshTokenStore
 from ..tokens import AccessToken
 from .assertion import AssertionAlgorithm
 from .base import CacheKey
 from .protocol import TokenResponse
-from .redemption import redeem_stored
-from .refresh_token import refresh_token_setup
+from .redemption import store_call
+from .refresh_token import StoredRefreshTokenCore
 from .signin_protocol import signed_in_user
 from .token_endpoint import CredentialOptions, TokenEndpointCredential
 
-__all__ = ["SignInResult", "UserSignInCredential", "check_mfa", "sign_in_result"]
+__all__ = [
+    "SignInResult",
+    "UserSignInCredential",
+    "UserSignInFlows",
+    "check_mfa",
+    "sign_in_result",
+]
 
 logger = logging.getLogger("partnercenter.auth")
 
@@ -107,16 +109,14 @@ def check_mfa(response: TokenResponse) -> None:
     )
 
 
-class UserSignInCredential(TokenEndpointCredential, abc.ABC):
-    """Base of the interactive app + user credentials (blocking).
+class UserSignInFlows(StoredRefreshTokenCore, abc.ABC):
+    """What the interactive app + user credentials share, blocking or async.
 
     ``get_token`` first redeems the stored refresh token silently; when there is none, or Azure
     AD refuses it (expired, revoked, consent missing), it runs the interactive sign-in (the
-    subclass's :meth:`_sign_in`) and stores the refresh token it returns. One sign-in at a time
-    per credential.
+    subclass's :meth:`_sign_in_flow`) and stores the refresh token it returns. One sign-in at a
+    time per credential.
     """
-
-    _multi_tenant_ok = True
 
     def __init__(
         self,
@@ -124,7 +124,7 @@ class UserSignInCredential(TokenEndpointCredential, abc.ABC):
         client_id: str,
         *,
         kind: str,
-        store: RefreshTokenStore | None,
+        store: RefreshTokenStore | AsyncRefreshTokenStore | None,
         store_key: str | None,
         client_secret: str | None,
         certificate_path: str | os.PathLike[str] | None,
@@ -135,11 +135,9 @@ class UserSignInCredential(TokenEndpointCredential, abc.ABC):
         algorithm: AssertionAlgorithm,
         **options: Unpack[CredentialOptions],
     ) -> None:
-        if store is not None and inspect.iscoroutinefunction(getattr(store, "load", None)):
-            raise ConfigurationError(
-                "store", "is an async store: use the credential of partnercenter.aio"
-            )
-        tenant, client, auth, resolved, key = refresh_token_setup(
+        self._sign_in_lock = FlowLock()
+        self._keep_store(
+            kind=kind,
             tenant_id=tenant_id,
             client_id=client_id,
             refresh_token=None,
@@ -152,34 +150,14 @@ class UserSignInCredential(TokenEndpointCredential, abc.ABC):
             private_key=private_key,
             certificate=certificate,
             algorithm=algorithm,
-            cloud=options.get("cloud", Cloud.GLOBAL),
-        )
-        self._store: RefreshTokenStore = resolved  # type: ignore[assignment]
-        self.store_key = key
-        self._sign_in_lock = threading.Lock()
-        super().__init__(
-            kind=kind,
-            tenant_id=tenant,
-            client_id=client,
-            client_auth=auth,
-            delegated=True,
-            account=refresh_token_account(resolved, key),
-            **options,
+            options=options,
         )
 
-    @property
-    def store(self) -> RefreshTokenStore:
-        """The store that keeps the refresh token between calls (and processes)."""
-        return self._store
-
-    def _silent(
+    def _silent_flow(
         self, scopes: tuple[str, ...], tenant: str, claims: str | None
-    ) -> TokenResponse | None:
-        def redeem(refresh_token: str) -> TokenResponse:
-            return self._request_token(scopes, tenant, claims, refresh_token=refresh_token)
-
+    ) -> Flow[TokenResponse | None]:
         try:
-            return redeem_stored(self._store, self.store_key, self._clock(), redeem)
+            response = yield from self._redeem_flow(scopes, tenant, claims)
         except (InvalidGrantError, InteractionRequiredError) as exc:
             logger.info(
                 "the stored refresh token was refused (%s, AADSTS%s): signing in interactively",
@@ -187,17 +165,27 @@ class UserSignInCredential(TokenEndpointCredential, abc.ABC):
                 exc.code,
             )
             return None
+        return response
 
-    def _fetch(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> AccessToken:
-        response = self._silent(scopes, tenant, claims)
-        if response is not None:
-            return response.access_token
-        with self._sign_in_lock:
-            # Another thread may have signed in while this one waited for the lock.
-            response = self._silent(scopes, tenant, claims)
-            if response is None:
-                response = self._sign_in_and_store(scopes, tenant, claims, None)
+    def _fetch_flow(
+        self, scopes: tuple[str, ...], tenant: str, claims: str | None
+    ) -> Flow[AccessToken]:
+        response = yield from self._silent_flow(scopes, tenant, claims)
+        if response is None:
+            response = yield Within(
+                self._sign_in_lock, lambda _: self._sign_in_unless_done(scopes, tenant, claims)
+            )
+        assert response is not None
         return response.access_token
+
+    def _sign_in_unless_done(
+        self, scopes: tuple[str, ...], tenant: str, claims: str | None
+    ) -> Flow[TokenResponse]:
+        # Another caller may have signed in while this one waited for the lock.
+        response = yield from self._silent_flow(scopes, tenant, claims)
+        if response is None:
+            response = yield from self._sign_in_and_store(scopes, tenant, claims, None)
+        return response
 
     def _sign_in_and_store(
         self,
@@ -205,16 +193,50 @@ class UserSignInCredential(TokenEndpointCredential, abc.ABC):
         tenant: str,
         claims: str | None,
         check: Callable[[TokenResponse], None] | None,
-    ) -> TokenResponse:
+    ) -> Flow[TokenResponse]:
         # The sign-in runs the check itself: a browser sign-in tells the user its outcome.
-        response = self._sign_in(scopes, tenant, claims, check or accept_sign_in)
+        response = yield from self._sign_in_flow(scopes, tenant, claims, check or accept_sign_in)
         if response.refresh_token:
-            self._store.save(self.store_key, response.refresh_token)
+            yield store_call(self._store, "save", self.store_key, response.refresh_token)
         else:
             logger.warning(
                 "the sign-in returned no refresh token: later calls will need another sign-in"
             )
         return response
+
+    def _authenticate_flow(
+        self, scopes: tuple[str, ...], tenant_id: str | None, require_mfa: bool
+    ) -> Flow[SignInResult]:
+        tenant = self._resolve_tenant(tenant_id)
+        request_scopes = self._request_scopes(scopes)
+        check = check_mfa if require_mfa else None
+        response: TokenResponse = yield Within(
+            self._sign_in_lock,
+            lambda _: self._sign_in_and_store(request_scopes, tenant, None, check),
+        )
+        key: CacheKey = (self._identity, tenant_id, scopes or self._default_scopes)
+        self._cache.set(key, self._entry(response.access_token))
+        return sign_in_result(response, self.client_id, self.store_key, request_scopes)
+
+    @abc.abstractmethod
+    def _sign_in_flow(
+        self,
+        scopes: tuple[str, ...],
+        tenant: str,
+        claims: str | None,
+        check: Callable[[TokenResponse], None],
+    ) -> Flow[TokenResponse]:
+        """Run the interactive sign-in, ``check`` its token response (which raises to refuse
+        it) and return it (with a refresh token)."""
+
+
+class UserSignInCredential(UserSignInFlows, TokenEndpointCredential, abc.ABC):
+    """Base of the blocking interactive app + user credentials."""
+
+    @property
+    def store(self) -> RefreshTokenStore:
+        """The store that keeps the refresh token between calls (and processes)."""
+        return self._store  # type: ignore[return-value]  # async stores are refused here
 
     def authenticate(
         self, *scopes: str, tenant_id: str | None = None, require_mfa: bool = False
@@ -225,26 +247,7 @@ class UserSignInCredential(TokenEndpointCredential, abc.ABC):
         ``require_mfa=True`` refuses a sign-in without MFA (the token's ``amr`` lacks ``mfa``)
         with :class:`~partnercenter.errors.MfaMissingError`, storing nothing.
         """
-        tenant = self._resolve_tenant(tenant_id)
-        request_scopes = self._request_scopes(scopes)
-        with self._sign_in_lock:
-            response = self._sign_in_and_store(
-                request_scopes, tenant, None, check_mfa if require_mfa else None
-            )
-        key: CacheKey = (self._identity, tenant_id, scopes or self._default_scopes)
-        self._cache.set(key, self._entry(response.access_token))
-        return sign_in_result(response, self.client_id, self.store_key, request_scopes)
-
-    @abc.abstractmethod
-    def _sign_in(
-        self,
-        scopes: tuple[str, ...],
-        tenant: str,
-        claims: str | None,
-        check: Callable[[TokenResponse], None],
-    ) -> TokenResponse:
-        """Run the interactive sign-in, ``check`` its token response (which raises to refuse
-        it) and return it (with a refresh token)."""
+        return self._run(self._authenticate_flow(scopes, tenant_id, require_mfa))
 
 
 def sign_in_result(
