@@ -31,6 +31,9 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ lo
         RetryPolicy,
         TokenCache,
     )
+    from .auth.assertion import ClientCertificate
+    from .auth.client_assertion import ClientAssertionCredential
+    from .auth.client_credential import ClientAssertion, ClientSecret
     from .auth.consent import secure_app_consent
     from .auth.device_code import DeviceCodeCredential
     from .auth.interactive import InteractiveBrowserCredential
@@ -64,6 +67,10 @@ _LAZY: dict[str, str] = {
     "AzureADError": ".errors",
     "AzureCredentialAdapter": ".auth",
     "CertificateCredential": ".auth",
+    "ClientAssertion": ".auth.client_credential",
+    "ClientAssertionCredential": ".auth.client_assertion",
+    "ClientCertificate": ".auth.assertion",
+    "ClientSecret": ".auth.client_credential",
     "ClientSecretCredential": ".auth",
     "Cloud": ".clouds",
     "DeviceCode": ".auth.signin_protocol",
@@ -95,6 +102,10 @@ __all__ = [
     "AzureADError",
     "AzureCredentialAdapter",
     "CertificateCredential",
+    "ClientAssertion",
+    "ClientAssertionCredential",
+    "ClientCertificate",
+    "ClientSecret",
     "ClientSecretCredential",
     "Cloud",
     "DeviceCode",

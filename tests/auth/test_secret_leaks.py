@@ -156,6 +156,13 @@ def _baselines(tmp: Path, cert_path: Path, urls: list[str]) -> Baselines:
             pc.ClientSecretCredential,
             {"tenant_id": TENANT, "client_id": CLIENT_ID, **secret, **options},
         ),
+        "ClientSecret": (pc.ClientSecret, {"value": "not-a-real-secret"}),
+        "ClientCertificate": (pc.ClientCertificate.from_file, {"path": cert_path}),
+        "ClientAssertion": (pc.ClientAssertion, {"provider": lambda: token}),
+        "ClientAssertionCredential": (
+            pc.ClientAssertionCredential,
+            {"tenant_id": TENANT, "client_id": CLIENT_ID, "assertion": lambda: token, **options},
+        ),
         "Cloud": (
             Cloud,
             {
@@ -245,6 +252,10 @@ def _baselines(tmp: Path, cert_path: Path, urls: list[str]) -> Baselines:
                 "certificate_path": cert_path,
                 **aio_options,
             },
+        ),
+        "aio.ClientAssertionCredential": (
+            aio.ClientAssertionCredential,
+            {"tenant_id": TENANT, "client_id": CLIENT_ID, "assertion": lambda: token, **aio_options},
         ),
         "aio.ClientSecretCredential": (
             aio.ClientSecretCredential,

@@ -12,6 +12,7 @@ from .access_token import AccessTokenCredential
 from .azure_adapter import AzureCredentialAdapter
 from .certificate import CertificateCredential
 from .client import AsyncPartnerClient
+from .client_assertion import ClientAssertionCredential
 from .client_secret import ClientSecretCredential
 from .device_code import DeviceCodeCredential
 from .fanout import FanOutResult, fan_out_http_client, tokens_for_tenants
@@ -25,6 +26,7 @@ __all__ = [
     "AsyncPartnerClient",
     "AzureCredentialAdapter",
     "CertificateCredential",
+    "ClientAssertionCredential",
     "ClientSecretCredential",
     "DeviceCodeCredential",
     "FanOutResult",

@@ -57,6 +57,35 @@ class ClientCertificate:
     certificate: x509.Certificate
     chain: tuple[x509.Certificate, ...]
 
+    @classmethod
+    def from_file(
+        cls, path: str | os.PathLike[str], *, password: str | bytes | None = None
+    ) -> ClientCertificate:
+        """Load a PEM file (private key and certificate, and any intermediates) or a PKCS#12
+        file (``.pfx``/``.p12``); ``password`` decrypts the key or the PKCS#12 file. A wrong
+        path, password or key raises :class:`~partnercenter.errors.ConfigurationError` naming
+        the argument."""
+        return _from_bytes("path", _read("path", path), password)
+
+    @classmethod
+    def from_pem(
+        cls, data: str | bytes, *, password: str | bytes | None = None
+    ) -> ClientCertificate:
+        """Load PEM text holding the private key and the certificate (and any
+        intermediates), e.g. from a secret manager; ``password`` decrypts the key."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if not isinstance(data, bytes | bytearray) or b"-----BEGIN" not in data:
+            raise ConfigurationError("data", "must be PEM text (-----BEGIN ...)")
+        return _load_pem("data", bytes(data), _password_bytes(password))
+
+    @classmethod
+    def from_key(
+        cls, private_key: rsa.RSAPrivateKey, certificate: x509.Certificate
+    ) -> ClientCertificate:
+        """Pair ``cryptography`` objects (checked: the key must belong to the certificate)."""
+        return _checked("private_key", private_key, [certificate])
+
     @property
     def thumbprint_sha1(self) -> str:
         """The SHA-1 thumbprint in hex, as the Azure portal shows it."""
@@ -120,22 +149,28 @@ def load_certificate(
     if certificate is not None:
         raise ConfigurationError("certificate", "goes with private_key, not with a file or data")
 
-    argument = "certificate_path" if certificate_path is not None else "certificate_data"
     if certificate_path is not None:
-        if not isinstance(certificate_path, str | os.PathLike):
-            raise ConfigurationError("certificate_path", "must be a path (str or os.PathLike)")
-        try:
-            with open(certificate_path, "rb") as f:
-                data = f.read()
-        except OSError as exc:
-            raise ConfigurationError(
-                "certificate_path",
-                f"cannot read {shown(os.fspath(certificate_path))}: {exc.strerror}",
-            ) from None
-    else:
-        if not isinstance(certificate_data, bytes | bytearray):
-            raise ConfigurationError("certificate_data", "must be bytes (PEM or PKCS#12)")
-        data = bytes(certificate_data)
+        return _from_bytes(
+            "certificate_path", _read("certificate_path", certificate_path), password
+        )
+    if not isinstance(certificate_data, bytes | bytearray):
+        raise ConfigurationError("certificate_data", "must be bytes (PEM or PKCS#12)")
+    return _from_bytes("certificate_data", bytes(certificate_data), password)
+
+
+def _read(argument: str, path: object) -> bytes:
+    if not isinstance(path, str | os.PathLike):
+        raise ConfigurationError(argument, "must be a path (str or os.PathLike)")
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise ConfigurationError(
+            argument, f"cannot read {shown(os.fspath(path))}: {exc.strerror}"
+        ) from None
+
+
+def _from_bytes(argument: str, data: bytes, password: str | bytes | None) -> ClientCertificate:
     secret = _password_bytes(password)
     if b"-----BEGIN" in data:
         return _load_pem(argument, data, secret)

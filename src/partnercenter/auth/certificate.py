@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ..errors import ConfigurationError
 from ..redaction import describe
 from .arguments import check_client_id, check_tenant
-from .assertion import AssertionAlgorithm, load_certificate
+from .assertion import AssertionAlgorithm, ClientCertificate, load_certificate
 from .client_auth import CertificateAuth
 from .token_endpoint import CredentialOptions, TokenEndpointCore, TokenEndpointCredential
 
@@ -25,7 +25,7 @@ def certificate_auth(
     certificate_data: bytes | None,
     password: str | bytes | None,
     private_key: rsa.RSAPrivateKey | None,
-    certificate: x509.Certificate | None,
+    certificate: x509.Certificate | ClientCertificate | None,
     algorithm: AssertionAlgorithm,
     send_certificate_chain: bool,
 ) -> CertificateAuth:
@@ -40,13 +40,32 @@ def certificate_auth(
         )
     if not isinstance(send_certificate_chain, bool):
         raise ConfigurationError("send_certificate_chain", "must be True or False")
-    loaded = load_certificate(
-        certificate_path=certificate_path,
-        certificate_data=certificate_data,
-        password=password,
-        private_key=private_key,
-        certificate=certificate,
-    )
+    loaded: ClientCertificate
+    if isinstance(certificate, ClientCertificate):
+        # The one-value form: key and certificate already loaded (and checked) together.
+        others = [
+            n
+            for n, v in (
+                ("certificate_path", certificate_path),
+                ("certificate_data", certificate_data),
+                ("private_key", private_key),
+                ("password", password),
+            )
+            if v is not None
+        ]
+        if others:
+            raise ConfigurationError(
+                others[0], "goes with a certificate file or key, not with a ClientCertificate"
+            )
+        loaded = certificate
+    else:
+        loaded = load_certificate(
+            certificate_path=certificate_path,
+            certificate_data=certificate_data,
+            password=password,
+            private_key=private_key,
+            certificate=certificate,
+        )
     return CertificateAuth(client_id, loaded, algorithm, send_certificate_chain)
 
 
@@ -63,7 +82,7 @@ class CertificateFlows(TokenEndpointCore):
         certificate_data: bytes | None = None,
         password: str | bytes | None = None,
         private_key: rsa.RSAPrivateKey | None = None,
-        certificate: x509.Certificate | None = None,
+        certificate: x509.Certificate | ClientCertificate | None = None,
         algorithm: AssertionAlgorithm = "PS256",
         send_certificate_chain: bool = False,
         **options: Unpack[CredentialOptions],
@@ -94,9 +113,11 @@ class CertificateFlows(TokenEndpointCore):
 class CertificateCredential(CertificateFlows, TokenEndpointCredential):
     """App-only tokens for an app registration with a certificate.
 
-    Give the certificate as ``certificate_path`` or ``certificate_data`` (PEM with the private
-    key, or PKCS#12; ``password`` if encrypted), or as ``private_key`` + ``certificate``
-    objects. Each token request carries a new client assertion signed ``PS256`` with an
-    ``x5t#S256`` header; ``algorithm="RS256"`` signs RS256 with ``x5t`` (SHA-1) instead, and
-    ``send_certificate_chain=True`` adds ``x5c`` (subject name / issuer authentication).
+    Give the certificate as one value, ``certificate=ClientCertificate.from_file(path,
+    password=...)`` (or ``.from_pem(...)``), or as ``certificate_path`` or ``certificate_data``
+    (PEM with the private key, or PKCS#12; ``password`` if encrypted), or as ``private_key`` +
+    ``certificate`` objects. Each token request carries a new client assertion signed ``PS256``
+    with an ``x5t#S256`` header; ``algorithm="RS256"`` signs RS256 with ``x5t`` (SHA-1)
+    instead, and ``send_certificate_chain=True`` adds ``x5c`` (subject name / issuer
+    authentication).
     """

@@ -12,10 +12,19 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from .. import wire
+from ..errors import ConfigurationError
+from ..redaction import describe
 from .assertion import AssertionAlgorithm, ClientCertificate, build_client_assertion
 from .protocol import basic_auth_header
 
-__all__ = ["CertificateAuth", "ClientAuth", "ClientAuthParts", "NoClientAuth", "SecretAuth"]
+__all__ = [
+    "AssertionAuth",
+    "CertificateAuth",
+    "ClientAuth",
+    "ClientAuthParts",
+    "NoClientAuth",
+    "SecretAuth",
+]
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -93,6 +102,34 @@ class CertificateAuth:
 
     def __repr__(self) -> str:
         return f"CertificateAuth(algorithm={self.algorithm!r}, certificate={self.certificate!r})"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class AssertionAuth:
+    """A client assertion from the caller's callable (a federated token, an HSM signature),
+    asked for anew for every request."""
+
+    provider: Callable[[], str]
+
+    def parts(self, token_url: str, now: float) -> ClientAuthParts:
+        assertion = self.provider()
+        if not isinstance(assertion, str) or assertion.count(".") != 2:
+            # Never shown: it may be a secret, or part of one.
+            raise ConfigurationError(
+                "client_credential",
+                "the ClientAssertion callable must return a signed JWT (a str: three "
+                f"dot-separated parts), not {describe(assertion)}",
+            )
+        return ClientAuthParts(
+            form={
+                "client_assertion_type": wire.CLIENT_ASSERTION_TYPE_JWT,
+                "client_assertion": assertion,
+            },
+            secrets=(assertion,),
+        )
+
+    def __repr__(self) -> str:
+        return "AssertionAuth()"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,20 +7,28 @@ from typing import Unpack
 from ..errors import ConfigurationError
 from .arguments import check_client_id, check_secret, check_tenant
 from .client_auth import SecretAuth
+from .client_credential import ClientSecret
 from .token_endpoint import CredentialOptions, TokenEndpointCore, TokenEndpointCredential
 
 __all__ = ["ClientSecretCredential", "ClientSecretFlows", "secret_auth"]
 
 
 def secret_auth(
-    tenant_id: str, client_id: str, client_secret: str, basic: bool
+    tenant_id: str, client_id: str, client_secret: str | ClientSecret, basic: bool
 ) -> tuple[str, str, SecretAuth]:
-    """Check the arguments of a secret credential (shared with the async twin)."""
+    """Check the arguments of a secret credential: the secret as a string, or a
+    :class:`~partnercenter.ClientSecret` (which says itself whether it goes in a header)."""
     tenant = check_tenant(tenant_id)
     client = check_client_id(client_id)
-    secret = check_secret("client_secret", client_secret)
     if not isinstance(basic, bool):
         raise ConfigurationError("secret_in_header", "must be True or False")
+    if isinstance(client_secret, ClientSecret):
+        return (
+            tenant,
+            client,
+            SecretAuth(client, client_secret.value, client_secret.in_header or basic),
+        )
+    secret = check_secret("client_secret", client_secret)
     return tenant, client, SecretAuth(client, secret, basic)
 
 
@@ -32,7 +40,7 @@ class ClientSecretFlows(TokenEndpointCore):
         self,
         tenant_id: str,
         client_id: str,
-        client_secret: str,
+        client_secret: str | ClientSecret,
         *,
         secret_in_header: bool = False,
         **options: Unpack[CredentialOptions],

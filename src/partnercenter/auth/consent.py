@@ -13,21 +13,17 @@ original sign-in. :func:`secure_app_consent` is that one-time step; afterwards::
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from typing import Literal, Unpack
-
-from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..errors import ConfigurationError
 from ..redaction import describe
 from ..stores import RefreshTokenStore
-from .assertion import AssertionAlgorithm
+from .client_credential import ClientCredential
 from .device_code import DeviceCodeCredential
 from .interactive import DEFAULT_SIGN_IN_TIMEOUT, InteractiveBrowserCredential, OpenBrowser
+from .refresh_token import UserCredentialOptions
 from .signin_protocol import DeviceCode
-from .token_endpoint import CredentialOptions
 from .user_credential import SignInResult, UserSignInCredential
 
 __all__ = ["SignInMethod", "secure_app_consent"]
@@ -47,20 +43,14 @@ def secure_app_consent(
     method: SignInMethod = "browser",
     require_mfa: bool = True,
     scopes: tuple[str, ...] = (),
-    client_secret: str | None = None,
-    certificate_path: str | os.PathLike[str] | None = None,
-    certificate_data: bytes | None = None,
-    password: str | bytes | None = None,
-    private_key: rsa.RSAPrivateKey | None = None,
-    certificate: x509.Certificate | None = None,
-    algorithm: AssertionAlgorithm = "PS256",
+    client_credential: ClientCredential | None = None,
     open_browser: OpenBrowser = True,
     redirect_port: int = 0,
     login_hint: str | None = None,
     prompt: str | None = "select_account",
     prompt_callback: Callable[[DeviceCode], object] | None = None,
     sign_in_timeout: float | None = None,
-    **options: Unpack[CredentialOptions],
+    **options: Unpack[UserCredentialOptions],
 ) -> SignInResult:
     """Run the secure application model's one-time sign-in and keep its refresh token.
 
@@ -76,10 +66,11 @@ def secure_app_consent(
     the key :class:`~partnercenter.RefreshTokenCredential` reads by default) and the result
     says who signed in.
 
-    Confidential apps pass ``client_secret`` or a certificate (as for
-    :class:`~partnercenter.CertificateCredential`). Browser options: ``open_browser``,
-    ``redirect_port``, ``login_hint``, ``prompt``; device-code option: ``prompt_callback``;
-    ``sign_in_timeout`` for both. ``cloud``, ``verify`` and the other
+    Confidential apps pass ``client_credential`` (a :class:`~partnercenter.ClientSecret`,
+    :class:`~partnercenter.ClientCertificate` or :class:`~partnercenter.ClientAssertion`), or
+    the same as separate keywords (``client_secret``, ``certificate_path``...). Browser
+    options: ``open_browser``, ``redirect_port``, ``login_hint``, ``prompt``; device-code
+    option: ``prompt_callback``; ``sign_in_timeout`` for both. ``cloud``, ``verify`` and the other
     :class:`~partnercenter.auth.token_endpoint.CredentialOptions` as for every credential.
 
     Raises :class:`~partnercenter.errors.MfaMissingError`,
@@ -111,13 +102,7 @@ def secure_app_consent(
             sign_in_timeout=sign_in_timeout or DEFAULT_SIGN_IN_TIMEOUT,
             store=store,
             store_key=store_key,
-            client_secret=client_secret,
-            certificate_path=certificate_path,
-            certificate_data=certificate_data,
-            password=password,
-            private_key=private_key,
-            certificate=certificate,
-            algorithm=algorithm,
+            client_credential=client_credential,
             **options,
         )
     else:
@@ -128,13 +113,7 @@ def secure_app_consent(
             sign_in_timeout=sign_in_timeout,
             store=store,
             store_key=store_key,
-            client_secret=client_secret,
-            certificate_path=certificate_path,
-            certificate_data=certificate_data,
-            password=password,
-            private_key=private_key,
-            certificate=certificate,
-            algorithm=algorithm,
+            client_credential=client_credential,
             **options,
         )
     with credential:

@@ -8,22 +8,18 @@ on any other device. The refresh token goes to the store, so later calls are sil
 from __future__ import annotations
 
 import math
-import os
 import sys
 from collections.abc import Callable
 from typing import Unpack
 
-from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
-
 from .._steps import Flow
 from ..errors import ConfigurationError
 from ..stores import AsyncRefreshTokenStore, RefreshTokenStore
-from .assertion import AssertionAlgorithm
+from .client_credential import ClientCredential
 from .protocol import TokenRequest, TokenResponse
+from .refresh_token import UserCredentialOptions
 from .signin_flow import device_code_flow
 from .signin_protocol import DeviceCode, device_code_form, device_code_request
-from .token_endpoint import CredentialOptions
 from .user_credential import UserSignInCredential, UserSignInFlows
 
 __all__ = [
@@ -65,14 +61,8 @@ class DeviceCodeFlows(UserSignInFlows):
         sign_in_timeout: float | None = None,
         store: RefreshTokenStore | AsyncRefreshTokenStore | None = None,
         store_key: str | None = None,
-        client_secret: str | None = None,
-        certificate_path: str | os.PathLike[str] | None = None,
-        certificate_data: bytes | None = None,
-        password: str | bytes | None = None,
-        private_key: rsa.RSAPrivateKey | None = None,
-        certificate: x509.Certificate | None = None,
-        algorithm: AssertionAlgorithm = "PS256",
-        **options: Unpack[CredentialOptions],
+        client_credential: ClientCredential | None = None,
+        **options: Unpack[UserCredentialOptions],
     ) -> None:
         check_device_options(prompt_callback, sign_in_timeout)
         self._prompt_callback = prompt_callback or print_device_code
@@ -83,13 +73,7 @@ class DeviceCodeFlows(UserSignInFlows):
             kind="device_code",
             store=store,
             store_key=store_key,
-            client_secret=client_secret,
-            certificate_path=certificate_path,
-            certificate_data=certificate_data,
-            password=password,
-            private_key=private_key,
-            certificate=certificate,
-            algorithm=algorithm,
+            client_credential=client_credential,
             **options,
         )
 

@@ -11,25 +11,22 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import os
 import sys
 import webbrowser
 from collections.abc import Callable, Iterator
 from typing import Unpack
-
-from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .._steps import Blocking, Flow
 from ..clouds import Cloud, EndpointVersion
 from ..errors import ConfigurationError, SignInError
 from ..redaction import describe, secret_shape
 from ..stores import AsyncRefreshTokenStore, RefreshTokenStore
-from .assertion import AssertionAlgorithm
 from .client_auth import ClientAuth
+from .client_credential import ClientCredential
 from .flow import token_flow
 from .loopback import LoopbackServer
 from .protocol import TokenRequest, TokenResponse
+from .refresh_token import UserCredentialOptions
 from .signin_protocol import (
     AuthorizationRequest,
     StateMismatch,
@@ -39,7 +36,6 @@ from .signin_protocol import (
     new_state,
     parse_redirect,
 )
-from .token_endpoint import CredentialOptions
 from .user_credential import UserSignInCredential, UserSignInFlows
 
 __all__ = [
@@ -221,14 +217,8 @@ class InteractiveBrowserFlows(UserSignInFlows):
         sign_in_timeout: float = DEFAULT_SIGN_IN_TIMEOUT,
         store: RefreshTokenStore | AsyncRefreshTokenStore | None = None,
         store_key: str | None = None,
-        client_secret: str | None = None,
-        certificate_path: str | os.PathLike[str] | None = None,
-        certificate_data: bytes | None = None,
-        password: str | bytes | None = None,
-        private_key: rsa.RSAPrivateKey | None = None,
-        certificate: x509.Certificate | None = None,
-        algorithm: AssertionAlgorithm = "PS256",
-        **options: Unpack[CredentialOptions],
+        client_credential: ClientCredential | None = None,
+        **options: Unpack[UserCredentialOptions],
     ) -> None:
         check_browser_options(open_browser, redirect_port, sign_in_timeout, prompt, login_hint)
         self._open_browser = open_browser
@@ -245,13 +235,7 @@ class InteractiveBrowserFlows(UserSignInFlows):
             kind="browser",
             store=store,
             store_key=store_key,
-            client_secret=client_secret,
-            certificate_path=certificate_path,
-            certificate_data=certificate_data,
-            password=password,
-            private_key=private_key,
-            certificate=certificate,
-            algorithm=algorithm,
+            client_credential=client_credential,
             **options,
         )
 

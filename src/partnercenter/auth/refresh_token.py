@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import inspect
 import os
-from typing import Unpack
+from collections.abc import Mapping
+from typing import Any, Final, TypedDict, Unpack
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -18,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from .._steps import Flow
 from ..clouds import Cloud
 from ..errors import ConfigurationError, RefreshTokenMissingError
-from ..redaction import shown
+from ..redaction import describe, shown
 from ..stores import AsyncRefreshTokenStore, MemoryRefreshTokenStore, RefreshTokenStore
 from ..stores.base import refresh_token_account
 from ..tokens import AccessToken
@@ -26,16 +27,94 @@ from .arguments import check_client_id, check_identifier, check_secret, check_te
 from .assertion import AssertionAlgorithm
 from .certificate import certificate_auth
 from .client_auth import ClientAuth, NoClientAuth, SecretAuth
+from .client_credential import ClientCredential, client_auth_for
 from .protocol import TokenResponse
 from .redemption import redeem_stored
 from .token_endpoint import CredentialOptions, TokenEndpointCore, TokenEndpointCredential
 
 __all__ = [
+    "ClientAuthOptions",
     "RefreshTokenCredential",
     "RefreshTokenFlows",
     "StoredRefreshTokenCore",
+    "UserCredentialOptions",
     "refresh_token_setup",
+    "split_options",
+    "user_client_auth",
 ]
+
+
+class ClientAuthOptions(TypedDict, total=False):
+    """The client authentication of an app + user credential as separate keywords (the one
+    value ``client_credential=`` says the same): ``client_secret``, or a certificate as
+    ``certificate_path`` / ``certificate_data`` (+ ``password``) or ``private_key`` +
+    ``certificate``; ``algorithm`` signs certificate assertions (``"PS256"`` or ``"RS256"``)."""
+
+    client_secret: str | None
+    certificate_path: str | os.PathLike[str] | None
+    certificate_data: bytes | None
+    password: str | bytes | None
+    private_key: rsa.RSAPrivateKey | None
+    certificate: x509.Certificate | None
+    algorithm: AssertionAlgorithm
+
+
+class UserCredentialOptions(CredentialOptions, ClientAuthOptions, total=False):
+    """The keyword options of the app + user credentials: :class:`CredentialOptions` and
+    :class:`ClientAuthOptions`."""
+
+
+_CLIENT_AUTH_NAMES: Final = frozenset(ClientAuthOptions.__annotations__)
+
+
+def split_options(
+    options: Mapping[str, Any],
+) -> tuple[dict[str, Any], CredentialOptions]:
+    """``options`` as (client authentication keywords, the credential's other options)."""
+    auth = {k: v for k, v in options.items() if k in _CLIENT_AUTH_NAMES}
+    rest = {k: v for k, v in options.items() if k not in _CLIENT_AUTH_NAMES}
+    return auth, rest  # type: ignore[return-value]  # the keys were just split by name
+
+
+def user_client_auth(
+    client_id: str, client_credential: object, keywords: Mapping[str, Any]
+) -> ClientAuth:
+    """The client authentication of an app + user credential: ``client_credential`` (a
+    :class:`~partnercenter.ClientSecret`, :class:`~partnercenter.ClientCertificate` or
+    :class:`~partnercenter.ClientAssertion`), or the :class:`ClientAuthOptions` keywords, or
+    neither (a public client)."""
+    algorithm = keywords.get("algorithm", "PS256")
+    given = sorted(k for k, v in keywords.items() if k != "algorithm" and v is not None)
+    if client_credential is not None:
+        if given:
+            raise ConfigurationError(
+                "client_credential",
+                f"give client_credential or {given[0]}, not both",
+            )
+        if algorithm not in ("PS256", "RS256"):
+            raise ConfigurationError(
+                "algorithm", f"must be 'PS256' (default) or 'RS256', not {describe(algorithm)}"
+            )
+        return client_auth_for(client_id, client_credential, algorithm=algorithm)
+    client_secret = keywords.get("client_secret")
+    cert_keys = ("certificate_path", "certificate_data", "private_key")
+    cert_given = any(keywords.get(k) is not None for k in cert_keys)
+    if client_secret is not None and cert_given:
+        raise ConfigurationError("client_secret", "give a client secret or a certificate, not both")
+    if client_secret is not None:
+        return SecretAuth(client_id, check_secret("client_secret", client_secret))
+    if cert_given:
+        return certificate_auth(
+            client_id,
+            certificate_path=keywords.get("certificate_path"),
+            certificate_data=keywords.get("certificate_data"),
+            password=keywords.get("password"),
+            private_key=keywords.get("private_key"),
+            certificate=keywords.get("certificate"),
+            algorithm=algorithm,
+            send_certificate_chain=False,
+        )
+    return NoClientAuth()  # a public client (e.g. the app used for device-code sign-in)
 
 
 def refresh_token_setup(
@@ -45,13 +124,8 @@ def refresh_token_setup(
     refresh_token: str | None,
     store: RefreshTokenStore | AsyncRefreshTokenStore | None,
     store_key: str | None,
-    client_secret: str | None,
-    certificate_path: str | os.PathLike[str] | None,
-    certificate_data: bytes | None,
-    password: str | bytes | None,
-    private_key: rsa.RSAPrivateKey | None,
-    certificate: x509.Certificate | None,
-    algorithm: AssertionAlgorithm,
+    client_credential: object,
+    client_auth_keywords: Mapping[str, Any],
     cloud: Cloud | str,
 ) -> tuple[str, str, ClientAuth, RefreshTokenStore | AsyncRefreshTokenStore, str]:
     """Check the arguments of a refresh-token credential (shared with the async twin).
@@ -71,25 +145,7 @@ def refresh_token_setup(
         check_secret("refresh_token", refresh_token)
     if store is not None and not isinstance(store, RefreshTokenStore | AsyncRefreshTokenStore):
         raise ConfigurationError("store", "must have load(key), save(key, token), delete(key)")
-    cert_given = any(v is not None for v in (certificate_path, certificate_data, private_key))
-    auth: ClientAuth
-    if client_secret is not None and cert_given:
-        raise ConfigurationError("client_secret", "give a client secret or a certificate, not both")
-    if client_secret is not None:
-        auth = SecretAuth(client, check_secret("client_secret", client_secret))
-    elif cert_given:
-        auth = certificate_auth(
-            client,
-            certificate_path=certificate_path,
-            certificate_data=certificate_data,
-            password=password,
-            private_key=private_key,
-            certificate=certificate,
-            algorithm=algorithm,
-            send_certificate_chain=False,
-        )
-    else:
-        auth = NoClientAuth()  # a public client (e.g. the app used for device-code sign-in)
+    auth = user_client_auth(client, client_credential, client_auth_keywords)
     if store_key is None:
         resolved_cloud = cloud if isinstance(cloud, Cloud) else Cloud.by_name(cloud)
         authority = resolved_cloud.authority_host
@@ -126,14 +182,8 @@ class StoredRefreshTokenCore(TokenEndpointCore):
         refresh_token: str | None,
         store: RefreshTokenStore | AsyncRefreshTokenStore | None,
         store_key: str | None,
-        client_secret: str | None,
-        certificate_path: str | os.PathLike[str] | None,
-        certificate_data: bytes | None,
-        password: str | bytes | None,
-        private_key: rsa.RSAPrivateKey | None,
-        certificate: x509.Certificate | None,
-        algorithm: AssertionAlgorithm,
-        options: CredentialOptions,
+        client_credential: ClientCredential | None,
+        options: Mapping[str, Any],
     ) -> None:
         """Check the arguments, keep the store, and initialize the rest of the credential."""
         if (
@@ -144,20 +194,16 @@ class StoredRefreshTokenCore(TokenEndpointCore):
             raise ConfigurationError(
                 "store", f"is an async store: use partnercenter.aio.{type(self).__name__}"
             )
+        keywords, credential_options = split_options(options)
         tenant, client, auth, resolved, key = refresh_token_setup(
             tenant_id=tenant_id,
             client_id=client_id,
             refresh_token=refresh_token,
             store=store,
             store_key=store_key,
-            client_secret=client_secret,
-            certificate_path=certificate_path,
-            certificate_data=certificate_data,
-            password=password,
-            private_key=private_key,
-            certificate=certificate,
-            algorithm=algorithm,
-            cloud=options.get("cloud", Cloud.GLOBAL),
+            client_credential=client_credential,
+            client_auth_keywords=keywords,
+            cloud=credential_options.get("cloud", Cloud.GLOBAL),
         )
         self._store = resolved
         self.store_key = key
@@ -168,7 +214,7 @@ class StoredRefreshTokenCore(TokenEndpointCore):
             client_auth=auth,
             delegated=True,
             account=refresh_token_account(resolved, key),
-            **options,
+            **credential_options,
         )
 
     @property
@@ -201,14 +247,8 @@ class RefreshTokenFlows(StoredRefreshTokenCore):
         *,
         store: RefreshTokenStore | AsyncRefreshTokenStore | None = None,
         store_key: str | None = None,
-        client_secret: str | None = None,
-        certificate_path: str | os.PathLike[str] | None = None,
-        certificate_data: bytes | None = None,
-        password: str | bytes | None = None,
-        private_key: rsa.RSAPrivateKey | None = None,
-        certificate: x509.Certificate | None = None,
-        algorithm: AssertionAlgorithm = "PS256",
-        **options: Unpack[CredentialOptions],
+        client_credential: ClientCredential | None = None,
+        **options: Unpack[UserCredentialOptions],
     ) -> None:
         self._keep_store(
             kind="refresh_token",
@@ -217,13 +257,7 @@ class RefreshTokenFlows(StoredRefreshTokenCore):
             refresh_token=refresh_token,
             store=store,
             store_key=store_key,
-            client_secret=client_secret,
-            certificate_path=certificate_path,
-            certificate_data=certificate_data,
-            password=password,
-            private_key=private_key,
-            certificate=certificate,
-            algorithm=algorithm,
+            client_credential=client_credential,
             options=options,
         )
 
@@ -241,10 +275,12 @@ class RefreshTokenCredential(RefreshTokenFlows, TokenEndpointCredential):
 
     Give the refresh token directly (``refresh_token=``, kept in an in-memory store) or a
     ``store`` that holds it under ``store_key`` (default ``"{authority host}|{client_id}"``).
-    Confidential apps also pass ``client_secret`` or a certificate (as for
-    :class:`CertificateCredential`); public clients pass neither. ``get_token()`` asks for
-    Partner Center's ``user_impersonation`` scope; ``tenant_id=`` on ``get_token`` redeems the
-    same refresh token against a customer tenant. ``tenant_id`` may also be ``organizations``.
+    Confidential apps also pass ``client_credential``: a :class:`~partnercenter.ClientSecret`,
+    a :class:`~partnercenter.ClientCertificate` or a :class:`~partnercenter.ClientAssertion`
+    (or the same as separate keywords, :class:`ClientAuthOptions`); public clients pass
+    none. ``get_token()`` asks for Partner Center's ``user_impersonation`` scope;
+    ``tenant_id=`` on ``get_token`` redeems the same refresh token against a customer tenant.
+    ``tenant_id`` may also be ``organizations``.
     """
 
     @property

@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import abc
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Unpack
-
-from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .._steps import Flow, FlowLock, Within
 from ..errors import (
@@ -27,13 +23,13 @@ from ..errors import (
 from ..redaction import safe_repr
 from ..stores import AsyncRefreshTokenStore, MemoryRefreshTokenStore, RefreshTokenStore
 from ..tokens import AccessToken
-from .assertion import AssertionAlgorithm
 from .base import CacheKey
+from .client_credential import ClientCredential
 from .protocol import TokenResponse
 from .redemption import store_call
-from .refresh_token import StoredRefreshTokenCore
+from .refresh_token import StoredRefreshTokenCore, UserCredentialOptions
 from .signin_protocol import signed_in_user
-from .token_endpoint import CredentialOptions, TokenEndpointCredential
+from .token_endpoint import TokenEndpointCredential
 
 __all__ = [
     "SignInResult",
@@ -126,14 +122,8 @@ class UserSignInFlows(StoredRefreshTokenCore, abc.ABC):
         kind: str,
         store: RefreshTokenStore | AsyncRefreshTokenStore | None,
         store_key: str | None,
-        client_secret: str | None,
-        certificate_path: str | os.PathLike[str] | None,
-        certificate_data: bytes | None,
-        password: str | bytes | None,
-        private_key: rsa.RSAPrivateKey | None,
-        certificate: x509.Certificate | None,
-        algorithm: AssertionAlgorithm,
-        **options: Unpack[CredentialOptions],
+        client_credential: ClientCredential | None,
+        **options: Unpack[UserCredentialOptions],
     ) -> None:
         self._sign_in_lock = FlowLock()
         self._keep_store(
@@ -143,13 +133,7 @@ class UserSignInFlows(StoredRefreshTokenCore, abc.ABC):
             refresh_token=None,
             store=store if store is not None else MemoryRefreshTokenStore(),
             store_key=store_key,
-            client_secret=client_secret,
-            certificate_path=certificate_path,
-            certificate_data=certificate_data,
-            password=password,
-            private_key=private_key,
-            certificate=certificate,
-            algorithm=algorithm,
+            client_credential=client_credential,
             options=options,
         )
 

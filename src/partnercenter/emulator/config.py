@@ -37,7 +37,7 @@ from ..operations import Role
 from .directory import (
     AppCertificate,
     Application,
-    ClientSecret,
+    RegisteredSecret,
     DeclaredSubscription,
     Directory,
     Resource,
@@ -464,7 +464,7 @@ def _app(raw: dict[str, Any], at: _Entry, directory: Directory, apps_dir: Path) 
     )
 
 
-def _secrets(raw: dict[str, Any], at: _Entry) -> list[ClientSecret]:
+def _secrets(raw: dict[str, Any], at: _Entry) -> list[RegisteredSecret]:
     entries: list[Any] = list(raw.get("secrets", []) or [])
     if "client_secret" in raw:
         entries.append({"value": raw["client_secret"]})
@@ -479,7 +479,7 @@ def _secrets(raw: dict[str, Any], at: _Entry) -> list[ClientSecret]:
         ):
             raise at.error(f"secrets[{index}]", "must have a non-empty string 'value'")
         secrets.append(
-            ClientSecret(
+            RegisteredSecret(
                 value=entry["value"],
                 expires_on=_timestamp(entry.get("expires"), at, f"secrets[{index}].expires"),
                 id=derived_id("secret", entry["value"]),

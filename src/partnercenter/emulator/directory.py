@@ -61,7 +61,7 @@ class Tenant:
 
 
 @dataclass(slots=True)
-class ClientSecret:
+class RegisteredSecret:
     value: str = field(repr=False)
     #: Epoch seconds after which the secret is refused (AADSTS7000222); None never expires.
     expires_on: float | None = None
@@ -92,7 +92,7 @@ class Application:
     name: str
     client_id: str
     home_tenant_id: str
-    secrets: list[ClientSecret] = field(default_factory=list)
+    secrets: list[RegisteredSecret] = field(default_factory=list)
     certificates: list[AppCertificate] = field(default_factory=list)
     redirect_uris: list[str] = field(default_factory=list)
     public_client: bool = False
@@ -109,7 +109,7 @@ class Application:
         """The app's object id in ``tenant_id`` (the ``oid`` of its app-only tokens)."""
         return derived_id("service-principal", self.client_id, tenant_id)
 
-    def match_secret(self, presented: str) -> ClientSecret | None:
+    def match_secret(self, presented: str) -> RegisteredSecret | None:
         """The registered secret equal to ``presented`` (constant-time per comparison)."""
         found = None
         for secret in self.secrets:
