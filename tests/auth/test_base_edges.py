@@ -526,7 +526,7 @@ def test_when_required_other_threads_wait_rather_than_get_the_old_token(
 
 def test_flight_finish_sets_one_outcome_and_the_traceback() -> None:
     token = AccessToken("t", 1)
-    flight = Flight()
+    flight = Flight(threading.Event())
     assert not flight.done.is_set()
     flight.finish(token=token)
     assert (flight.token, flight.error, flight.traceback) == (token, None, None)
@@ -535,11 +535,11 @@ def test_flight_finish_sets_one_outcome_and_the_traceback() -> None:
         raise ValueError("boom")
     except ValueError as exc:
         error = exc
-    failed = Flight()
+    failed = Flight(threading.Event())
     failed.finish(error=error)
     assert (failed.token, failed.error) == (None, error)
     assert failed.traceback is error.__traceback__ and failed.traceback is not None
-    interrupted = Flight()
+    interrupted = Flight(threading.Event())
     interrupted.finish()
     assert (interrupted.token, interrupted.error, interrupted.traceback) == (None, None, None)
     assert interrupted.done.is_set()

@@ -255,7 +255,12 @@ def _baselines(tmp: Path, cert_path: Path, urls: list[str]) -> Baselines:
         ),
         "aio.ClientAssertionCredential": (
             aio.ClientAssertionCredential,
-            {"tenant_id": TENANT, "client_id": CLIENT_ID, "assertion": lambda: token, **aio_options},
+            {
+                "tenant_id": TENANT,
+                "client_id": CLIENT_ID,
+                "assertion": lambda: token,
+                **aio_options,
+            },
         ),
         "aio.ClientSecretCredential": (
             aio.ClientSecretCredential,

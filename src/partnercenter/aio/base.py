@@ -9,35 +9,20 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
-from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
+import httpx
 
-from ..auth.base import CacheKey, CredentialCore
+from .._steps import Flow, drive_async
+from ..auth.base import CacheKey, CredentialCore, Flight
 from ..auth.cache import shared_fetch
 from ..auth.policy import RefreshStatus
 from ..tokens import AccessToken
 
 __all__ = ["AsyncTokenCredentialBase"]
 
-
-class AsyncFlight:
-    """One in-progress token request other coroutines wait for."""
-
-    __slots__ = ("done", "token", "error", "traceback")
-
-    def __init__(self) -> None:
-        self.done = anyio.Event()
-        self.token: AccessToken | None = None
-        self.error: Exception | None = None
-        self.traceback: TracebackType | None = None
-
-    def finish(self, *, token: AccessToken | None = None, error: Exception | None = None) -> None:
-        self.token = token
-        self.error = error
-        self.traceback = error.__traceback__ if error is not None else None
-        self.done.set()
+T = TypeVar("T")
 
 
 class AsyncTokenCredentialBase(CredentialCore, abc.ABC):
@@ -45,9 +30,11 @@ class AsyncTokenCredentialBase(CredentialCore, abc.ABC):
     single flight. Satisfies azure-core's ``AsyncTokenCredential`` and
     ``AsyncSupportsTokenInfo``."""
 
+    _asynchronous = True
+
     def __init__(self, **core: Any) -> None:
         super().__init__(**core)
-        self._flights: dict[CacheKey, AsyncFlight] = {}
+        self._flights: dict[CacheKey, Flight[anyio.Event]] = {}
         # A cache shared by processes (Redis) runs the fetch: one token request per fleet.
         self._fetch_shared = shared_fetch(self._cache, asynchronous=True)
 
@@ -93,21 +80,20 @@ class AsyncTokenCredentialBase(CredentialCore, abc.ABC):
                 return cached
             flight = self._flights.get(key)
             if flight is None:
-                flight = self._flights[key] = AsyncFlight()
+                flight = self._flights[key] = Flight(anyio.Event())
                 return await self._lead(key, flight, status, cached, now, request_scopes, tenant)
             if status is RefreshStatus.RECOMMENDED and cached is not None:
                 return cached
             await flight.done.wait()
-            if flight.token is not None:
-                return flight.token
-            if flight.error is not None:
-                raise flight.error.with_traceback(flight.traceback)
+            shared = flight.outcome()
+            if shared is not None:
+                return shared
             # The leader was cancelled: loop, and one of the waiters leads.
 
     async def _lead(
         self,
         key: CacheKey,
-        flight: AsyncFlight,
+        flight: Flight[anyio.Event],
         status: RefreshStatus,
         cached: AccessToken | None,
         now: float,
@@ -125,27 +111,30 @@ class AsyncTokenCredentialBase(CredentialCore, abc.ABC):
                 token = entry[1]
         except Exception as exc:
             del self._flights[key]
-            if status is RefreshStatus.RECOMMENDED and cached is not None:
-                self._refresh_failed(key, now, cached, exc)
-                flight.finish(token=cached)
-                return cached
-            flight.finish(error=exc)
-            raise
+            served = self._lead_failed(key, flight, status, cached, now, exc)
+            if served is None:
+                raise
+            return served
         except BaseException:
             # Cancelled: the waiters must not hang; one of them takes over.
             del self._flights[key]
             flight.finish()
             raise
-        if self._fetch_shared is None:  # (a shared cache stored it already)
-            self._cache.set(key, self._entry(token))
-        self._failed_refresh.pop(key, None)
+        self._landed(key, token)
         del self._flights[key]
         flight.finish(token=token)
         return token
 
-    @abc.abstractmethod
     async def _fetch(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> AccessToken:
-        """Get a new token from the source (no cache involved)."""
+        """Get a new token from the source (no cache involved): run ``_fetch_flow``."""
+        return await self._run(self._fetch_flow(scopes, tenant, claims))
+
+    async def _run(self, flow: Flow[T]) -> T:
+        """Run one of this credential's flows to its result."""
+        return await drive_async(flow, self._send, self._timing.async_sleep)
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        raise TypeError(f"{type(self).__name__} sends no HTTP request")
 
     async def close(self) -> None:
         """Release the HTTP client this credential created (not one passed in)."""

@@ -13,18 +13,14 @@ from collections.abc import Callable
 
 import anyio.to_thread
 
-from .._steps import Blocking, Flow
-from ..auth.flow import token_flow
 from ..auth.interactive import (
     InteractiveBrowserFlows,
-    code_redemption_request,
     concluding,
     open_url,
     redirect_code,
-    start_authorization,
 )
 from ..auth.loopback import LoopbackServer
-from ..auth.protocol import TokenRequest, TokenResponse
+from ..auth.protocol import TokenResponse
 from ..auth.signin_protocol import new_state
 from .user_credential import AsyncUserSignInCredential
 
@@ -38,19 +34,6 @@ class InteractiveBrowserCredential(InteractiveBrowserFlows, AsyncUserSignInCrede
     arguments as :class:`partnercenter.InteractiveBrowserCredential`; ``open_browser`` (when a
     callable) runs in a worker thread."""
 
-    def _sign_in_flow(
-        self,
-        scopes: tuple[str, ...],
-        tenant: str,
-        claims: str | None,
-        check: Callable[[TokenResponse], None],
-    ) -> Flow[TokenResponse]:
-        # Awaited by the async driver (a coroutine function is never sent to a thread).
-        response: TokenResponse = yield Blocking(
-            self._browser_sign_in, (scopes, tenant, claims, check)
-        )
-        return response
-
     async def _browser_sign_in(
         self,
         scopes: tuple[str, ...],
@@ -60,19 +43,7 @@ class InteractiveBrowserCredential(InteractiveBrowserFlows, AsyncUserSignInCrede
     ) -> TokenResponse:
         state = new_state()
         with LoopbackServer(state, port=self._redirect_port) as server:
-            authorization = start_authorization(
-                self.cloud,
-                tenant,
-                self.client_id,
-                scopes,
-                self.endpoint_version,
-                server.redirect_uri,
-                state,
-                login_hint=self._login_hint,
-                prompt=self._prompt,
-                claims=claims,
-            )
-            logger.info("browser sign-in: waiting for the redirect on %s", server.redirect_uri)
+            authorization = self._authorize(server, state, tenant, scopes, claims)
             # The opener runs beside the wait, not before it: a callable that drives a browser to
             # the final page returns only once that page has the verdict given below.
             opener_failure: list[Exception] = []
@@ -102,21 +73,9 @@ class InteractiveBrowserCredential(InteractiveBrowserFlows, AsyncUserSignInCrede
                         code = redirect_code(
                             params, authorization, self._sign_in_timeout, self._clock()
                         )
-
-                        def build(now: float) -> TokenRequest:
-                            return code_redemption_request(
-                                self.cloud,
-                                tenant,
-                                self.client_id,
-                                self._client_auth,
-                                self.endpoint_version,
-                                authorization,
-                                code,
-                                now,
-                            )
-
-                        flow = token_flow(build, retry=self._retry, timing=self._timing)
-                        response = await self._run(flow)
+                        response = await self._run(
+                            self._redemption_flow(tenant, authorization, code)
+                        )
                         check(response)
                 except Exception as exc:
                     # Raised after the group, as itself (not wrapped in an ExceptionGroup).

@@ -8,9 +8,7 @@ from typing import TypeVar
 
 import httpx
 
-from .._steps import Flow, drive_async
 from ..auth.token_endpoint import USER_AGENT, CredentialOptions, TokenEndpointCore
-from ..tokens import AccessToken
 from .base import AsyncTokenCredentialBase
 
 __all__ = ["AsyncCredentialOptions", "AsyncTokenEndpointCredential"]
@@ -28,7 +26,6 @@ class AsyncTokenEndpointCredential(TokenEndpointCore, AsyncTokenCredentialBase):
 
     _http_client_type = httpx.AsyncClient
     _transport_type = httpx.AsyncBaseTransport
-    _asynchronous = True
 
     def _client(self) -> httpx.AsyncClient:
         client: httpx.AsyncClient | None = self._http_client
@@ -43,12 +40,8 @@ class AsyncTokenEndpointCredential(TokenEndpointCore, AsyncTokenCredentialBase):
             self._owns_client = True
         return client
 
-    async def _run(self, flow: Flow[T]) -> T:
-        """Run one of this credential's flows to its result."""
-        return await drive_async(flow, self._client().send, self._timing.async_sleep)
-
-    async def _fetch(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> AccessToken:
-        return await self._run(self._fetch_flow(scopes, tenant, claims))
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        return await self._client().send(request)
 
     async def close(self) -> None:
         """Close the HTTP client this credential created (one passed in stays open)."""

@@ -8,19 +8,27 @@ azure-core is not imported here: the wrapped object is used through its protocol
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, runtime_checkable
 
+from .._steps import Blocking, Flow
 from .._timing import Timing, resolve_timing
 from ..clouds import Cloud
 from ..errors import ConfigurationError, CredentialSourceError
 from ..tokens import AccessToken
-from .base import TokenCredentialBase
+from .base import CredentialCore, TokenCredentialBase
 from .cache import TokenCache
 from .policy import default_refresh_on
 
-__all__ = ["AzureCredentialAdapter", "SupportsGetToken", "to_access_token", "source_error"]
+__all__ = [
+    "AzureAdapterFlows",
+    "AzureCredentialAdapter",
+    "SupportsGetToken",
+    "source_error",
+    "to_access_token",
+]
 
 
 @runtime_checkable
@@ -84,13 +92,9 @@ def adapter_identity(credential: object) -> str:
     return f"{type(credential).__name__}@{uuid.uuid4().hex}"
 
 
-class AzureCredentialAdapter(TokenCredentialBase):
-    """Wrap an azure-core ``TokenCredential`` (e.g. ``azure.identity.ManagedIdentityCredential``)
-    as a :mod:`partnercenter` credential: its tokens are cached with this library's refresh
-    policy and single flight. ``get_token()`` with no scope asks for the cloud's Partner Center
-    ``/.default`` scope. ``timing``: a :class:`~partnercenter.Timing` whose clock the cache and
-    refresh policy read (tests); the wrapped credential does its own retrying.
-    """
+class AzureAdapterFlows(CredentialCore):
+    """The arguments and the flow of an azure-core credential adapter, blocking or async: the
+    wrapped credential is called inline and its answer awaited when it is awaitable."""
 
     def __init__(
         self,
@@ -100,13 +104,12 @@ class AzureCredentialAdapter(TokenCredentialBase):
         cache: TokenCache | None = None,
         timing: Timing | None = None,
         clock: Callable[[], float] | None = None,
-        sleep: Callable[[float], object] | None = None,
+        sleep: Callable[[float], object] | Callable[[float], Awaitable[object]] | None = None,
         random: Callable[[], float] | None = None,
     ) -> None:
         if not isinstance(credential, SupportsGetToken):
-            raise ConfigurationError(
-                "credential", "must be an azure-core TokenCredential (with get_token)"
-            )
+            kind = "AsyncTokenCredential" if self._asynchronous else "TokenCredential"
+            raise ConfigurationError("credential", f"must be an azure-core {kind} (with get_token)")
         self._source = credential
         super().__init__(
             kind="azure",
@@ -118,24 +121,37 @@ class AzureCredentialAdapter(TokenCredentialBase):
             # (timing: the clock of the cache and refresh policy; clock=, sleep=, random= are
             # its deprecated spellings. The wrapped credential does its own retrying.)
             timing=resolve_timing(
-                timing, clock=clock, sleep=sleep, random=random, asynchronous=False
+                timing, clock=clock, sleep=sleep, random=random, asynchronous=self._asynchronous
             ),
         )
 
-    def _fetch(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> AccessToken:
+    def _fetch_flow(
+        self, scopes: tuple[str, ...], tenant: str, claims: str | None
+    ) -> Flow[AccessToken]:
         source: Any = self._source
         options = source_arguments(source, tenant, self.tenant_id, claims)
+        if hasattr(source, "get_token_info"):
+            call = functools.partial(source.get_token_info, *scopes, options=options or None)
+        else:
+            call = functools.partial(source.get_token, *scopes, **options)
         try:
-            if hasattr(source, "get_token_info"):
-                result = source.get_token_info(*scopes, options=options or None)
-            else:
-                result = source.get_token(*scopes, **options)
+            # Inline: an azure-identity credential does its own I/O (an async one is awaited).
+            result = yield Blocking(call, inline=True)
         except Exception as exc:
             raise source_error(source, exc) from exc
         return to_access_token(result, self._clock())
 
-    def close(self) -> None:
-        """Nothing to release: the wrapped credential is yours and stays open."""
-
     def __repr__(self) -> str:
         return f"AzureCredentialAdapter({type(self._source).__name__})"
+
+
+class AzureCredentialAdapter(AzureAdapterFlows, TokenCredentialBase):
+    """Wrap an azure-core ``TokenCredential`` (e.g. ``azure.identity.ManagedIdentityCredential``)
+    as a :mod:`partnercenter` credential: its tokens are cached with this library's refresh
+    policy and single flight. ``get_token()`` with no scope asks for the cloud's Partner Center
+    ``/.default`` scope. ``timing``: a :class:`~partnercenter.Timing` whose clock the cache and
+    refresh policy read (tests); the wrapped credential does its own retrying.
+    """
+
+    def close(self) -> None:
+        """Nothing to release: the wrapped credential is yours and stays open."""

@@ -17,9 +17,13 @@ import logging
 import threading
 from collections.abc import Callable, Hashable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    import httpx
 
 from .. import wire
+from .._steps import Flow, drive
 from .._timing import DEFAULT_TIMING, Timing
 from ..clouds import Cloud, EndpointVersion
 from ..errors import ConfigurationError, RetiredAudienceWarning, warn_caller
@@ -31,9 +35,17 @@ from .cache import MemoryTokenCache, TokenCache, shared_fetch
 from .policy import RefreshStatus, RetryPolicy, refresh_due, refresh_status
 from .protocol import normalize_scopes, resource_of
 
-__all__ = ["CacheKey", "CredentialCore", "TokenCredentialBase"]
+__all__ = ["CacheKey", "CredentialCore", "Flight", "TokenCredentialBase"]
 
 logger = logging.getLogger("partnercenter.auth")
+
+
+class _Event(Protocol):
+    def set(self) -> None: ...
+
+
+E = TypeVar("E", bound=_Event)
+T = TypeVar("T")
 
 #: ``(credential identity, tenant override or None, scopes as asked)``.
 CacheKey = tuple[str, str | None, tuple[str, ...]]
@@ -46,6 +58,9 @@ class CredentialCore:
 
     _default_scopes: tuple[str, ...]
     _identity: str
+    #: Set by the driver bases: whether this credential runs its flows with ``drive_async``.
+    _asynchronous: ClassVar[bool]
+    _fetch_shared: Any  # the shared-cache fetch (Redis), or None: set by the driver bases
 
     def __init__(
         self,
@@ -158,6 +173,31 @@ class CredentialCore:
             int(cached.expires_on - now),
         )
 
+    def _lead_failed(
+        self,
+        key: CacheKey,
+        flight: Flight[Any],
+        status: RefreshStatus,
+        cached: AccessToken | None,
+        now: float,
+        exc: Exception,
+    ) -> AccessToken | None:
+        """A leader's fetch failed: serve the still-valid cached token if this was an early
+        refresh (returned, and given to the waiters), else hand the error to the waiters
+        (``None``: the leader raises it)."""
+        if status is RefreshStatus.RECOMMENDED and cached is not None:
+            self._refresh_failed(key, now, cached, exc)
+            flight.finish(token=cached)
+            return cached
+        flight.finish(error=exc)
+        return None
+
+    def _landed(self, key: CacheKey, token: AccessToken) -> None:
+        """A leader's fetch succeeded: cache the token (a shared cache stored it already)."""
+        if self._fetch_shared is None:
+            self._cache.set(key, self._entry(token))
+        self._failed_refresh.pop(key, None)
+
     def _entry(self, token: AccessToken) -> tuple[float, AccessToken]:
         return (refresh_due(token), token)
 
@@ -165,6 +205,13 @@ class CredentialCore:
         entry = self._cache_get(key)
         token = entry[1] if entry is not None else None
         return refresh_status(token, now, self._failed_refresh.get(key)), token
+
+    def _fetch_flow(
+        self, scopes: tuple[str, ...], tenant: str, claims: str | None
+    ) -> Flow[AccessToken]:
+        """The flow that gets a new token from the source (no cache involved); each credential
+        kind writes it once, for both drivers."""
+        raise NotImplementedError(f"{type(self).__name__} has no token flow")
 
     def _identity_repr(self) -> str:
         return (
@@ -187,10 +234,12 @@ class TokenCredentialBase(CredentialCore, abc.ABC):
     flight. Thread-safe; satisfies azure-core's ``TokenCredential`` and ``SupportsTokenInfo``.
     """
 
+    _asynchronous = False
+
     def __init__(self, **core: Any) -> None:
         super().__init__(**core)
         self._lock = threading.Lock()
-        self._flights: dict[CacheKey, Flight] = {}
+        self._flights: dict[CacheKey, Flight[threading.Event]] = {}
         # A cache shared by processes (Redis) runs the fetch: one token request per fleet.
         self._fetch_shared = shared_fetch(self._cache, asynchronous=False)
 
@@ -243,24 +292,22 @@ class TokenCredentialBase(CredentialCore, abc.ABC):
                 flight = self._flights.get(key)
                 leader = flight is None
                 if flight is None:
-                    flight = self._flights[key] = Flight()
+                    flight = self._flights[key] = Flight(threading.Event())
             if leader:
                 return self._lead(key, flight, status, cached, now, request_scopes, tenant)
             if status is RefreshStatus.RECOMMENDED and cached is not None:
                 # Another thread is refreshing; the cached token is still good.
                 return cached
             flight.done.wait()
-            if flight.token is not None:
-                return flight.token
-            if flight.error is not None:
-                # The leader's error, with the leader's traceback (not one grown by each waiter).
-                raise flight.error.with_traceback(flight.traceback)
+            shared = flight.outcome()
+            if shared is not None:
+                return shared
             # The leader was interrupted (KeyboardInterrupt...): elect a new one.
 
     def _lead(
         self,
         key: CacheKey,
-        flight: Flight,
+        flight: Flight[threading.Event],
         status: RefreshStatus,
         cached: AccessToken | None,
         now: float,
@@ -278,29 +325,32 @@ class TokenCredentialBase(CredentialCore, abc.ABC):
         except Exception as exc:
             with self._lock:
                 del self._flights[key]
-            if status is RefreshStatus.RECOMMENDED and cached is not None:
-                self._refresh_failed(key, now, cached, exc)
-                flight.finish(token=cached)
-                return cached
-            flight.finish(error=exc)
-            raise
+            served = self._lead_failed(key, flight, status, cached, now, exc)
+            if served is None:
+                raise
+            return served
         except BaseException:
             with self._lock:
                 del self._flights[key]
             flight.finish()
             raise
         # Cache first, then retire the flight: a thread arriving in between finds the cache.
-        if self._fetch_shared is None:  # (a shared cache stored it already)
-            self._cache.set(key, self._entry(token))
-        self._failed_refresh.pop(key, None)
+        self._landed(key, token)
         with self._lock:
             del self._flights[key]
         flight.finish(token=token)
         return token
 
-    @abc.abstractmethod
     def _fetch(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> AccessToken:
-        """Get a new token from the source (no cache involved)."""
+        """Get a new token from the source (no cache involved): run :meth:`_fetch_flow`."""
+        return self._run(self._fetch_flow(scopes, tenant, claims))
+
+    def _run(self, flow: Flow[T]) -> T:
+        """Run one of this credential's flows to its result."""
+        return drive(flow, self._send, self._timing.sleep)
+
+    def _send(self, request: httpx.Request) -> httpx.Response:
+        raise TypeError(f"{type(self).__name__} sends no HTTP request")
 
     def close(self) -> None:
         """Release the HTTP client this credential created (not one passed in)."""
@@ -312,8 +362,10 @@ class TokenCredentialBase(CredentialCore, abc.ABC):
         self.close()
 
 
-class Flight:
-    """One in-progress token request that other threads wait for (single flight).
+class Flight(Generic[E]):
+    """One in-progress token request that other threads (or coroutines) wait for: single
+    flight. ``done`` is a ``threading.Event`` for the blocking credentials, an ``anyio.Event``
+    for the async ones.
 
     Exactly one of ``token`` / ``error`` is set when ``done`` is, unless the leader was
     interrupted, in which case waiters elect a new leader.
@@ -321,8 +373,8 @@ class Flight:
 
     __slots__ = ("done", "token", "error", "traceback")
 
-    def __init__(self) -> None:
-        self.done = threading.Event()
+    def __init__(self, done: E) -> None:
+        self.done = done
         self.token: AccessToken | None = None
         self.error: Exception | None = None
         self.traceback: TracebackType | None = None
@@ -332,3 +384,12 @@ class Flight:
         self.error = error
         self.traceback = error.__traceback__ if error is not None else None
         self.done.set()
+
+    def outcome(self) -> AccessToken | None:
+        """The leader's token, or its error raised (with the leader's traceback, not one grown
+        by each waiter); ``None``: the leader was interrupted, elect another."""
+        if self.token is not None:
+            return self.token
+        if self.error is not None:
+            raise self.error.with_traceback(self.traceback)
+        return None

@@ -8,13 +8,14 @@ later ``get_token`` calls (and other processes sharing a persistent store) are s
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import logging
 import math
 import sys
 import webbrowser
 from collections.abc import Callable, Iterator
-from typing import Unpack
+from typing import Any, Unpack
 
 from .._steps import Blocking, Flow
 from ..clouds import Cloud, EndpointVersion
@@ -23,7 +24,7 @@ from ..redaction import describe, secret_shape
 from ..stores import AsyncRefreshTokenStore, RefreshTokenStore
 from .client_auth import ClientAuth
 from .client_credential import ClientCredential
-from .flow import token_flow
+from .flow import TokenFlow, token_flow
 from .loopback import LoopbackServer
 from .protocol import TokenRequest, TokenResponse
 from .refresh_token import UserCredentialOptions
@@ -239,6 +240,75 @@ class InteractiveBrowserFlows(UserSignInFlows):
             **options,
         )
 
+    def _sign_in_flow(
+        self,
+        scopes: tuple[str, ...],
+        tenant: str,
+        claims: str | None,
+        check: Callable[[TokenResponse], None],
+    ) -> Flow[TokenResponse]:
+        # The browser dance is the one step whose concurrency differs by driver (the loopback
+        # server's request thread redeems the code in the blocking class; a task group in the
+        # async one, whose coroutine the async driver awaits).
+        response: TokenResponse = yield Blocking(
+            self._browser_sign_in, (scopes, tenant, claims, check)
+        )
+        return response
+
+    @abc.abstractmethod
+    def _browser_sign_in(
+        self,
+        scopes: tuple[str, ...],
+        tenant: str,
+        claims: str | None,
+        check: Callable[[TokenResponse], None],
+    ) -> Any:
+        """Open the browser, wait for the redirect, redeem the code (``_redemption_flow``),
+        ``check`` the answer and return it (a coroutine in the async class)."""
+
+    def _authorize(
+        self,
+        server: LoopbackServer,
+        state: str,
+        tenant: str,
+        scopes: tuple[str, ...],
+        claims: str | None,
+    ) -> AuthorizationRequest:
+        """The authorize request of one sign-in (``state``, a new PKCE pair), logged."""
+        authorization = start_authorization(
+            self.cloud,
+            tenant,
+            self.client_id,
+            scopes,
+            self.endpoint_version,
+            server.redirect_uri,
+            state,
+            login_hint=self._login_hint,
+            prompt=self._prompt,
+            claims=claims,
+        )
+        logger.info("browser sign-in: waiting for the redirect on %s", server.redirect_uri)
+        return authorization
+
+    def _redemption_flow(
+        self, tenant: str, authorization: AuthorizationRequest, code: str
+    ) -> TokenFlow:
+        """Redeem the redirect's code with the PKCE verifier."""
+
+        def build(now: float) -> TokenRequest:
+            return code_redemption_request(
+                self.cloud,
+                tenant,
+                self.client_id,
+                self._client_auth,
+                self.endpoint_version,
+                authorization,
+                code,
+                now,
+            )
+
+        return token_flow(build, retry=self._retry, timing=self._timing)
+
 
 class InteractiveBrowserCredential(InteractiveBrowserFlows, UserSignInCredential):
     """App + user tokens from a sign-in in the system browser (authorization code + PKCE).
@@ -258,20 +328,6 @@ class InteractiveBrowserCredential(InteractiveBrowserFlows, UserSignInCredential
     :class:`~partnercenter.auth.token_endpoint.CredentialOptions`.
     """
 
-    def _sign_in_flow(
-        self,
-        scopes: tuple[str, ...],
-        tenant: str,
-        claims: str | None,
-        check: Callable[[TokenResponse], None],
-    ) -> Flow[TokenResponse]:
-        # The browser dance is the one step whose concurrency differs by driver (the loopback
-        # server's request thread redeems the code here; a task group in the async twin).
-        response: TokenResponse = yield Blocking(
-            self._browser_sign_in, (scopes, tenant, claims, check)
-        )
-        return response
-
     def _browser_sign_in(
         self,
         scopes: tuple[str, ...],
@@ -281,39 +337,13 @@ class InteractiveBrowserCredential(InteractiveBrowserFlows, UserSignInCredential
     ) -> TokenResponse:
         state = new_state()
         with LoopbackServer(state, port=self._redirect_port) as server:
-            authorization = start_authorization(
-                self.cloud,
-                tenant,
-                self.client_id,
-                scopes,
-                self.endpoint_version,
-                server.redirect_uri,
-                state,
-                login_hint=self._login_hint,
-                prompt=self._prompt,
-                claims=claims,
-            )
-            logger.info("browser sign-in: waiting for the redirect on %s", server.redirect_uri)
+            authorization = self._authorize(server, state, tenant, scopes, claims)
 
             def redeem(params: dict[str, str]) -> TokenResponse:
                 # Runs in the loopback request's thread, before the browser's final page is
                 # written: the page then says whether the sign-in really completed.
                 code = redirect_code(params, authorization, self._sign_in_timeout, self._clock())
-
-                def build(now: float) -> TokenRequest:
-                    return code_redemption_request(
-                        self.cloud,
-                        tenant,
-                        self.client_id,
-                        self._client_auth,
-                        self.endpoint_version,
-                        authorization,
-                        code,
-                        now,
-                    )
-
-                flow = token_flow(build, retry=self._retry, timing=self._timing)
-                response = self._run(flow)
+                response = self._run(self._redemption_flow(tenant, authorization, code))
                 check(response)
                 return response
 

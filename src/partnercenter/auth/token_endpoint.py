@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Final, TypedDict, TypeVar, Unpack
 
 import httpx
 
-from .._steps import Flow, drive
+from .._steps import Flow
 from .._timing import Timing, resolve_timing
 from .._version import __version__
 from ..clouds import Cloud, EndpointVersion
@@ -93,7 +93,6 @@ class TokenEndpointCore(CredentialCore):
     #: ``transport=`` must have, and whether a deprecated ``sleep=`` is awaitable.
     _http_client_type: ClassVar[type]
     _transport_type: ClassVar[type]
-    _asynchronous: ClassVar[bool]
 
     def __init__(
         self,
@@ -234,7 +233,6 @@ class TokenEndpointCredential(TokenEndpointCore, TokenCredentialBase):
 
     _http_client_type = httpx.Client
     _transport_type = httpx.BaseTransport
-    _asynchronous = False
 
     def _client(self) -> httpx.Client:
         client: httpx.Client | None = self._http_client
@@ -253,12 +251,8 @@ class TokenEndpointCredential(TokenEndpointCore, TokenCredentialBase):
         assert client is not None
         return client
 
-    def _run(self, flow: Flow[T]) -> T:
-        """Run one of this credential's flows to its result."""
-        return drive(flow, self._client().send, self._timing.sleep)
-
-    def _fetch(self, scopes: tuple[str, ...], tenant: str, claims: str | None) -> AccessToken:
-        return self._run(self._fetch_flow(scopes, tenant, claims))
+    def _send(self, request: httpx.Request) -> httpx.Response:
+        return self._client().send(request)
 
     def close(self) -> None:
         """Close the HTTP client this credential created (one passed in stays open)."""

@@ -37,9 +37,9 @@ from ..operations import Role
 from .directory import (
     AppCertificate,
     Application,
-    RegisteredSecret,
     DeclaredSubscription,
     Directory,
+    RegisteredSecret,
     Resource,
     Tenant,
     User,
