@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
 
 import anyio.to_thread
 
@@ -22,6 +21,7 @@ from ..auth.interactive import (
 from ..auth.loopback import LoopbackServer
 from ..auth.protocol import TokenResponse
 from ..auth.signin_protocol import new_state
+from ..auth.user_credential import SignInRequest
 from .user_credential import AsyncUserSignInCredential
 
 __all__ = ["InteractiveBrowserCredential"]
@@ -34,16 +34,10 @@ class InteractiveBrowserCredential(InteractiveBrowserFlows, AsyncUserSignInCrede
     arguments as :class:`partnercenter.InteractiveBrowserCredential`; ``open_browser`` (when a
     callable) runs in a worker thread."""
 
-    async def _browser_sign_in(
-        self,
-        scopes: tuple[str, ...],
-        tenant: str,
-        claims: str | None,
-        check: Callable[[TokenResponse], None],
-    ) -> TokenResponse:
+    async def _browser_sign_in(self, sign_in: SignInRequest) -> TokenResponse:
         state = new_state()
         with LoopbackServer(state, port=self._redirect_port) as server:
-            authorization = self._authorize(server, state, tenant, scopes, claims)
+            authorization = self._authorize(server, state, sign_in)
             # The opener runs beside the wait, not before it: a callable that drives a browser to
             # the final page returns only once that page has the verdict given below.
             opener_failure: list[Exception] = []
@@ -74,9 +68,9 @@ class InteractiveBrowserCredential(InteractiveBrowserFlows, AsyncUserSignInCrede
                             params, authorization, self._sign_in_timeout, self._clock()
                         )
                         response = await self._run(
-                            self._redemption_flow(tenant, authorization, code)
+                            self._redemption_flow(sign_in.tenant, authorization, code)
                         )
-                        check(response)
+                        sign_in.check(response)
                 except Exception as exc:
                     # Raised after the group, as itself (not wrapped in an ExceptionGroup).
                     failure = exc

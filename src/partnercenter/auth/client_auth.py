@@ -24,6 +24,7 @@ __all__ = [
     "ClientAuthParts",
     "NoClientAuth",
     "SecretAuth",
+    "assertion_parts",
 ]
 
 
@@ -38,6 +39,17 @@ class ClientAuthParts:
     def __repr__(self) -> str:
         # Every value here may be a secret (client secret, assertion, Basic header): names only.
         return f"ClientAuthParts(form={sorted(self.form)!r}, headers={sorted(self.headers)!r})"
+
+
+def assertion_parts(assertion: str) -> ClientAuthParts:
+    """A signed client assertion in the form (RFC 7523 ``private_key_jwt``), kept secret."""
+    return ClientAuthParts(
+        form={
+            "client_assertion_type": wire.CLIENT_ASSERTION_TYPE_JWT,
+            "client_assertion": assertion,
+        },
+        secrets=(assertion,),
+    )
 
 
 class ClientAuth(Protocol):
@@ -92,13 +104,7 @@ class CertificateAuth:
             algorithm=self.algorithm,
             send_x5c=self.send_x5c,
         )
-        return ClientAuthParts(
-            form={
-                "client_assertion_type": wire.CLIENT_ASSERTION_TYPE_JWT,
-                "client_assertion": assertion,
-            },
-            secrets=(assertion,),
-        )
+        return assertion_parts(assertion)
 
     def __repr__(self) -> str:
         return f"CertificateAuth(algorithm={self.algorithm!r}, certificate={self.certificate!r})"
@@ -120,13 +126,7 @@ class AssertionAuth:
                 "the ClientAssertion callable must return a signed JWT (a str: three "
                 f"dot-separated parts), not {describe(assertion)}",
             )
-        return ClientAuthParts(
-            form={
-                "client_assertion_type": wire.CLIENT_ASSERTION_TYPE_JWT,
-                "client_assertion": assertion,
-            },
-            secrets=(assertion,),
-        )
+        return assertion_parts(assertion)
 
     def __repr__(self) -> str:
         return "AssertionAuth()"

@@ -20,7 +20,7 @@ from .protocol import TokenRequest, TokenResponse
 from .refresh_token import UserCredentialOptions
 from .signin_flow import device_code_flow
 from .signin_protocol import DeviceCode, device_code_form, device_code_request
-from .user_credential import UserSignInCredential, UserSignInFlows
+from .user_credential import SignInRequest, UserSignInCredential, UserSignInFlows
 
 __all__ = [
     "DeviceCodeCredential",
@@ -97,13 +97,8 @@ class DeviceCodeFlows(UserSignInFlows):
             secrets=(*auth.secrets, code.device_code),
         )
 
-    def _sign_in_flow(
-        self,
-        scopes: tuple[str, ...],
-        tenant: str,
-        claims: str | None,
-        check: Callable[[TokenResponse], None],
-    ) -> Flow[TokenResponse]:
+    def _sign_in_flow(self, sign_in: SignInRequest) -> Flow[TokenResponse]:
+        tenant, scopes = sign_in.tenant, sign_in.scopes
         response = yield from device_code_flow(
             lambda now: self._device_start(tenant, scopes, now),
             lambda now, code: self._device_poll(tenant, scopes, code, now),
@@ -112,7 +107,7 @@ class DeviceCodeFlows(UserSignInFlows):
             timing=self._timing,
             timeout=self._sign_in_timeout,
         )
-        check(response)
+        sign_in.check(response)
         return response
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import ssl
 from collections.abc import Callable, Generator
+from typing import TypeVar
 
 import httpx
 
@@ -26,23 +27,29 @@ from .protocol import (
     parse_token_response,
 )
 
-__all__ = ["Sleep", "TokenFlow", "is_certificate_error", "token_flow"]
+__all__ = ["Sleep", "TokenFlow", "is_certificate_error", "request_flow", "token_flow"]
 
 logger = logging.getLogger("partnercenter.auth")
+
+T = TypeVar("T")
 
 
 #: A flow: yields steps, is sent responses (``None`` after a sleep), returns the token response.
 TokenFlow = Generator[httpx.Request | Sleep, httpx.Response | None, TokenResponse]
 
 
-def token_flow(
+def request_flow(
     build: Callable[[float], TokenRequest],
+    parse: Callable[[int, httpx.Headers, bytes, float, tuple[str, ...]], T],
     *,
     retry: RetryPolicy,
     timing: Timing,
-) -> TokenFlow:
-    """Request a token, retrying 429, 5xx and connection failures as ``retry`` says (the time
-    and the jitter come from ``timing``; the driver does the sleeping).
+    what: str = "the token endpoint",
+) -> Generator[httpx.Request | Sleep, httpx.Response | None, T]:
+    """Send one form POST to an Azure AD endpoint (``what`` names it in errors), retrying 429,
+    5xx and connection failures as ``retry`` says (the time and the jitter come from
+    ``timing``; the driver does the sleeping), and return ``parse(status, headers, body,
+    sent_at, secrets)`` of the first 2xx answer (``parse`` raises for an error body).
 
     ``build(now)`` makes the request for one attempt; it is called again for every retry, so a
     certificate credential signs a fresh assertion (a new ``jti``) each time.
@@ -58,7 +65,7 @@ def token_flow(
             if is_certificate_error(exc):
                 # Retrying cannot make an untrusted certificate trusted: fail now.
                 raise TokenEndpointUnreachableError(
-                    f"the token endpoint {request.url} has a TLS certificate that is not "
+                    f"{what} {request.url} has a TLS certificate that is not "
                     f"trusted ({type(exc).__name__}: {exc})",
                     hint="Give the credential verify= with the CA file that issued the "
                     "endpoint's certificate (e.g. the emulator's ca_cert or a company proxy's CA).",
@@ -66,12 +73,11 @@ def token_flow(
             delay = retry_delay(retry, retries, random())
             if delay is None:
                 raise TokenEndpointUnreachableError(
-                    f"cannot reach the token endpoint {request.url}: "
-                    f"{type(exc).__name__}: {exc}".rstrip(": "),
+                    f"cannot reach {what} {request.url}: {type(exc).__name__}: {exc}".rstrip(": "),
                     hint="Check the network, the authority host, and verify= (the CA file).",
                 ) from exc
             logger.info(
-                "token request to %s failed (%s); retry %d in %.2f s",
+                "request to %s failed (%s); retry %d in %.2f s",
                 request.url,
                 type(exc).__name__,
                 retries + 1,
@@ -80,24 +86,18 @@ def token_flow(
         else:
             assert response is not None
             status = response.status_code
-            if status == 200:
-                return parse_token_response(
-                    status,
-                    response.headers,
-                    response.content,
-                    sent_at=sent_at,
-                    secrets=request.secrets,
-                )
+            if 200 <= status <= 299:
+                return parse(status, response.headers, response.content, sent_at, request.secrets)
             error = parse_error_response(
                 status, response.headers, response.content, now=clock(), secrets=request.secrets
             )
             retry_after = getattr(error, "retry_after", None)
             delay = retry_delay(retry, retries, random(), status=status, retry_after=retry_after)
             if delay is None:
-                logger.debug("token request to %s failed: HTTP %d", request.url, status)
+                logger.debug("request to %s failed: HTTP %d", request.url, status)
                 raise error
             logger.info(
-                "token request to %s answered HTTP %d; retry %d in %.2f s",
+                "request to %s answered HTTP %d; retry %d in %.2f s",
                 request.url,
                 status,
                 retries + 1,
@@ -105,6 +105,23 @@ def token_flow(
             )
         retries += 1
         yield Sleep(delay)
+
+
+def _token_response(
+    status: int, headers: httpx.Headers, body: bytes, sent_at: float, secrets: tuple[str, ...]
+) -> TokenResponse:
+    return parse_token_response(status, headers, body, sent_at=sent_at, secrets=secrets)
+
+
+def token_flow(
+    build: Callable[[float], TokenRequest],
+    *,
+    retry: RetryPolicy,
+    timing: Timing,
+) -> TokenFlow:
+    """Request a token (:func:`request_flow` to the token endpoint): its answer parsed into a
+    :class:`~partnercenter.auth.protocol.TokenResponse`, or the error it means raised."""
+    return request_flow(build, _token_response, retry=retry, timing=timing)
 
 
 def is_certificate_error(exc: BaseException) -> bool:

@@ -37,7 +37,7 @@ from .signin_protocol import (
     new_state,
     parse_redirect,
 )
-from .user_credential import UserSignInCredential, UserSignInFlows
+from .user_credential import SignInRequest, UserSignInCredential, UserSignInFlows
 
 __all__ = [
     "DEFAULT_SIGN_IN_TIMEOUT",
@@ -240,29 +240,15 @@ class InteractiveBrowserFlows(UserSignInFlows):
             **options,
         )
 
-    def _sign_in_flow(
-        self,
-        scopes: tuple[str, ...],
-        tenant: str,
-        claims: str | None,
-        check: Callable[[TokenResponse], None],
-    ) -> Flow[TokenResponse]:
+    def _sign_in_flow(self, sign_in: SignInRequest) -> Flow[TokenResponse]:
         # The browser dance is the one step whose concurrency differs by driver (the loopback
         # server's request thread redeems the code in the blocking class; a task group in the
         # async one, whose coroutine the async driver awaits).
-        response: TokenResponse = yield Blocking(
-            self._browser_sign_in, (scopes, tenant, claims, check)
-        )
+        response: TokenResponse = yield Blocking(self._browser_sign_in, (sign_in,))
         return response
 
     @abc.abstractmethod
-    def _browser_sign_in(
-        self,
-        scopes: tuple[str, ...],
-        tenant: str,
-        claims: str | None,
-        check: Callable[[TokenResponse], None],
-    ) -> Any:
+    def _browser_sign_in(self, sign_in: SignInRequest) -> Any:
         """Open the browser, wait for the redirect, redeem the code (``_redemption_flow``),
         ``check`` the answer and return it (a coroutine in the async class)."""
 
@@ -270,22 +256,20 @@ class InteractiveBrowserFlows(UserSignInFlows):
         self,
         server: LoopbackServer,
         state: str,
-        tenant: str,
-        scopes: tuple[str, ...],
-        claims: str | None,
+        sign_in: SignInRequest,
     ) -> AuthorizationRequest:
         """The authorize request of one sign-in (``state``, a new PKCE pair), logged."""
         authorization = start_authorization(
             self.cloud,
-            tenant,
+            sign_in.tenant,
             self.client_id,
-            scopes,
+            sign_in.scopes,
             self.endpoint_version,
             server.redirect_uri,
             state,
             login_hint=self._login_hint,
             prompt=self._prompt,
-            claims=claims,
+            claims=sign_in.claims,
         )
         logger.info("browser sign-in: waiting for the redirect on %s", server.redirect_uri)
         return authorization
@@ -328,23 +312,17 @@ class InteractiveBrowserCredential(InteractiveBrowserFlows, UserSignInCredential
     :class:`~partnercenter.auth.token_endpoint.CredentialOptions`.
     """
 
-    def _browser_sign_in(
-        self,
-        scopes: tuple[str, ...],
-        tenant: str,
-        claims: str | None,
-        check: Callable[[TokenResponse], None],
-    ) -> TokenResponse:
+    def _browser_sign_in(self, sign_in: SignInRequest) -> TokenResponse:
         state = new_state()
         with LoopbackServer(state, port=self._redirect_port) as server:
-            authorization = self._authorize(server, state, tenant, scopes, claims)
+            authorization = self._authorize(server, state, sign_in)
 
             def redeem(params: dict[str, str]) -> TokenResponse:
                 # Runs in the loopback request's thread, before the browser's final page is
                 # written: the page then says whether the sign-in really completed.
                 code = redirect_code(params, authorization, self._sign_in_timeout, self._clock())
-                response = self._run(self._redemption_flow(tenant, authorization, code))
-                check(response)
+                response = self._run(self._redemption_flow(sign_in.tenant, authorization, code))
+                sign_in.check(response)
                 return response
 
             server.on_code(redeem)

@@ -18,13 +18,13 @@ import httpx
 from .. import aadsts
 from .._steps import Prompt, Sleep
 from .._timing import Timing
-from ..errors import AzureADError, SignInError, TokenEndpointUnreachableError
-from .flow import token_flow
-from .policy import RetryPolicy, retry_delay
-from .protocol import TokenRequest, TokenResponse, build_httpx_request, parse_error_response
+from ..errors import AzureADError, SignInError
+from .flow import request_flow, token_flow
+from .policy import RetryPolicy
+from .protocol import TokenRequest, TokenResponse
 from .signin_protocol import SLOW_DOWN_STEP, DeviceCode, parse_device_code_response
 
-__all__ = ["SignInFlow", "device_code_flow", "request_flow"]
+__all__ = ["SignInFlow", "device_code_flow"]
 
 logger = logging.getLogger("partnercenter.auth")
 
@@ -33,46 +33,6 @@ T = TypeVar("T")
 
 #: A sign-in flow: yields steps, is sent responses (``None`` after a sleep or a prompt).
 SignInFlow = Generator[httpx.Request | Sleep | Prompt, Any, TokenResponse]
-
-
-def request_flow(
-    build: Callable[[float], TokenRequest],
-    parse: Callable[[int, httpx.Headers, bytes, float], T],
-    *,
-    retry: RetryPolicy,
-    timing: Timing,
-) -> Generator[httpx.Request | Sleep, httpx.Response | None, T]:
-    """Send one form POST, retrying 429, 5xx and connection failures as ``retry`` says (as
-    :func:`~partnercenter.auth.flow.token_flow` does), and return ``parse(status, headers,
-    body, sent_at)`` of the first final answer (``parse`` raises for an error answer)."""
-    clock, random = timing.clock, timing.random
-    retries = 0
-    while True:
-        sent_at = clock()
-        request = build(sent_at)
-        try:
-            response = yield build_httpx_request(request)
-        except httpx.TransportError as exc:
-            delay = retry_delay(retry, retries, random())
-            if delay is None:
-                raise TokenEndpointUnreachableError(
-                    f"cannot reach {request.url}: {type(exc).__name__}: {exc}".rstrip(": "),
-                    hint="Check the network, the authority host, and verify= (the CA file).",
-                ) from exc
-        else:
-            assert response is not None
-            status = response.status_code
-            if 200 <= status <= 299:
-                return parse(status, response.headers, response.content, sent_at)
-            error = parse_error_response(
-                status, response.headers, response.content, now=clock(), secrets=request.secrets
-            )
-            retry_after = getattr(error, "retry_after", None)
-            delay = retry_delay(retry, retries, random(), status=status, retry_after=retry_after)
-            if delay is None:
-                raise error
-        retries += 1
-        yield Sleep(delay)
 
 
 def _device_expired() -> AzureADError:
@@ -115,11 +75,12 @@ def device_code_flow(
     started = clock()
     code: DeviceCode = yield from request_flow(
         start,
-        lambda status, headers, body, sent_at: parse_device_code_response(
+        lambda status, headers, body, sent_at, secrets: parse_device_code_response(
             status, headers, body, now=sent_at
         ),
         retry=retry,
         timing=timing,
+        what="the device-code endpoint",
     )
     yield Prompt(prompt, code)
     deadline = code.expires_on

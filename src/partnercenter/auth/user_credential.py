@@ -32,6 +32,7 @@ from .signin_protocol import signed_in_user
 from .token_endpoint import TokenEndpointCredential
 
 __all__ = [
+    "SignInRequest",
     "SignInResult",
     "UserSignInCredential",
     "UserSignInFlows",
@@ -85,6 +86,17 @@ class SignInResult:
 
 def accept_sign_in(response: TokenResponse) -> None:
     """The check of a sign-in that needs none."""
+
+
+@dataclass(frozen=True, slots=True)
+class SignInRequest:
+    """One interactive sign-in to run: for ``scopes`` at ``tenant`` (with a claims challenge,
+    or not); ``check`` refuses its token response by raising (e.g. :func:`check_mfa`)."""
+
+    scopes: tuple[str, ...]
+    tenant: str
+    claims: str | None
+    check: Callable[[TokenResponse], None] = accept_sign_in
 
 
 def check_mfa(response: TokenResponse) -> None:
@@ -168,18 +180,12 @@ class UserSignInFlows(StoredRefreshTokenCore, abc.ABC):
         # Another caller may have signed in while this one waited for the lock.
         response = yield from self._silent_flow(scopes, tenant, claims)
         if response is None:
-            response = yield from self._sign_in_and_store(scopes, tenant, claims, None)
+            response = yield from self._sign_in_and_store(SignInRequest(scopes, tenant, claims))
         return response
 
-    def _sign_in_and_store(
-        self,
-        scopes: tuple[str, ...],
-        tenant: str,
-        claims: str | None,
-        check: Callable[[TokenResponse], None] | None,
-    ) -> Flow[TokenResponse]:
+    def _sign_in_and_store(self, sign_in: SignInRequest) -> Flow[TokenResponse]:
         # The sign-in runs the check itself: a browser sign-in tells the user its outcome.
-        response = yield from self._sign_in_flow(scopes, tenant, claims, check or accept_sign_in)
+        response = yield from self._sign_in_flow(sign_in)
         if response.refresh_token:
             yield store_call(self._store, "save", self.store_key, response.refresh_token)
         else:
@@ -193,25 +199,20 @@ class UserSignInFlows(StoredRefreshTokenCore, abc.ABC):
     ) -> Flow[SignInResult]:
         tenant = self._resolve_tenant(tenant_id)
         request_scopes = self._request_scopes(scopes)
-        check = check_mfa if require_mfa else None
+        sign_in = SignInRequest(
+            request_scopes, tenant, None, check_mfa if require_mfa else accept_sign_in
+        )
         response: TokenResponse = yield Within(
-            self._sign_in_lock,
-            lambda _: self._sign_in_and_store(request_scopes, tenant, None, check),
+            self._sign_in_lock, lambda _: self._sign_in_and_store(sign_in)
         )
         key: CacheKey = (self._identity, tenant_id, scopes or self._default_scopes)
         self._cache.set(key, self._entry(response.access_token))
         return sign_in_result(response, self.client_id, self.store_key, request_scopes)
 
     @abc.abstractmethod
-    def _sign_in_flow(
-        self,
-        scopes: tuple[str, ...],
-        tenant: str,
-        claims: str | None,
-        check: Callable[[TokenResponse], None],
-    ) -> Flow[TokenResponse]:
-        """Run the interactive sign-in, ``check`` its token response (which raises to refuse
-        it) and return it (with a refresh token)."""
+    def _sign_in_flow(self, sign_in: SignInRequest) -> Flow[TokenResponse]:
+        """Run the interactive sign-in, ``sign_in.check`` its token response (which raises to
+        refuse it) and return it (with a refresh token)."""
 
 
 class UserSignInCredential(UserSignInFlows, TokenEndpointCredential, abc.ABC):
