@@ -1,53 +1,33 @@
-"""Async twin of :class:`partnercenter.AccessTokenCredential`."""
+"""Async twin of :class:`partnercenter.AccessTokenCredential` (the same arguments and check,
+:class:`~partnercenter.auth.access_token.StaticTokenCore`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from .._timing import Timing, resolve_timing
-from ..auth.access_token import expired_error, static_token
+from ..auth.access_token import StaticTokenCore
 from ..tokens import AccessToken
 
 __all__ = ["AccessTokenCredential"]
 
 
-class AccessTokenCredential:
+class AccessTokenCredential(StaticTokenCore):
     """Hands out one access token you already have, until it expires (async)."""
 
-    def __init__(
-        self,
-        token: str | AccessToken,
-        *,
-        expires_on: float | None = None,
-        timing: Timing | None = None,
-        clock: Callable[[], float] | None = None,
-    ) -> None:
-        self._token = static_token(token, expires_on)
-        # Only the clock matters here (no waits, no retries); clock= is its deprecated spelling.
-        self._timing = resolve_timing(timing, clock=clock, asynchronous=True)
-        self._clock = self._timing.clock
+    _asynchronous = True
 
-    async def get_token(
-        self,
-        *scopes: str,
-        claims: str | None = None,
-        tenant_id: str | None = None,
-        enable_cae: bool = False,
-        **kwargs: Any,
-    ) -> AccessToken:
-        """The token, or :class:`~partnercenter.errors.AccessTokenExpiredError` once expired."""
-        token = self._token
-        now = self._clock()
-        if now >= token.expires_on:
-            raise expired_error(token, now)
-        return token
+    async def get_token(self, *scopes: str, **options: Any) -> AccessToken:
+        """The token, or :class:`~partnercenter.errors.AccessTokenExpiredError` once expired
+        (azure-core's ``claims``, ``tenant_id``, ``enable_cae``... are accepted and do not
+        matter: there is one token)."""
+        return self._current()
 
     async def get_token_info(
         self, *scopes: str, options: Mapping[str, Any] | None = None
     ) -> AccessToken:
         """azure-core's ``AsyncSupportsTokenInfo`` form of :meth:`get_token`."""
-        return await self.get_token(*scopes)
+        return self._current()
 
     async def close(self) -> None:
         """Nothing to release."""
@@ -57,6 +37,3 @@ class AccessTokenCredential:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
-
-    def __repr__(self) -> str:
-        return f"AccessTokenCredential({self._token!r})"

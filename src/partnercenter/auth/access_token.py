@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from .._timing import Timing, resolve_timing
 from ..errors import AccessTokenExpiredError, ConfigurationError
 from ..tokens import AccessToken, read_jwt_claims
 
-__all__ = ["AccessTokenCredential", "static_token"]
+__all__ = ["AccessTokenCredential", "StaticTokenCore", "expired_error", "static_token"]
 
 
 def static_token(token: str | AccessToken, expires_on: float | None) -> AccessToken:
@@ -58,14 +58,10 @@ def expired_error(token: AccessToken, now: float) -> AccessTokenExpiredError:
     )
 
 
-class AccessTokenCredential:
-    """Hands out one access token you already have, until it expires.
+class StaticTokenCore:
+    """The arguments and the expiry check of a static-token credential, blocking or async."""
 
-    ``token`` is the bearer value (a leading ``Bearer`` is dropped) or an :class:`AccessToken`;
-    ``expires_on`` defaults to the JWT's ``exp``. ``get_token`` returns the token whatever the
-    scopes and raises :class:`~partnercenter.errors.AccessTokenExpiredError` once it expired
-    (by the clock of ``timing``, a :class:`~partnercenter.Timing`).
-    """
+    _asynchronous: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -77,8 +73,29 @@ class AccessTokenCredential:
     ) -> None:
         self._token = static_token(token, expires_on)
         # Only the clock matters here (no waits, no retries); clock= is its deprecated spelling.
-        self._timing = resolve_timing(timing, clock=clock, asynchronous=False)
+        self._timing = resolve_timing(timing, clock=clock, asynchronous=self._asynchronous)
         self._clock = self._timing.clock
+
+    def _current(self) -> AccessToken:
+        """The token, or :class:`~partnercenter.errors.AccessTokenExpiredError` once expired."""
+        token = self._token
+        now = self._clock()
+        if now >= token.expires_on:
+            raise expired_error(token, now)
+        return token
+
+    def __repr__(self) -> str:
+        return f"AccessTokenCredential({self._token!r})"
+
+
+class AccessTokenCredential(StaticTokenCore):
+    """Hands out one access token you already have, until it expires.
+
+    ``token`` is the bearer value (a leading ``Bearer`` is dropped) or an :class:`AccessToken`;
+    ``expires_on`` defaults to the JWT's ``exp``. ``get_token`` returns the token whatever the
+    scopes and raises :class:`~partnercenter.errors.AccessTokenExpiredError` once it expired
+    (by the clock of ``timing``, a :class:`~partnercenter.Timing`).
+    """
 
     def get_token(
         self,
@@ -88,16 +105,13 @@ class AccessTokenCredential:
         enable_cae: bool = False,
         **kwargs: Any,
     ) -> AccessToken:
-        """The token, or :class:`~partnercenter.errors.AccessTokenExpiredError` once expired."""
-        token = self._token
-        now = self._clock()
-        if now >= token.expires_on:
-            raise expired_error(token, now)
-        return token
+        """The token, or :class:`~partnercenter.errors.AccessTokenExpiredError` once expired
+        (the scopes and azure-core's options do not matter: there is one token)."""
+        return self._current()
 
     def get_token_info(self, *scopes: str, options: Mapping[str, Any] | None = None) -> AccessToken:
         """azure-core's ``SupportsTokenInfo`` form of :meth:`get_token`."""
-        return self.get_token(*scopes)
+        return self._current()
 
     def close(self) -> None:
         """Nothing to release."""
@@ -107,6 +121,3 @@ class AccessTokenCredential:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        return f"AccessTokenCredential({self._token!r})"
