@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from partnercenter import ClientSecretCredential, MemoryTokenCache, Timing
-from partnercenter.auth.policy import parse_retry_after
-from partnercenter.auth.protocol import normalize_scopes, parse_error_response, resource_of
+from partnercenter._credentials.policy import parse_retry_after
+from partnercenter._credentials.protocol import normalize_scopes, parse_error_response, resource_of
 from partnercenter.client.paging import next_page
 from partnercenter.emulator.api.errors import ApiError
 from partnercenter.emulator.api.paging import PageCutter, collection, link

@@ -20,8 +20,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ loads these
     from typing import Any
 
-    from ._timing import Timing
-    from .auth import (
+    from ._credentials import (
         AccessTokenCredential,
         AzureCredentialAdapter,
         CertificateCredential,
@@ -31,15 +30,16 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ lo
         RetryPolicy,
         TokenCache,
     )
-    from .auth.assertion import ClientCertificate
-    from .auth.client_assertion import ClientAssertionCredential
-    from .auth.client_credential import ClientAssertion, ClientSecret
-    from .auth.consent import secure_app_consent
-    from .auth.device_code import DeviceCodeCredential
-    from .auth.interactive import InteractiveBrowserCredential
-    from .auth.redis_cache import RedisTokenCache
-    from .auth.signin_protocol import DeviceCode
-    from .auth.user_credential import SignInResult
+    from ._credentials.assertion import ClientCertificate
+    from ._credentials.client_assertion import ClientAssertionCredential
+    from ._credentials.client_credential import ClientAssertion, ClientSecret
+    from ._credentials.consent import secure_app_consent
+    from ._credentials.device_code import DeviceCodeCredential
+    from ._credentials.interactive import InteractiveBrowserCredential
+    from ._credentials.redis_cache import RedisTokenCache
+    from ._credentials.signin_protocol import DeviceCode
+    from ._credentials.user_credential import SignInResult
+    from ._timing import Timing
     from .client import PartnerClient
     from .clouds import Cloud
     from .errors import (
@@ -62,37 +62,37 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ lo
 # that branches adding exports merge cleanly.
 _LAZY: dict[str, str] = {
     "AccessToken": ".tokens",
-    "AccessTokenCredential": ".auth",
+    "AccessTokenCredential": "._credentials",
     "AuthenticationError": ".errors",
     "AzureADError": ".errors",
-    "AzureCredentialAdapter": ".auth",
-    "CertificateCredential": ".auth",
-    "ClientAssertion": ".auth.client_credential",
-    "ClientAssertionCredential": ".auth.client_assertion",
-    "ClientCertificate": ".auth.assertion",
-    "ClientSecret": ".auth.client_credential",
-    "ClientSecretCredential": ".auth",
+    "AzureCredentialAdapter": "._credentials",
+    "CertificateCredential": "._credentials",
+    "ClientAssertion": "._credentials.client_credential",
+    "ClientAssertionCredential": "._credentials.client_assertion",
+    "ClientCertificate": "._credentials.assertion",
+    "ClientSecret": "._credentials.client_credential",
+    "ClientSecretCredential": "._credentials",
     "Cloud": ".clouds",
-    "DeviceCode": ".auth.signin_protocol",
-    "DeviceCodeCredential": ".auth.device_code",
+    "DeviceCode": "._credentials.signin_protocol",
+    "DeviceCodeCredential": "._credentials.device_code",
     "FileRefreshTokenStore": ".stores",
     "FileTokenCache": ".token_cache",
-    "InteractiveBrowserCredential": ".auth.interactive",
+    "InteractiveBrowserCredential": "._credentials.interactive",
     "KeyringRefreshTokenStore": ".stores",
     "MemoryRefreshTokenStore": ".stores",
-    "MemoryTokenCache": ".auth",
+    "MemoryTokenCache": "._credentials",
     "PartnerCenterApiError": ".errors",
     "PartnerCenterError": ".errors",
     "PartnerClient": ".client",
     "RedisRefreshTokenStore": ".stores",
-    "RedisTokenCache": ".auth.redis_cache",
-    "RefreshTokenCredential": ".auth",
+    "RedisTokenCache": "._credentials.redis_cache",
+    "RefreshTokenCredential": "._credentials",
     "RefreshTokenStore": ".stores",
-    "RetryPolicy": ".auth",
-    "SignInResult": ".auth.user_credential",
+    "RetryPolicy": "._credentials",
+    "SignInResult": "._credentials.user_credential",
     "Timing": "._timing",
-    "TokenCache": ".auth",
-    "secure_app_consent": ".auth.consent",
+    "TokenCache": "._credentials",
+    "secure_app_consent": "._credentials.consent",
 }
 
 __all__ = [

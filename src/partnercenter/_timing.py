@@ -1,7 +1,8 @@
 """The test seam: one value that says how the library reads the time, waits and draws jitter.
 
 Every credential and client takes ``timing=Timing(...)`` instead of three keyword arguments;
-the shared flows (:mod:`partnercenter.auth.flow`, :mod:`partnercenter.auth.signin_flow`,
+the shared flows (:mod:`partnercenter._credentials.flow`,
+:mod:`partnercenter._credentials.signin_flow`,
 :mod:`partnercenter.client.flow`) read ``clock`` and ``random`` from it and their drivers carry
 out the waits with ``sleep`` (blocking classes) or ``async_sleep`` (:mod:`partnercenter.aio`).
 A test builds one ``Timing`` from a fake clock and hands the same value to everything, so

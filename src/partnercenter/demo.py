@@ -40,7 +40,7 @@ from . import (
     RefreshTokenCredential,
     secure_app_consent,
 )
-from .auth.signin_protocol import DeviceCode
+from ._credentials.signin_protocol import DeviceCode
 from .emulator import Emulator
 from .emulator.identity.authenticator import next_code
 from .errors import MfaMissingError, PartnerCenterError

@@ -33,7 +33,7 @@ def redis_from_env(
         from .aio.redis_store import RedisRefreshTokenStore as AsyncStore
 
         return AsyncCache.from_url(url, **options), AsyncStore.from_url(url, **options)
-    from .auth.redis_cache import RedisTokenCache
+    from ._credentials.redis_cache import RedisTokenCache
     from .stores.redis_store import RedisRefreshTokenStore
 
     return RedisTokenCache.from_url(url, **options), RedisRefreshTokenStore.from_url(url, **options)

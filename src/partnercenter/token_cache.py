@@ -1,6 +1,6 @@
 """An access-token cache on disk, encrypted: tokens outlive the process that got them.
 
-:class:`FileTokenCache` implements :class:`~partnercenter.auth.cache.TokenCache`, so any
+:class:`FileTokenCache` implements :class:`~partnercenter._credentials.cache.TokenCache`, so any
 credential takes it as ``cache=``; the ``partnercenter token`` command uses it so that repeated
 calls do not go back to Azure AD. The file is the refresh-token store's format (same AES-256-GCM
 code, same key: ``PARTNERCENTER_STORE_KEY`` or the OS keyring, same cross-process lock and
@@ -37,7 +37,7 @@ __all__ = ["DEFAULT_MAX_ENTRIES", "FileTokenCache", "cache_key_text", "default_c
 #: Enough for a partner with many customer tenants and a few scopes each.
 DEFAULT_MAX_ENTRIES: Final = 512
 
-#: ``(refresh_due, token)``, as in :mod:`partnercenter.auth.cache`.
+#: ``(refresh_due, token)``, as in :mod:`partnercenter._credentials.cache`.
 Entry = tuple[float, AccessToken]
 
 
@@ -100,7 +100,7 @@ class _TokenFile(FileRefreshTokenStore):
 
 
 class FileTokenCache:
-    """A :class:`~partnercenter.auth.cache.TokenCache` in an encrypted file.
+    """A :class:`~partnercenter._credentials.cache.TokenCache` in an encrypted file.
 
     ``path`` defaults to :func:`default_cache_path`. ``key``, ``key_env``, ``keyring`` and
     ``keyring_service`` choose the encryption key exactly as for

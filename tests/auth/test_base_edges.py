@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from partnercenter import AccessToken, Cloud, MemoryTokenCache, RetryPolicy, Timing
-from partnercenter.auth.base import CacheKey, Flight, TokenCredentialBase
-from partnercenter.auth.cache import CacheEntry
+from partnercenter._credentials.base import CacheKey, Flight, TokenCredentialBase
+from partnercenter._credentials.cache import CacheEntry
 from partnercenter.errors import ConfigurationError, RetiredAudienceWarning
 from partnercenter.stores.base import credential_identity
 

@@ -24,8 +24,8 @@ from partnercenter import (
     RefreshTokenCredential,
     secure_app_consent,
 )
-from partnercenter.auth.assertion import build_client_assertion
-from partnercenter.auth.client_credential import client_auth_for
+from partnercenter._credentials.assertion import build_client_assertion
+from partnercenter._credentials.client_credential import client_auth_for
 from partnercenter.errors import ConfigurationError, InvalidClientError
 from partnercenter.testing import Sandbox
 

@@ -23,7 +23,7 @@ from partnercenter import (
     RetryPolicy,
     Timing,
 )
-from partnercenter.auth.assertion import load_certificate
+from partnercenter._credentials.assertion import load_certificate
 from partnercenter.errors import (
     AccessTokenExpiredError,
     ConfigurationError,

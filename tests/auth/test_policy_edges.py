@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from partnercenter.auth.policy import (
+from partnercenter._credentials.policy import (
     RetryPolicy,
     default_refresh_on,
     is_retryable_status,

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from partnercenter import AccessToken
-from partnercenter.auth import policy, protocol
-from partnercenter.auth.policy import RefreshStatus, RetryPolicy
+from partnercenter._credentials import policy, protocol
+from partnercenter._credentials.policy import RefreshStatus, RetryPolicy
 from partnercenter.errors import (
     AzureADError,
     ConfigurationError,
@@ -250,7 +250,7 @@ def test_retry_after_date_without_zone_is_gmt(monkeypatch: pytest.MonkeyPatch) -
     import calendar
     import time
 
-    from partnercenter.auth.policy import parse_retry_after
+    from partnercenter._credentials.policy import parse_retry_after
 
     # On a UTC machine local time and GMT agree, so reading the zoneless date as local time
     # would pass unnoticed: run it in a zone five hours off, and restore the zone afterwards.

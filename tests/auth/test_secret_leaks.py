@@ -31,7 +31,7 @@ import partnercenter
 import partnercenter.aio
 import partnercenter.client
 import partnercenter.stores
-from partnercenter.auth.token_endpoint import CredentialOptions
+from partnercenter._credentials.token_endpoint import CredentialOptions
 from partnercenter.clouds import Cloud
 from partnercenter.errors import ConfigurationError, PartnerCenterError
 from partnercenter.redaction import describe, secret_shape

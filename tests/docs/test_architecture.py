@@ -28,9 +28,9 @@ SHARED = frozenset(
 #: Layer -> the layers it may import (besides itself). Layers not listed are not checked.
 ALLOWED = {
     "stores": SHARED,
-    "auth": SHARED | {"stores"},
-    "client": SHARED | {"auth"},
-    "aio": SHARED | {"stores", "auth", "client"},
+    "_credentials": SHARED | {"stores"},
+    "client": SHARED | {"_credentials"},
+    "aio": SHARED | {"stores", "_credentials", "client"},
     "emulator": SHARED - {"_version", "errors", "clouds", "tokens", "_timing", "_steps"},
 }
 #: Only these may import the emulator: the library must work without its extra.

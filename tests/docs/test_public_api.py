@@ -217,13 +217,13 @@ def test_the_collision_check_sees_definitions() -> None:
     where = definitions()
     assert where["PartnerClient"] == {"partnercenter.client.client"}
     assert where["ClientSecretCredential"] == {
-        "partnercenter.auth.client_secret",
+        "partnercenter._credentials.client_secret",
         "partnercenter.aio.client_secret",
     }
     # The emulator's own records are named apart from the library's public names.
-    assert where["DeviceCode"] == {"partnercenter.auth.signin_protocol"}
+    assert where["DeviceCode"] == {"partnercenter._credentials.signin_protocol"}
     assert where["Pager"] == {"partnercenter.client.paging"}
-    assert where["ClientAuth"] == {"partnercenter.auth.client_auth"}
+    assert where["ClientAuth"] == {"partnercenter._credentials.client_auth"}
 
 
 def test_the_readme_indexes_the_page() -> None:

@@ -17,7 +17,7 @@ import httpx
 import jwt
 import pytest
 
-from partnercenter.auth import protocol
+from partnercenter._credentials import protocol
 from partnercenter.emulator import Emulator
 from partnercenter.emulator.identity.assertion import ReplayCache
 from partnercenter.errors import InvalidGrantError

@@ -15,7 +15,7 @@ import redis
 
 import partnercenter.aio as aio
 from partnercenter import ClientSecretCredential, RedisTokenCache
-from partnercenter.auth.redis_cache import RELEASE_SCRIPT, key_text
+from partnercenter._credentials.redis_cache import RELEASE_SCRIPT, key_text
 from partnercenter.errors import ConfigurationError, RefreshTokenStoreError
 from partnercenter.stores import generate_store_key
 from partnercenter.tokens import AccessToken

@@ -27,8 +27,8 @@ from partnercenter import (
     Timing,
     secure_app_consent,
 )
-from partnercenter.auth.loopback import LoopbackServer
-from partnercenter.auth.signin_protocol import parse_device_code_response
+from partnercenter._credentials.loopback import LoopbackServer
+from partnercenter._credentials.signin_protocol import parse_device_code_response
 from partnercenter.errors import (
     AccessDeniedError,
     AzureADError,

@@ -1,12 +1,12 @@
 """Async twin of :class:`partnercenter.AccessTokenCredential` (the same arguments and check,
-:class:`~partnercenter.auth.access_token.StaticTokenCore`)."""
+:class:`~partnercenter._credentials.access_token.StaticTokenCore`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from ..auth.access_token import StaticTokenCore
+from .._credentials.access_token import StaticTokenCore
 from ..tokens import AccessToken
 
 __all__ = ["AccessTokenCredential"]

@@ -1,10 +1,10 @@
 """Async twin of :class:`partnercenter.AzureCredentialAdapter`: wraps an azure-core
 ``AsyncTokenCredential`` (e.g. ``azure.identity.aio.ManagedIdentityCredential``), with the same
-arguments and flow (:class:`~partnercenter.auth.azure_adapter.AzureAdapterFlows`)."""
+arguments and flow (:class:`~partnercenter._credentials.azure_adapter.AzureAdapterFlows`)."""
 
 from __future__ import annotations
 
-from ..auth.azure_adapter import AzureAdapterFlows
+from .._credentials.azure_adapter import AzureAdapterFlows
 from .base import AsyncTokenCredentialBase
 
 __all__ = ["AzureCredentialAdapter"]

@@ -1,4 +1,4 @@
-"""The async twin of :class:`partnercenter.auth.base.TokenCredentialBase`.
+"""The async twin of :class:`partnercenter._credentials.base.TokenCredentialBase`.
 
 Same cache hit path (no ``await`` on a hit), same policy; single flight across coroutines with
 an ``anyio.Event`` so it works under asyncio and trio. An async credential belongs to one event
@@ -14,10 +14,10 @@ from typing import Any, TypeVar
 import anyio
 import httpx
 
+from .._credentials.base import CacheKey, CredentialCore, Flight
+from .._credentials.cache import shared_fetch
+from .._credentials.policy import RefreshStatus
 from .._steps import Flow, drive_async
-from ..auth.base import CacheKey, CredentialCore, Flight
-from ..auth.cache import shared_fetch
-from ..auth.policy import RefreshStatus
 from ..tokens import AccessToken
 
 __all__ = ["AsyncTokenCredentialBase"]

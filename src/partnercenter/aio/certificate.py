@@ -1,9 +1,9 @@
 """Async twin of :class:`partnercenter.CertificateCredential` (the same arguments,
-:class:`~partnercenter.auth.certificate.CertificateFlows`, run by the async driver)."""
+:class:`~partnercenter._credentials.certificate.CertificateFlows`, run by the async driver)."""
 
 from __future__ import annotations
 
-from ..auth.certificate import CertificateFlows
+from .._credentials.certificate import CertificateFlows
 from .token_endpoint import AsyncTokenEndpointCredential
 
 __all__ = ["CertificateCredential"]

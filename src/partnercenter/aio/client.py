@@ -9,10 +9,10 @@ from typing import Any, TypeVar
 
 import httpx
 
+from .._credentials.arguments import Verify
+from .._credentials.policy import RetryPolicy
 from .._steps import drive_async
 from .._timing import Timing, resolve_timing
-from ..auth.arguments import Verify
-from ..auth.policy import RetryPolicy
 from ..client.base import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, ClientBase
 from ..client.concurrency import DEFAULT_CONCURRENCY, Outcome
 from ..client.core import ApiCall, MfaCheck, resolve_call

@@ -1,9 +1,10 @@
 """Async twin of :class:`partnercenter.ClientAssertionCredential` (the same arguments,
-:class:`~partnercenter.auth.client_assertion.ClientAssertionFlows`, run by the async driver)."""
+:class:`~partnercenter._credentials.client_assertion.ClientAssertionFlows`, run by the async
+driver)."""
 
 from __future__ import annotations
 
-from ..auth.client_assertion import ClientAssertionFlows
+from .._credentials.client_assertion import ClientAssertionFlows
 from .token_endpoint import AsyncTokenEndpointCredential
 
 __all__ = ["ClientAssertionCredential"]

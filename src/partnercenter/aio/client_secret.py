@@ -1,9 +1,9 @@
 """Async twin of :class:`partnercenter.ClientSecretCredential` (the same arguments,
-:class:`~partnercenter.auth.client_secret.ClientSecretFlows`, run by the async driver)."""
+:class:`~partnercenter._credentials.client_secret.ClientSecretFlows`, run by the async driver)."""
 
 from __future__ import annotations
 
-from ..auth.client_secret import ClientSecretFlows
+from .._credentials.client_secret import ClientSecretFlows
 from .token_endpoint import AsyncTokenEndpointCredential
 
 __all__ = ["ClientSecretCredential"]

@@ -1,9 +1,9 @@
 """Async twin of :class:`partnercenter.DeviceCodeCredential`: the same arguments and flow
-(:class:`~partnercenter.auth.device_code.DeviceCodeFlows`), run by the async driver."""
+(:class:`~partnercenter._credentials.device_code.DeviceCodeFlows`), run by the async driver."""
 
 from __future__ import annotations
 
-from ..auth.device_code import DeviceCodeFlows
+from .._credentials.device_code import DeviceCodeFlows
 from .user_credential import AsyncUserSignInCredential
 
 __all__ = ["DeviceCodeCredential"]

@@ -25,7 +25,7 @@ from typing import Protocol
 import anyio
 import httpx
 
-from ..auth.arguments import check_verify
+from .._credentials.arguments import check_verify
 from ..errors import ConfigurationError, PartnerCenterError
 from ..tokens import AccessToken
 from .http11 import Http11Transport

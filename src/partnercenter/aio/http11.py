@@ -23,7 +23,7 @@ from typing import Final
 
 import httpx
 
-from ..auth.arguments import check_verify
+from .._credentials.arguments import check_verify
 
 __all__ = ["Http11Transport"]
 

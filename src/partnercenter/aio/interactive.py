@@ -12,16 +12,16 @@ import logging
 
 import anyio.to_thread
 
-from ..auth.interactive import (
+from .._credentials.interactive import (
     InteractiveBrowserFlows,
     concluding,
     open_url,
     redirect_code,
 )
-from ..auth.loopback import LoopbackServer
-from ..auth.protocol import TokenResponse
-from ..auth.signin_protocol import new_state
-from ..auth.user_credential import SignInRequest
+from .._credentials.loopback import LoopbackServer
+from .._credentials.protocol import TokenResponse
+from .._credentials.signin_protocol import new_state
+from .._credentials.user_credential import SignInRequest
 from .user_credential import AsyncUserSignInCredential
 
 __all__ = ["InteractiveBrowserCredential"]

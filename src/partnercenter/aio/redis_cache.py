@@ -12,9 +12,9 @@ from typing import Any
 
 import anyio
 
-from ..auth.cache import CacheEntry
-from ..auth.policy import refresh_due
-from ..auth.redis_cache import _MAX_POLL, RELEASE_SCRIPT, SharedCacheBase, ttl_ms
+from .._credentials.cache import CacheEntry
+from .._credentials.policy import refresh_due
+from .._credentials.redis_cache import _MAX_POLL, RELEASE_SCRIPT, SharedCacheBase, ttl_ms
 from ..stores.redis_support import make_client
 from ..tokens import AccessToken
 

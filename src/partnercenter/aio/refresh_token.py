@@ -1,5 +1,5 @@
 """Async twin of :class:`partnercenter.RefreshTokenCredential`: the same arguments and flow
-(:class:`~partnercenter.auth.refresh_token.RefreshTokenFlows`), run by the async driver.
+(:class:`~partnercenter._credentials.refresh_token.RefreshTokenFlows`), run by the async driver.
 
 Takes a blocking store (memory, file: called in a worker thread) or an async one (e.g.
 asyncio Redis: awaited).
@@ -7,7 +7,7 @@ asyncio Redis: awaited).
 
 from __future__ import annotations
 
-from ..auth.refresh_token import RefreshTokenFlows
+from .._credentials.refresh_token import RefreshTokenFlows
 from .token_endpoint import AsyncTokenEndpointCredential
 
 __all__ = ["RefreshTokenCredential"]

@@ -1,6 +1,7 @@
 """The async driver class of the token-endpoint credentials: the twin of
-:class:`partnercenter.auth.token_endpoint.TokenEndpointCredential`. Everything else (arguments,
-requests, flows) is :class:`~partnercenter.auth.token_endpoint.TokenEndpointCore`'s."""
+:class:`partnercenter._credentials.token_endpoint.TokenEndpointCredential`. Everything else
+(arguments,
+requests, flows) is :class:`~partnercenter._credentials.token_endpoint.TokenEndpointCore`'s."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import TypeVar
 
 import httpx
 
-from ..auth.token_endpoint import USER_AGENT, CredentialOptions, TokenEndpointCore
+from .._credentials.token_endpoint import USER_AGENT, CredentialOptions, TokenEndpointCore
 from .base import AsyncTokenCredentialBase
 
 __all__ = ["AsyncCredentialOptions", "AsyncTokenEndpointCredential"]

@@ -1,11 +1,11 @@
 """Async base of the interactive app + user credentials: the flows of
-:class:`partnercenter.auth.user_credential.UserSignInFlows`, run by the async driver."""
+:class:`partnercenter._credentials.user_credential.UserSignInFlows`, run by the async driver."""
 
 from __future__ import annotations
 
 import abc
 
-from ..auth.user_credential import SignInResult, UserSignInFlows
+from .._credentials.user_credential import SignInResult, UserSignInFlows
 from .token_endpoint import AsyncTokenEndpointCredential
 
 __all__ = ["AsyncUserSignInCredential"]

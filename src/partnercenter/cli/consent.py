@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..auth.signin_protocol import DeviceCode
+from .._credentials.signin_protocol import DeviceCode
 from ..clouds import Cloud
 from ..errors import PartnerCenterError
 from ..redaction import redact_text
@@ -97,7 +97,7 @@ def _show_sign_in(open_browser: bool) -> Callable[[str], None]:
             )
         else:
             click.echo("Open the address below in a browser on this machine to sign in.", err=True)
-        from ..auth.interactive import open_url
+        from .._credentials.interactive import open_url
 
         open_url(open_browser, url)
 
@@ -220,7 +220,7 @@ def consent(
     stored. The refresh token is then redeemed unattended by RefreshTokenCredential, which
     saves every rotated token back to the same store.
     """
-    from ..auth.consent import secure_app_consent
+    from .._credentials.consent import secure_app_consent
 
     options: dict[str, Any] = {}
     if cloud_name is not None:

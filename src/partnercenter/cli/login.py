@@ -429,8 +429,8 @@ def _user_login(
             raise CliError("no refresh token on stdin", exit_code=EXIT_USAGE)
         store.save(key, refresh_token)  # redeemed (and rotated) by the check that follows
         return
-    from ..auth.arguments import check_verify
-    from ..auth.consent import secure_app_consent
+    from .._credentials.arguments import check_verify
+    from .._credentials.consent import secure_app_consent
 
     options: dict[str, Any] = {
         "cloud": resolved.cloud,

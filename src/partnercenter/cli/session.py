@@ -18,7 +18,7 @@ APPLICATION_NAME = "partnercenter-cli"
 
 def http_client(ca_cert: str | None) -> httpx.Client:
     """One client for Azure AD and Partner Center; traced with ``--debug``."""
-    from ..auth.arguments import check_verify
+    from .._credentials.arguments import check_verify
 
     debug = bool(click.get_current_context().find_root().meta.get("debug"))
     options: dict[str, Any] = {"verify": check_verify(ca_cert or True), "timeout": 30.0}

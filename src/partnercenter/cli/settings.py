@@ -121,7 +121,8 @@ def describe_redis(url: str) -> str:
     return target.describe()
 
 
-#: The credential classes' cache-identity kinds (see partnercenter.auth.base.CredentialCore).
+#: The credential classes' cache-identity kinds (see
+#: partnercenter._credentials.base.CredentialCore).
 _IDENTITY_KIND: Final = {"secret": "secret", "certificate": "certificate", "user": "refresh_token"}
 _KNOWN_CLOUDS: Final = ("global", "china", "us_government")
 

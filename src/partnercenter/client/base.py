@@ -9,10 +9,10 @@ import math
 import ssl
 from typing import Any, Self
 
+from .._credentials.arguments import Verify, check_cloud, check_timeout, check_verify, resolve_retry
+from .._credentials.policy import RetryPolicy
+from .._credentials.token_endpoint import check_http_options
 from .._timing import Timing
-from ..auth.arguments import Verify, check_cloud, check_timeout, check_verify, resolve_retry
-from ..auth.policy import RetryPolicy
-from ..auth.token_endpoint import check_http_options
 from ..clouds import Cloud
 from ..errors import ConfigurationError
 from .core import ClientSettings, check_mfa_mode, new_id

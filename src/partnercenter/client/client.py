@@ -9,13 +9,13 @@ from typing import Any, TypeVar
 
 import httpx
 
+from .._credentials.access_token import AccessTokenCredential
+from .._credentials.arguments import Verify
+from .._credentials.azure_adapter import AzureCredentialAdapter
+from .._credentials.base import TokenCredentialBase
+from .._credentials.policy import RetryPolicy
 from .._steps import drive
 from .._timing import Timing, resolve_timing
-from ..auth.access_token import AccessTokenCredential
-from ..auth.arguments import Verify
-from ..auth.azure_adapter import AzureCredentialAdapter
-from ..auth.base import TokenCredentialBase
-from ..auth.policy import RetryPolicy
 from ..clouds import Cloud
 from ..errors import ConfigurationError
 from ..tokens import AccessToken

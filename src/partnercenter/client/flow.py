@@ -5,7 +5,7 @@ The flow yields what it needs done and is sent the answers, as ``httpx.Auth.auth
 - :class:`NeedToken` -> an :class:`~partnercenter.AccessToken` (``stale`` set: the API refused
   that token with 401; drop it from the cache first);
 - an ``httpx.Request`` -> its ``httpx.Response`` (transport errors are thrown into the flow);
-- :class:`~partnercenter.auth.flow.Sleep` -> ``None`` once waited.
+- :class:`~partnercenter._credentials.flow.Sleep` -> ``None`` once waited.
 
 Ids, headers, the pre-flight check, retries, back-off, ``Retry-After``, the 401 refresh and the
 deadline live here once; ``drive`` (blocking) and ``drive_async`` only carry the steps out.
@@ -20,10 +20,10 @@ from typing import Any
 import httpx
 
 from .. import pc_errors, wire
+from .._credentials.flow import is_certificate_error
+from .._credentials.policy import RetryPolicy
 from .._steps import NeedToken, Sleep
 from .._timing import Timing
-from ..auth.flow import is_certificate_error
-from ..auth.policy import RetryPolicy
 from ..errors import (
     ApiConnectionError,
     ApiTimeoutError,

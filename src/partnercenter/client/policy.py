@@ -1,6 +1,6 @@
 """Pure retry decisions for Partner Center API calls.
 
-Built on the token core's :func:`~partnercenter.auth.policy.retry_delay` (same
+Built on the token core's :func:`~partnercenter._credentials.policy.retry_delay` (same
 :class:`~partnercenter.RetryPolicy`, same back-off and jitter), with what an API call adds:
 
 - Throttling: the first 429 of a call waits exactly ``Retry-After`` (Partner Center's
@@ -18,7 +18,7 @@ flow). No I/O and no clock here: callers pass ``now`` and a random number.
 
 from __future__ import annotations
 
-from ..auth.policy import RetryPolicy, retry_delay
+from .._credentials.policy import RetryPolicy, retry_delay
 
 __all__ = ["api_retry_delay"]
 

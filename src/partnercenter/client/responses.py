@@ -19,7 +19,7 @@ from typing import Any, Final
 import httpx
 
 from .. import operations, pc_errors, wire
-from ..auth.policy import parse_retry_after
+from .._credentials.policy import parse_retry_after
 from ..errors import (
     AlreadyExistsError,
     AppUserRequiredError,

@@ -5,7 +5,8 @@ Each key is a Redis hash: ``v`` (the record, AES-256-GCM sealed: token, ``saved_
 compare-and-set script on ``fp``, so a save made from an old token never overwrites a newer one.
 
 :meth:`RedisRefreshTokenStore.rotation` is what the credentials use (see
-:func:`partnercenter.auth.redemption.redeem_stored`): a Redis lock held from loading the token
+:func:`partnercenter._credentials.redemption.redeem_stored`): a Redis lock held from loading the
+token
 to saving its successor, so redemptions are serialized across the fleet and nobody redeems a
 token that was already rotated away. The lock is owned by a random token, expires after
 ``lock_ttl`` (a dead holder frees it), and is released with compare-and-delete. A worker that

@@ -248,7 +248,8 @@ def lookup_app(
 class PresentedClientAuth:
     """The client id and credential a token request presented (not yet checked).
 
-    Named apart from :class:`partnercenter.auth.client_auth.ClientAuth`, the library's way of
+    Named apart from :class:`partnercenter._credentials.client_auth.ClientAuth`, the library's way
+    of
     authenticating, which builds what this reads.
     """
 

@@ -115,7 +115,7 @@ class DeviceCodeCredential(DeviceCodeFlows, UserSignInCredential):
     """App + user tokens from a device-code sign-in (no browser needed on this machine).
 
     The first ``get_token`` (or :meth:`authenticate`) gets a code from Azure AD and calls
-    ``prompt_callback`` with a :class:`~partnercenter.auth.signin_protocol.DeviceCode`
+    ``prompt_callback`` with a :class:`~partnercenter._credentials.signin_protocol.DeviceCode`
     (``message``, ``user_code``, ``verification_uri``, ``expires_on``); the default prints the
     message. The user opens the page on any device, enters the code and signs in (MFA,
     consent); meanwhile the credential polls, honouring ``interval`` and ``slow_down``.
@@ -124,5 +124,5 @@ class DeviceCodeCredential(DeviceCodeFlows, UserSignInCredential):
     The refresh token is kept in ``store`` (default: in memory) under ``store_key``; later calls
     redeem it silently. ``client_secret`` or a certificate for confidential apps, as for
     :class:`~partnercenter.RefreshTokenCredential`. Other options:
-    :class:`~partnercenter.auth.token_endpoint.CredentialOptions`.
+    :class:`~partnercenter._credentials.token_endpoint.CredentialOptions`.
     """

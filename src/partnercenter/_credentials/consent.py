@@ -71,7 +71,7 @@ def secure_app_consent(
     the same as separate keywords (``client_secret``, ``certificate_path``...). Browser
     options: ``open_browser``, ``redirect_port``, ``login_hint``, ``prompt``; device-code
     option: ``prompt_callback``; ``sign_in_timeout`` for both. ``cloud``, ``verify`` and the other
-    :class:`~partnercenter.auth.token_endpoint.CredentialOptions` as for every credential.
+    :class:`~partnercenter._credentials.token_endpoint.CredentialOptions` as for every credential.
 
     Raises :class:`~partnercenter.errors.MfaMissingError`,
     :class:`~partnercenter.errors.AccessDeniedError` (consent declined),

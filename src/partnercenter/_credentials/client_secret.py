@@ -34,7 +34,8 @@ def secret_auth(
 
 class ClientSecretFlows(TokenEndpointCore):
     """The arguments of a client-secret credential, blocking or async (the flow is the
-    client-credentials one of :class:`~partnercenter.auth.token_endpoint.TokenEndpointCore`)."""
+    client-credentials one of
+    :class:`~partnercenter._credentials.token_endpoint.TokenEndpointCore`)."""
 
     def __init__(
         self,

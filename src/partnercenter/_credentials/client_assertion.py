@@ -18,7 +18,8 @@ __all__ = ["ClientAssertionCredential", "ClientAssertionFlows"]
 
 class ClientAssertionFlows(TokenEndpointCore):
     """The arguments of a client-assertion credential, blocking or async (the flow is the
-    client-credentials one of :class:`~partnercenter.auth.token_endpoint.TokenEndpointCore`)."""
+    client-credentials one of
+    :class:`~partnercenter._credentials.token_endpoint.TokenEndpointCore`)."""
 
     def __init__(
         self,

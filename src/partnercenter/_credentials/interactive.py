@@ -309,7 +309,7 @@ class InteractiveBrowserCredential(InteractiveBrowserFlows, UserSignInCredential
     the URL), or a callable that receives the URL. ``login_hint`` pre-fills the user name;
     ``prompt`` is ``"select_account"``, ``"login"``, ``"consent"`` or ``None``;
     ``sign_in_timeout`` bounds the wait for the redirect (default 300 s). Other options:
-    :class:`~partnercenter.auth.token_endpoint.CredentialOptions`.
+    :class:`~partnercenter._credentials.token_endpoint.CredentialOptions`.
     """
 
     def _browser_sign_in(self, sign_in: SignInRequest) -> TokenResponse:

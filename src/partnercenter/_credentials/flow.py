@@ -120,7 +120,7 @@ def token_flow(
     timing: Timing,
 ) -> TokenFlow:
     """Request a token (:func:`request_flow` to the token endpoint): its answer parsed into a
-    :class:`~partnercenter.auth.protocol.TokenResponse`, or the error it means raised."""
+    :class:`~partnercenter._credentials.protocol.TokenResponse`, or the error it means raised."""
     return request_flow(build, _token_response, retry=retry, timing=timing)
 
 

@@ -1,9 +1,9 @@
 """Sign-in flows: the device-code sign-in, and a form POST with retries.
 
-Like :mod:`partnercenter.auth.flow`, a flow yields the steps of :mod:`partnercenter._steps`
+Like :mod:`partnercenter._credentials.flow`, a flow yields the steps of :mod:`partnercenter._steps`
 and receives the answers: an ``httpx.Request`` to send, a ``Sleep``, or a ``Prompt`` (show the
 device code to the user); both drivers run it. Token requests inside a flow reuse
-:func:`~partnercenter.auth.flow.token_flow` (its retries and error mapping) with
+:func:`~partnercenter._credentials.flow.token_flow` (its retries and error mapping) with
 ``yield from``.
 """
 

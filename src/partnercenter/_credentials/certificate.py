@@ -71,7 +71,8 @@ def certificate_auth(
 
 class CertificateFlows(TokenEndpointCore):
     """The arguments of a certificate credential, blocking or async (the flow is the
-    client-credentials one of :class:`~partnercenter.auth.token_endpoint.TokenEndpointCore`)."""
+    client-credentials one of
+    :class:`~partnercenter._credentials.token_endpoint.TokenEndpointCore`)."""
 
     def __init__(
         self,

@@ -4,7 +4,7 @@ A credential takes one ``client_credential`` (as MSAL's ``ConfidentialClientAppl
 does) instead of a keyword argument per kind of secret:
 
 - :class:`ClientSecret`: the secret's value (sent in the form body, or with HTTP Basic);
-- :class:`~partnercenter.auth.assertion.ClientCertificate`: a certificate and its key
+- :class:`~partnercenter._credentials.assertion.ClientCertificate`: a certificate and its key
   (``ClientCertificate.from_file(path, password=...)``, ``.from_pem(text)``, ``.from_key(...)``);
   each token request carries a new assertion signed with it;
 - :class:`ClientAssertion`: a callable returning a signed client assertion (RFC 7523), e.g. a

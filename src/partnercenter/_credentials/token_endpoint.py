@@ -59,7 +59,8 @@ class CredentialOptions(TypedDict, total=False):
     - ``transport``: an ``httpx.BaseTransport`` for the credential's own client (tests); an
       ``httpx.AsyncBaseTransport`` for the async credentials.
     - ``timeout``: seconds per HTTP operation (default 30).
-    - ``cache``: a :class:`~partnercenter.auth.cache.TokenCache` to share between credentials.
+    - ``cache``: a :class:`~partnercenter._credentials.cache.TokenCache` to share between
+    credentials.
     - ``retry``: a :class:`~partnercenter.RetryPolicy` (the same option name as the clients').
     - ``timing``: a :class:`~partnercenter.Timing`, the clock, sleep and random source (tests
       drive expiry and back-off with it, never real waiting; the async credentials wait with
@@ -186,7 +187,8 @@ _DEPRECATED_OPTIONS: Final = frozenset({"retry_policy", "clock", "sleep", "rando
 
 
 def core_arguments(options: Mapping[str, Any], *, asynchronous: bool) -> dict[str, Any]:
-    """The :class:`~partnercenter.auth.base.CredentialCore` arguments among the options, with
+    """The :class:`~partnercenter._credentials.base.CredentialCore` arguments among the options,
+    with
     their defaults; the deprecated names resolved into ``retry`` and ``timing`` (a deprecated
     ``sleep=`` is awaitable for the async credentials). A name that is no option (a typo such
     as ``retyr=``) is refused, naming it, rather than silently ignored."""
