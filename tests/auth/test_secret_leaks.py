@@ -302,7 +302,8 @@ def _baselines(tmp: Path, cert_path: Path, urls: list[str]) -> Baselines:
         "client.Pager": (
             client.Pager,
             {
-                "fetch": lambda c: None,
+                "run": lambda flow: None,
+                "call_flow": lambda c: iter(()),
                 "first": call,
                 "api_root": "https://api.partnercenter.microsoft.com",
                 "new_id": lambda: "id",

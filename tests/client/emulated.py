@@ -7,17 +7,19 @@ import hashlib
 import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import ModuleType
 from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-import partnercenter.aio as aio
-from partnercenter import AccessTokenCredential, ClientSecretCredential, PartnerClient
+import partnercenter
+from partnercenter import AccessTokenCredential, PartnerClient, Timing
 from partnercenter.emulator import Emulator
 
 from ..emulator_support import b64url, claims, cloud, mint, segment
+from .flavours import Flavour
 
 GRAPH = "https://graph.windows.net"
 
@@ -69,9 +71,10 @@ def user_credential(emu: Emulator, *, mfa: bool = True, **overrides: Any) -> Acc
     return AccessTokenCredential(mint(emu, mfa=mfa, **overrides))
 
 
-def app_credential(emu: Emulator, **options: Any) -> ClientSecretCredential:
+def app_credential(emu: Emulator, lib: ModuleType = partnercenter, **options: Any) -> Any:
+    """The emulator app's client-secret credential, blocking or (``lib=aio``) async."""
     app = emu.app("partner-center-app")
-    return ClientSecretCredential(
+    return lib.ClientSecretCredential(
         emu.partner_tenant["id"],
         app["client_id"],
         app["client_secret"],
@@ -101,28 +104,70 @@ def app_client(emu: Emulator, **options: Any) -> Iterator[PartnerClient]:
             credential.close()
 
 
-def async_user_client(emu: Emulator, **options: Any) -> aio.AsyncPartnerClient:
-    credential = aio.AccessTokenCredential(mint(emu))
-    return aio.AsyncPartnerClient(credential, cloud=cloud(emu), verify=emu.ca_cert, **options)
+def flavoured_client(flavour: Flavour, emu: Emulator, *, mfa: bool = True, **options: Any) -> Any:
+    """:func:`user_client` of ``flavour``: a blocking or an async client with an app + user
+    token (``credential=`` another credential of that flavour)."""
+    credential = options.pop("credential", None) or flavour.lib.AccessTokenCredential(
+        mint(emu, mfa=mfa)
+    )
+    options.setdefault("verify", emu.ca_cert)
+    return flavour.client_class(credential, cloud=cloud(emu), **options)
 
 
-class LoseFirstAnswer(httpx.BaseTransport):
-    """A real transport that loses the answer to the first ``method`` request after the server
-    has carried it out: what a client sees when a connection dies at the worst moment."""
+def travel(emu: Emulator | None, sleeps: list[float]) -> Timing:
+    """Waits (blocking and async) that record their length and move the emulator's clock
+    instead of waiting; ``emu=None`` only records."""
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if emu is not None:
+            emu.advance_clock(seconds)
+
+    async def async_sleep(seconds: float) -> None:
+        sleep(seconds)
+
+    return Timing(sleep=sleep, async_sleep=async_sleep)
+
+
+class LoseFirstAnswer(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """A real transport (blocking and async) that loses the answer to the first ``method``
+    request after the server has carried it out: what a client sees when a connection dies at
+    the worst moment."""
 
     def __init__(self, verify: Any, method: str = "POST") -> None:
-        self.inner = httpx.HTTPTransport(verify=verify)
+        self.verify = verify
+        self.inner: httpx.HTTPTransport | None = None
+        self.async_inner: httpx.AsyncHTTPTransport | None = None
         self.method = method
         self.lost = 0
 
+    def _lose(self, request: httpx.Request) -> bool:
+        lose = request.method == self.method and not self.lost
+        self.lost += lose
+        return lose
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.inner = self.inner or httpx.HTTPTransport(verify=self.verify)
         response = self.inner.handle_request(request)
-        if request.method == self.method and not self.lost:
+        if self._lose(request):
             response.read()
             response.close()
-            self.lost += 1
+            raise httpx.ReadError("connection lost before the answer arrived")
+        return response
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.async_inner = self.async_inner or httpx.AsyncHTTPTransport(verify=self.verify)
+        response = await self.async_inner.handle_async_request(request)
+        if self._lose(request):
+            await response.aread()
+            await response.aclose()
             raise httpx.ReadError("connection lost before the answer arrived")
         return response
 
     def close(self) -> None:
-        self.inner.close()
+        if self.inner is not None:
+            self.inner.close()
+
+    async def aclose(self) -> None:
+        if self.async_inner is not None:
+            await self.async_inner.aclose()

@@ -6,7 +6,7 @@ dropped connections recovered within the retry budget, and the 401 token refresh
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,16 +26,21 @@ from partnercenter.errors import (
 from partnercenter.operations import OPERATIONS, Access, Paging
 
 from ..emulator_support import agreement_body, cart_body, new_customer, new_user, order_body
+from . import flavours
 from .emulated import (
     LoseFirstAnswer,
     app_client,
     app_credential,
-    cloud,
+    flavoured_client,
     forged,
     mint,
+    travel,
     user_client,
-    user_credential,
 )
+from .flavours import Flavour
+
+flavour, anyio_backend = flavours.fixtures()
+pytestmark = pytest.mark.anyio
 
 
 def api_requests(emu: Emulator) -> int:
@@ -208,9 +213,10 @@ def ids(items: list[Any]) -> list[str]:
     return [item["id"] for item in items]
 
 
-def test_continuation_paging(pc: PartnerClient) -> None:
-    everything = pc.list_customers(size=1000).collect()
-    pages = list(pc.list_customers(size=40).pages())
+async def test_continuation_paging(flavour: Flavour, emu: Emulator) -> None:
+    async with flavour.opened(flavoured_client(flavour, emu)) as pc:
+        everything = await flavour(pc.list_customers(size=1000).collect())
+        pages = await flavour.pages(pc.list_customers(size=40))
     assert len(everything) >= 300 and len(pages) == -(-len(everything) // 40)
     assert all(p.continuation_token for p in pages[:-1]) and pages[-1].next is None
     assert ids([item for page in pages for item in page.items]) == ids(everything)
@@ -219,11 +225,14 @@ def test_continuation_paging(pc: PartnerClient) -> None:
     assert operations.get("list_customers").paging is Paging.CONTINUATION
 
 
-def test_offset_paging(pc: PartnerClient) -> None:
-    everything = pc.list_invoices(size=1000).collect()
-    pages = list(pc.list_invoices(size=7).pages())
+async def test_offset_paging(flavour: Flavour, emu: Emulator) -> None:
+    async with flavour.opened(flavoured_client(flavour, emu)) as pc:
+        everything = await flavour(pc.list_invoices(size=1000).collect())
+        pages = await flavour.pages(pc.list_invoices(size=7))
+        walked = await flavour.items(pc.list_invoices(size=6))
     assert len(pages) > 2 and all(p.continuation_token is None for p in pages)
     assert ids([item for page in pages for item in page.items]) == ids(everything)
+    assert ids(walked) == ids(everything)
 
 
 def test_audit_records_and_users_page_by_continuation(
@@ -239,14 +248,17 @@ def test_audit_records_and_users_page_by_continuation(
 
 
 # -- fan-out ----------------------------------------------------------------------------------
-def test_map_concurrently_over_customers(pc: PartnerClient) -> None:
-    customers = ids(pc.list_customers(size=25).first_page().items)
-    targets = customers + ["00000000-0000-0000-0000-000000000000"]
-    outcomes = pc.map_concurrently(
-        lambda cid: pc.list_subscriptions(cid).collect(), targets, concurrency=6
-    )
+async def test_map_concurrently_over_customers(flavour: Flavour, emu: Emulator) -> None:
+    async with flavour.opened(flavoured_client(flavour, emu)) as pc:
+        customers = ids((await flavour(pc.list_customers(size=25).first_page())).items)
+        targets = customers + ["00000000-0000-0000-0000-000000000000"]
+        outcomes = await flavour(
+            pc.map_concurrently(
+                lambda cid: pc.list_subscriptions(cid).collect(), targets, concurrency=6
+            )
+        )
     assert [o.item for o in outcomes] == targets
-    assert all(o.ok for o in outcomes[:-1])
+    assert all(o.ok for o in outcomes[:-1]) and sum(len(o.value or []) for o in outcomes) > 25
     assert isinstance(outcomes[-1].error, NotFoundError)
 
 
@@ -254,14 +266,20 @@ def test_map_concurrently_over_customers(pc: PartnerClient) -> None:
 APP_USER = [op for op in OPERATIONS if op.access is not Access.BOTH]
 
 
-def test_app_only_refused_before_sending(emu: Emulator, world: dict[str, Any]) -> None:
-    with app_client(emu) as pc:
-        pc.get_legal_business_profile()  # app-only is fine here (and fetches the token)
+async def test_app_only_refused_before_sending(
+    flavour: Flavour, emu: Emulator, world: dict[str, Any]
+) -> None:
+    credential = app_credential(emu, flavour.lib)
+    async with flavour.opened(
+        credential, flavour.client_class(credential, verify=emu.ca_cert)
+    ) as pc:
+        # App-only is fine here (and fetches the token).
+        assert (await flavour(pc.get_legal_business_profile()))["attributes"]
         before = api_requests(emu)
         for op in APP_USER:
             params = {name: world.get(name) or "x" for name in op.parameters}
             with pytest.raises(AppUserRequiredError) as caught:
-                pc.request(op.name, **params)
+                await flavour(pc.request(op.name, **params))
             assert not caught.value.sent and caught.value.operation == op.name
         assert api_requests(emu) == before  # nothing went over the wire
 
@@ -276,10 +294,11 @@ def test_app_only_403_from_the_api(emu: Emulator, world: dict[str, Any]) -> None
     assert error.hint == pc_errors.APP_ONLY_HINT
 
 
-def test_mfa_missing_refused_before_sending(emu: Emulator) -> None:
+async def test_mfa_missing_refused_before_sending(flavour: Flavour, emu: Emulator) -> None:
     before = api_requests(emu)
-    with user_client(emu, mfa=False) as pc, pytest.raises(MfaRequiredError) as caught:
-        pc.get_legal_business_profile()
+    async with flavour.opened(flavoured_client(flavour, emu, mfa=False)) as pc:
+        with pytest.raises(MfaRequiredError) as caught:
+            await flavour(pc.get_legal_business_profile())
     assert not caught.value.sent and api_requests(emu) == before
     assert "secure application model" in str(caught.value)
 
@@ -357,16 +376,17 @@ def test_401_drops_the_token_and_retries_once(clean: Emulator) -> None:
 
 
 # -- idempotent POST retries -----------------------------------------------------------------
-def test_post_retry_after_a_lost_answer_creates_once(emu: Emulator) -> None:
+async def test_post_retry_after_a_lost_answer_creates_once(flavour: Flavour, emu: Emulator) -> None:
     transport = LoseFirstAnswer(emu.verify)
-    credential = user_credential(emu)
     replayed = emu.admin("GET", "api")["replayed"]
-    with PartnerClient(credential, cloud=cloud(emu), transport=transport) as pc:
-        before = len(pc.list_customers(size=1000).collect())
+    async with flavour.opened(
+        flavoured_client(flavour, emu, transport=transport, verify=None)
+    ) as pc:
+        before = len(await flavour(pc.list_customers(size=1000).collect()))
         body = new_customer()
-        created = pc.create_customer(body)
+        created = await flavour(pc.create_customer(body))
         assert transport.lost == 1
-        customers = pc.list_customers(size=1000).collect()
+        customers = await flavour(pc.list_customers(size=1000).collect())
     assert len(customers) == before + 1  # carried out once, though sent twice
     assert created["companyProfile"]["domain"] == body["companyProfile"]["domain"]
     assert emu.admin("GET", "api")["replayed"] == replayed + 1
@@ -393,23 +413,13 @@ def test_answer_lost_by_the_server_is_replayed(clean: Emulator, world: dict[str,
 
 
 # -- throttling and injected faults -------------------------------------------------------------
-def time_travel(emu: Emulator, sleeps: list[float]) -> Callable[[float], None]:
-    """A sleep that moves the emulator's clock instead of waiting."""
-
-    def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        emu.advance_clock(seconds)
-
-    return sleep
-
-
-def test_throttling_with_retry_after(clean: Emulator) -> None:
+async def test_throttling_with_retry_after(flavour: Flavour, clean: Emulator) -> None:
     emu = clean
     sleeps: list[float] = []
-    with user_client(emu, timing=Timing(sleep=time_travel(emu, sleeps))) as pc:
+    async with flavour.opened(flavoured_client(flavour, emu, timing=travel(emu, sleeps))) as pc:
         emu.admin("POST", "throttling", {"rate_per_second": 0.5, "burst": 2})
         for _ in range(5):
-            pc.get_legal_business_profile()
+            await flavour(pc.get_legal_business_profile())
     # Exactly Retry-After: 2 s at 0.5 requests a second (1 s if the bucket refilled meanwhile).
     assert sleeps and all(s in (1, 2) for s in sleeps) and 2 in sleeps
     assert emu.admin("GET", "api")["throttled"] >= len(sleeps)
@@ -437,13 +447,15 @@ def test_throttled_beyond_the_policy(clean: Emulator) -> None:
     ],
     ids=["503", "500", "429", "drop", "reset"],
 )
-def test_faults_recovered_within_the_budget(clean: Emulator, rule: dict[str, Any]) -> None:
+async def test_faults_recovered_within_the_budget(
+    flavour: Flavour, clean: Emulator, rule: dict[str, Any]
+) -> None:
     emu = clean
     sleeps: list[float] = []
-    with user_client(emu, timing=Timing(sleep=sleeps.append)) as pc:
-        pc.get_legal_business_profile()  # warm the connection
+    async with flavour.opened(flavoured_client(flavour, emu, timing=travel(None, sleeps))) as pc:
+        await flavour(pc.get_legal_business_profile())  # warm the connection
         emu.admin("POST", "faults", {"target": "api", **rule})
-        response = pc.request("get_legal_business_profile")
+        response = await flavour(pc.request("get_legal_business_profile"))
     assert response.attempts == rule["count"] + 1
     assert len(sleeps) == rule["count"]
 

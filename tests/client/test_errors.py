@@ -28,6 +28,7 @@ from partnercenter.errors import (
 )
 from partnercenter.operations import OPERATIONS, Access
 
+from . import flavours
 from .conftest import (
     CLIENT_ID,
     CUSTOMER,
@@ -40,7 +41,11 @@ from .conftest import (
     throttled,
     user_token,
 )
+from .flavours import Flavour
 from .helpers import client
+
+flavour, anyio_backend = flavours.fixtures()
+pytestmark = pytest.mark.anyio
 
 REQUEST_ID = "11111111-2222-4333-8444-555555555555"
 CORRELATION_ID = "66666666-7777-4888-9999-000000000000"
@@ -204,10 +209,13 @@ APP_USER_OPERATIONS = [op for op in OPERATIONS if op.access is not Access.BOTH]
 
 
 @pytest.mark.parametrize("op", APP_USER_OPERATIONS, ids=lambda op: op.name)
-def test_app_only_refused_before_sending(api: FakeApi, clock: FakeClock, op: Any) -> None:
+async def test_app_only_refused_before_sending(
+    flavour: Flavour, api: FakeApi, clock: FakeClock, op: Any
+) -> None:
     params = {name: "x" for name in op.parameters}
-    with client(api, clock, app_token()) as pc, pytest.raises(AppUserRequiredError) as caught:
-        pc.request(op.name, **params)
+    async with flavour.opened(flavour.client(api, clock, app_token())) as pc:
+        with pytest.raises(AppUserRequiredError) as caught:
+            await flavour(pc.request(op.name, **params))
     assert api.requests == []
     error = caught.value
     assert not error.sent and error.operation == op.name and error.attempts == 0
@@ -216,34 +224,51 @@ def test_app_only_refused_before_sending(api: FakeApi, clock: FakeClock, op: Any
     assert "refused before sending" in str(error)
 
 
-def test_method_and_path_get_the_same_check(api: FakeApi, clock: FakeClock) -> None:
-    with client(api, clock, app_token()) as pc, pytest.raises(AppUserRequiredError) as caught:
-        pc.request("GET", "invoices/abc")  # matched to get_invoice, /v1 added
+async def test_a_pager_is_refused_before_sending(
+    flavour: Flavour, api: FakeApi, clock: FakeClock
+) -> None:
+    async with flavour.opened(flavour.client(api, clock, app_token())) as pc:
+        pager = pc.list_customer_users(CUSTOMER)  # lazy: refused by the iteration
+        with pytest.raises(AppUserRequiredError):
+            await flavour(pager.collect())
+        with pytest.raises(AppUserRequiredError):
+            await flavour(pager.first_page())
+    assert api.requests == []
+
+
+async def test_method_and_path_get_the_same_check(
+    flavour: Flavour, api: FakeApi, clock: FakeClock
+) -> None:
+    async with flavour.opened(flavour.client(api, clock, app_token())) as pc:
+        with pytest.raises(AppUserRequiredError) as caught:
+            await flavour(pc.request("GET", "invoices/abc"))  # matched to get_invoice, /v1 added
     assert caught.value.operation == "get_invoice"
     assert api.requests == []
 
 
-def test_check_access_off_sends_and_reads_the_403(api: FakeApi, clock: FakeClock) -> None:
+async def test_check_access_off_sends_and_reads_the_403(
+    flavour: Flavour, api: FakeApi, clock: FakeClock
+) -> None:
     api.replies = [pc_error(403, 900154, pc_errors.APP_ONLY_FORBIDDEN.description)]
-    with client(api, clock, app_token(), check_access=False) as pc:
+    async with flavour.opened(flavour.client(api, clock, app_token(), check_access=False)) as pc:
         with pytest.raises(AppUserRequiredError) as caught:
-            pc.get_invoice("abc")
+            await flavour(pc.get_invoice("abc"))
     assert caught.value.sent and len(api.requests) == 1
 
 
-def test_app_only_on_both_operations_goes_out(api: FakeApi, clock: FakeClock) -> None:
-    with client(api, clock, app_token()) as pc:
-        pc.get_customer(CUSTOMER)
-        pc.request("GET", "/v1/not-in-the-catalog")
+async def test_app_only_on_both_operations_goes_out(
+    flavour: Flavour, api: FakeApi, clock: FakeClock
+) -> None:
+    async with flavour.opened(flavour.client(api, clock, app_token())) as pc:
+        await flavour(pc.get_customer(CUSTOMER))
+        await flavour(pc.request("GET", "/v1/not-in-the-catalog"))
     assert len(api.requests) == 2
 
 
-def test_mfa_missing_is_refused(api: FakeApi, clock: FakeClock) -> None:
-    with (
-        client(api, clock, user_token(amr=["pwd"])) as pc,
-        pytest.raises(MfaRequiredError) as caught,
-    ):
-        pc.get_customer(CUSTOMER)
+async def test_mfa_missing_is_refused(flavour: Flavour, api: FakeApi, clock: FakeClock) -> None:
+    async with flavour.opened(flavour.client(api, clock, user_token(amr=["pwd"]))) as pc:
+        with pytest.raises(MfaRequiredError) as caught:
+            await flavour(pc.get_customer(CUSTOMER))
     assert api.requests == []
     error = caught.value
     assert not error.sent and error.code == 900421
@@ -258,11 +283,13 @@ def test_mfa_missing_warns(api: FakeApi, clock: FakeClock) -> None:
     assert len(api.requests) == 1
 
 
-def test_mfa_check_off(api: FakeApi, clock: FakeClock) -> None:
-    with client(api, clock, user_token(amr=["pwd"]), mfa_check="off") as pc:
+async def test_mfa_check_off(flavour: Flavour, api: FakeApi, clock: FakeClock) -> None:
+    async with flavour.opened(
+        flavour.client(api, clock, user_token(amr=["pwd"]), mfa_check="off")
+    ) as pc:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            pc.get_customer(CUSTOMER)
+            await flavour(pc.get_customer(CUSTOMER))
     assert len(api.requests) == 1
 
 

@@ -12,17 +12,24 @@ import pytest
 import partnercenter
 from partnercenter.errors import ConfigurationError
 
+from . import flavours
 from .conftest import API, CUSTOMER, FakeApi, FakeClock, app_token, ok
+from .flavours import Flavour
 from .helpers import client
+
+flavour, anyio_backend = flavours.fixtures()
+pytestmark = pytest.mark.anyio
 
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
-def test_every_header(api: FakeApi, clock: FakeClock) -> None:
+async def test_every_header(flavour: Flavour, api: FakeApi, clock: FakeClock) -> None:
     token = app_token()
     api.replies = [ok({"id": CUSTOMER})]
-    with client(api, clock, token, application_name="Contoso Billing Sync") as pc:
-        assert pc.get_customer(CUSTOMER) == {"id": CUSTOMER}
+    async with flavour.opened(
+        flavour.client(api, clock, token, application_name="Contoso Billing Sync")
+    ) as pc:
+        assert await flavour(pc.get_customer(CUSTOMER)) == {"id": CUSTOMER}
     request = api.requests[0]
     assert str(request.url) == f"{API}/v1/customers/{CUSTOMER}"
     headers = request.headers
@@ -39,56 +46,62 @@ def test_every_header(api: FakeApi, clock: FakeClock) -> None:
     assert headers["User-Agent"].startswith(f"partnercenter-python/{version} httpx/")
 
 
-def test_no_application_header_unless_given(api: FakeApi, clock: FakeClock) -> None:
-    with client(api, clock, locale="fr-FR") as pc:
-        pc.get_legal_business_profile()
+async def test_no_application_header_unless_given(
+    flavour: Flavour, api: FakeApi, clock: FakeClock
+) -> None:
+    async with flavour.opened(flavour.client(api, clock, locale="fr-FR")) as pc:
+        await flavour(pc.get_legal_business_profile())
     assert "MS-PartnerCenter-Application" not in api.requests[0].headers
     assert api.header("X-Locale") == "fr-FR"
 
 
-def test_new_ids_per_call(api: FakeApi, clock: FakeClock) -> None:
-    with client(api, clock) as pc:
-        pc.get_customer(CUSTOMER)
-        pc.get_customer(CUSTOMER)
+async def test_new_ids_per_call(flavour: Flavour, api: FakeApi, clock: FakeClock) -> None:
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        await flavour(pc.get_customer(CUSTOMER))
+        await flavour(pc.get_customer(CUSTOMER))
     assert len(set(api.ids("MS-RequestId"))) == 2
     assert len(set(api.ids("MS-CorrelationId"))) == 2
 
 
-def test_caller_correlation_ids(api: FakeApi, clock: FakeClock) -> None:
+async def test_caller_correlation_ids(flavour: Flavour, api: FakeApi, clock: FakeClock) -> None:
     mine = str(uuid.uuid4())
-    with client(api, clock, correlation_id=mine) as pc:
-        pc.get_customer(CUSTOMER)
-        pc.request("get_customer", customer_id=CUSTOMER, correlation_id="call-level")
+    async with flavour.opened(flavour.client(api, clock, correlation_id=mine)) as pc:
+        await flavour(pc.get_customer(CUSTOMER))
+        await flavour(pc.request("get_customer", customer_id=CUSTOMER, correlation_id="call-level"))
         derived = pc.with_options(correlation_id="derived", locale="de-DE")
-        derived.get_customer(CUSTOMER)
-        pc.get_customer(CUSTOMER)  # the parent keeps its own settings
+        await flavour(derived.get_customer(CUSTOMER))
+        await flavour(pc.get_customer(CUSTOMER))  # the parent keeps its own settings
     assert api.ids("MS-CorrelationId") == [mine, "call-level", "derived", mine]
     assert api.ids("X-Locale") == ["en-US", "en-US", "de-DE", "en-US"]
 
 
-def test_same_request_id_on_every_retry(api: FakeApi, clock: FakeClock) -> None:
+async def test_same_request_id_on_every_retry(
+    flavour: Flavour, api: FakeApi, clock: FakeClock
+) -> None:
     api.replies = [ok(status=503), httpx.ConnectError("refused"), ok({"id": "x"})]
-    with client(api, clock) as pc:
-        pc.get_customer(CUSTOMER)
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        await flavour(pc.get_customer(CUSTOMER))
     assert len(api.requests) == 3
     assert len(set(api.ids("MS-RequestId"))) == 1
     assert len(set(api.ids("MS-CorrelationId"))) == 1
 
 
-def test_query_parameters(api: FakeApi, clock: FakeClock) -> None:
+async def test_query_parameters(flavour: Flavour, api: FakeApi, clock: FakeClock) -> None:
     api.replies = [ok({"items": []})]
-    with client(api, clock) as pc:
-        pc.list_customers(size=40, filter={"Field": "CompanyName", "Value": "Con"}).collect()
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        await flavour(
+            pc.list_customers(size=40, filter={"Field": "CompanyName", "Value": "Con"}).collect()
+        )
     url = api.requests[0].url
     assert url.path == "/v1/customers"
     assert url.params["size"] == "40"
     assert url.params["filter"] == '{"Field":"CompanyName","Value":"Con"}'
 
 
-def test_if_match_is_quoted(api: FakeApi, clock: FakeClock) -> None:
-    with client(api, clock) as pc:
-        pc.request("GET", "/v1/customers/x", if_match="abc")
-        pc.request("GET", "/v1/customers/x", if_match='"abc"')
+async def test_if_match_is_quoted(flavour: Flavour, api: FakeApi, clock: FakeClock) -> None:
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        await flavour(pc.request("GET", "/v1/customers/x", if_match="abc"))
+        await flavour(pc.request("GET", "/v1/customers/x", if_match='"abc"'))
     assert api.ids("If-Match") == ['"abc"', '"abc"']
 
 
@@ -103,15 +116,17 @@ def test_if_match_is_quoted(api: FakeApi, clock: FakeClock) -> None:
         ("mfa_check", "maybe"),
     ],
 )
-def test_bad_options(api: FakeApi, clock: FakeClock, option: str, value: object) -> None:
+async def test_bad_options(
+    flavour: Flavour, api: FakeApi, clock: FakeClock, option: str, value: object
+) -> None:
     with pytest.raises(ConfigurationError) as caught:
-        client(api, clock, **{option: value})
+        flavour.client(api, clock, **{option: value})
     assert caught.value.argument == option
 
 
-def test_timeout_per_attempt(api: FakeApi, clock: FakeClock) -> None:
-    with client(api, clock, timeout=7, deadline=None) as pc:
-        pc.get_customer(CUSTOMER)
+async def test_timeout_per_attempt(flavour: Flavour, api: FakeApi, clock: FakeClock) -> None:
+    async with flavour.opened(flavour.client(api, clock, timeout=7, deadline=None)) as pc:
+        await flavour(pc.get_customer(CUSTOMER))
     assert api.requests[0].extensions["timeout"]["read"] == 7
 
 

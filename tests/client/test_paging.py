@@ -9,10 +9,14 @@ import httpx
 import pytest
 
 from partnercenter.client.paging import NextPage, next_page
-from partnercenter.errors import InvalidResponseError
+from partnercenter.errors import InvalidResponseError, NotFoundError
 
+from . import flavours
 from .conftest import API, FakeApi, FakeClock, ok
-from .helpers import client
+from .flavours import Flavour
+
+flavour, anyio_backend = flavours.fixtures()
+pytestmark = pytest.mark.anyio
 
 
 def collection(
@@ -31,14 +35,14 @@ def collection(
     }
 
 
-def test_offset_style(api: FakeApi, clock: FakeClock) -> None:
+async def test_offset_style(flavour: Flavour, api: FakeApi, clock: FakeClock) -> None:
     api.replies = [
         ok(collection([1, 2], "/invoices?size=2&offset=2")),
         ok(collection([3, 4], "invoices?size=2&offset=4")),
         ok(collection([5])),
     ]
-    with client(api, clock) as pc:
-        assert pc.list_invoices(size=2).collect() == [1, 2, 3, 4, 5]
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        assert await flavour(pc.list_invoices(size=2).collect()) == [1, 2, 3, 4, 5]
     urls = [str(r.url) for r in api.requests]
     assert urls == [
         f"{API}/v1/invoices?size=2",
@@ -48,14 +52,14 @@ def test_offset_style(api: FakeApi, clock: FakeClock) -> None:
     assert all("MS-ContinuationToken" not in r.headers for r in api.requests)
 
 
-def test_continuation_style(api: FakeApi, clock: FakeClock) -> None:
+async def test_continuation_style(flavour: Flavour, api: FakeApi, clock: FakeClock) -> None:
     api.replies = [
         ok(collection(["a"], "/v1/customers?size=1&seekOperation=Next", token="t1")),
         ok(collection(["b"], "/v1/customers?size=1&seekOperation=Next", token="t2")),
         ok(collection(["c"])),
     ]
-    with client(api, clock) as pc:
-        pages = list(pc.list_customers(size=1).pages())
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        pages = await flavour.pages(pc.list_customers(size=1))
     assert [p.items for p in pages] == [["a"], ["b"], ["c"]]
     assert [p.continuation_token for p in pages] == ["t1", "t2", None]
     assert api.ids("MS-ContinuationToken") == [None, "t1", "t2"]
@@ -65,24 +69,28 @@ def test_continuation_style(api: FakeApi, clock: FakeClock) -> None:
     assert len(set(api.ids("MS-RequestId"))) == 3
 
 
-def test_body_continuation_token_when_headers_are_empty(api: FakeApi, clock: FakeClock) -> None:
+async def test_body_continuation_token_when_headers_are_empty(
+    flavour: Flavour, api: FakeApi, clock: FakeClock
+) -> None:
     api.replies = [
         ok(collection([1], "/auditrecords?seekOperation=Next", continuationToken="body-token")),
         ok(collection([2])),
     ]
-    with client(api, clock) as pc:
-        assert pc.list_audit_records(start_date="2026-10-01").collect() == [1, 2]
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        assert await flavour(pc.list_audit_records(start_date="2026-10-01").collect()) == [1, 2]
     assert api.ids("MS-ContinuationToken") == [None, "body-token"]
     assert api.requests[0].url.params["startDate"] == "2026-10-01"
 
 
-def test_absolute_links_never_leave_the_api_root(api: FakeApi, clock: FakeClock) -> None:
+async def test_absolute_links_never_leave_the_api_root(
+    flavour: Flavour, api: FakeApi, clock: FakeClock
+) -> None:
     api.replies = [
         ok(collection([1], "https://elsewhere.example/v1/customers?size=1&offset=1")),
         ok(collection([2])),
     ]
-    with client(api, clock) as pc:
-        assert pc.list_customers().collect() == [1, 2]
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        assert await flavour(pc.list_customers().collect()) == [1, 2]
     assert str(api.requests[1].url) == f"{API}/v1/customers?size=1&offset=1"
 
 
@@ -96,53 +104,65 @@ def test_absolute_links_never_leave_the_api_root(api: FakeApi, clock: FakeClock)
         [1],  # a bare list
     ],
 )
-def test_last_page_shapes(api: FakeApi, clock: FakeClock, body: Any) -> None:
+async def test_last_page_shapes(
+    flavour: Flavour, api: FakeApi, clock: FakeClock, body: Any
+) -> None:
     api.replies = [ok(body)]
-    with client(api, clock) as pc:
-        assert pc.list_orders("c").collect() == [1]
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        assert await flavour(pc.list_orders("c").collect()) == [1]
     assert len(api.requests) == 1
 
 
-def test_a_link_that_loops_is_an_error(api: FakeApi, clock: FakeClock) -> None:
+async def test_a_link_that_loops_is_an_error(
+    flavour: Flavour, api: FakeApi, clock: FakeClock
+) -> None:
     api.replies = [ok(collection([1], "/customers?size=1&seekOperation=Next", token="same"))]
-    with client(api, clock) as pc, pytest.raises(InvalidResponseError) as caught:
-        pc.list_customers().collect()
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        with pytest.raises(InvalidResponseError) as caught:
+            await flavour(pc.list_customers().collect())
     assert "same next page twice" in str(caught.value)
     assert len(api.requests) == 2
 
 
-def test_pager_is_lazy_and_restartable(api: FakeApi, clock: FakeClock) -> None:
+async def test_pager_is_lazy_and_restartable(
+    flavour: Flavour, api: FakeApi, clock: FakeClock
+) -> None:
     api.replies = [ok(collection([1]))]
-    with client(api, clock) as pc:
+    async with flavour.opened(flavour.client(api, clock)) as pc:
         pager = pc.list_subscriptions("c")
         assert api.requests == []
-        assert list(pager) == [1]
-        assert list(pager) == [1]
-        assert pager.first_page().items == [1]
+        assert await flavour.items(pager) == [1]
+        assert await flavour.items(pager) == [1]
+        assert (await flavour(pager.first_page())).items == [1]
         assert "list_subscriptions" in repr(pager)
+        assert repr(pager).startswith("Pager(" if flavour.sync else "AsyncPager(")
     assert len(api.requests) == 3
 
 
-def test_generic_paginate(api: FakeApi, clock: FakeClock) -> None:
+async def test_generic_paginate(flavour: Flavour, api: FakeApi, clock: FakeClock) -> None:
     api.replies = [ok(collection([1], "/offers?country=US&offset=1")), ok(collection([2]))]
-    with client(api, clock) as pc:
-        assert pc.paginate("list_offers", params={"country": "US"}).collect() == [1, 2]
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        pager = pc.paginate("list_offers", params={"country": "US"})
+        assert await flavour(pager.collect()) == [1, 2]
+        api.replies = [ok(collection([9]))]
+        assert (await flavour(pager.first_page())).items == [9]
         api.replies = [ok(collection([3]))]
-        assert pc.paginate("GET", "/products", params={"country": "US"}).collect() == [3]
+        assert await flavour(
+            pc.paginate("GET", "/products", params={"country": "US"}).collect()
+        ) == [3]
     assert api.requests[-1].url.path == "/v1/products"
 
 
-def test_an_error_on_a_later_page(api: FakeApi, clock: FakeClock) -> None:
+async def test_an_error_on_a_later_page(flavour: Flavour, api: FakeApi, clock: FakeClock) -> None:
     api.replies = [
         ok(collection([1], "/invoices?offset=1")),
         httpx.Response(404, json={"code": 1000, "description": "gone"}),
     ]
-    seen = []
-    with client(api, clock) as pc, pytest.raises(Exception) as caught:
-        for item in pc.list_invoices():
-            seen.append(item)
+    seen: list[Any] = []
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        with pytest.raises(NotFoundError):
+            await flavour.items(pc.list_invoices(), into=seen)
     assert seen == [1]
-    assert type(caught.value).__name__ == "NotFoundError"
 
 
 @pytest.mark.parametrize(

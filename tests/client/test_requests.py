@@ -10,6 +10,7 @@ import threading
 import time
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -25,6 +26,7 @@ from partnercenter import (
 from partnercenter.client import ApiResponse
 from partnercenter.errors import ConfigurationError, NotFoundError, PartnerCenterError
 
+from . import flavours
 from .conftest import (
     API,
     CLIENT_ID,
@@ -37,7 +39,11 @@ from .conftest import (
     pc_error,
     user_token,
 )
+from .flavours import Flavour
 from .helpers import client
+
+flavour, anyio_backend = flavours.fixtures()
+pytestmark = pytest.mark.anyio
 
 TYPED = [
     name
@@ -57,25 +63,27 @@ def test_every_typed_method_is_a_catalog_operation() -> None:
         )
 
 
-def test_typed_calls(api: FakeApi, clock: FakeClock) -> None:
+async def test_typed_calls(flavour: Flavour, api: FakeApi, clock: FakeClock) -> None:
     api.replies = [ok({"id": "x"})]
-    with client(api, clock, user_token()) as pc:
-        pc.get_subscription(CUSTOMER, "sub/1")
-        pc.create_customer_user(CUSTOMER, {"userPrincipalName": "a@b.c"})
-        pc.reset_user_password(CUSTOMER, "u1", "N3w-Secret!")
-        pc.get_invoice("G000123")
-        pc.list_invoice_line_items(
-            "G000123", provider="office", invoice_line_item_type="billinglineitems", size=10
-        ).collect()
-        pc.list_audit_records(
-            start_date=dt.date(2026, 10, 1),
-            end_date=dt.datetime(2026, 10, 2, 3, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=2))),
-        ).collect()
-        pc.create_cart(CUSTOMER, {"lineItems": []})
-        pc.checkout_cart(CUSTOMER, "cart-1")
-        pc.create_order(CUSTOMER, {"lineItems": []})
-        pc.get_order(CUSTOMER, "o1")
-        pc.list_customer_users(CUSTOMER, size=5).collect()
+    async with flavour.opened(flavour.client(api, clock, user_token())) as pc:
+        await flavour(pc.get_subscription(CUSTOMER, "sub/1"))
+        await flavour(pc.create_customer_user(CUSTOMER, {"userPrincipalName": "a@b.c"}))
+        await flavour(pc.reset_user_password(CUSTOMER, "u1", "N3w-Secret!"))
+        await flavour(pc.get_invoice("G000123"))
+        await flavour(
+            pc.list_invoice_line_items(
+                "G000123", provider="office", invoice_line_item_type="billinglineitems", size=10
+            ).collect()
+        )
+        end_date = dt.datetime(2026, 10, 2, 3, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+        await flavour(
+            pc.list_audit_records(start_date=dt.date(2026, 10, 1), end_date=end_date).collect()
+        )
+        await flavour(pc.create_cart(CUSTOMER, {"lineItems": []}))
+        await flavour(pc.checkout_cart(CUSTOMER, "cart-1"))
+        await flavour(pc.create_order(CUSTOMER, {"lineItems": []}))
+        await flavour(pc.get_order(CUSTOMER, "o1"))
+        await flavour(pc.list_customer_users(CUSTOMER, size=5).collect())
     seen = [(r.method, r.url.raw_path.decode()) for r in api.requests]
     assert seen == [
         ("GET", f"/v1/customers/{CUSTOMER}/subscriptions/sub%2F1"),
@@ -101,28 +109,33 @@ def test_typed_calls(api: FakeApi, clock: FakeClock) -> None:
     assert api.requests[1].headers["Content-Type"] == "application/json"
 
 
-def test_domain_availability(api: FakeApi, clock: FakeClock) -> None:
-    with client(api, clock) as pc:
+async def test_domain_availability(flavour: Flavour, api: FakeApi, clock: FakeClock) -> None:
+    async with flavour.opened(flavour.client(api, clock)) as pc:
         api.replies = [ok(status=404)]
-        assert pc.check_domain_availability("free-name") is True
+        assert await flavour(pc.check_domain_availability("free-name")) is True
         api.replies = [ok(status=200)]
-        assert pc.check_domain_availability("taken-name") is False
+        assert await flavour(pc.check_domain_availability("taken-name")) is False
     assert api.requests[0].method == "HEAD"
     assert api.requests[0].url.path == "/v1/domains/free-name"
 
 
-def test_404_elsewhere_is_an_error(api: FakeApi, clock: FakeClock) -> None:
+async def test_404_elsewhere_is_an_error(flavour: Flavour, api: FakeApi, clock: FakeClock) -> None:
     api.replies = [pc_error(404, 1000, "Customer 'x' was not found.")]
-    with client(api, clock) as pc, pytest.raises(NotFoundError):
-        pc.get_customer("x")
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        with pytest.raises(NotFoundError):
+            await flavour(pc.get_customer("x"))
 
 
-def test_generic_request(api: FakeApi, clock: FakeClock) -> None:
+async def test_generic_request(flavour: Flavour, api: FakeApi, clock: FakeClock) -> None:
     api.replies = [ok({"id": "x"}, ETag='"e1"')]
-    with client(api, clock) as pc:
-        response = pc.request("get_customer", customer_id=CUSTOMER)
-        pc.request("get", f"customers/{CUSTOMER}", params={"a": 1, "b": None, "c": True})
-        pc.request("PATCH", f"{API}/v1/customers/{CUSTOMER}/subscriptions/s", json={"q": 1})
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        response = await flavour(pc.request("get_customer", customer_id=CUSTOMER))
+        await flavour(
+            pc.request("get", f"customers/{CUSTOMER}", params={"a": 1, "b": None, "c": True})
+        )
+        await flavour(
+            pc.request("PATCH", f"{API}/v1/customers/{CUSTOMER}/subscriptions/s", json={"q": 1})
+        )
     assert isinstance(response, ApiResponse)
     assert response.body == {"id": "x"} and response.status == 200 and response.etag == '"e1"'
     assert response.attempts == 1 and response.request_id == api.ids()[0]
@@ -144,11 +157,17 @@ def test_generic_request(api: FakeApi, clock: FakeClock) -> None:
         (("",), {}, "operation"),
     ],
 )
-def test_bad_requests(
-    api: FakeApi, clock: FakeClock, args: tuple[Any, ...], kwargs: dict[str, Any], argument: str
+async def test_bad_requests(
+    flavour: Flavour,
+    api: FakeApi,
+    clock: FakeClock,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    argument: str,
 ) -> None:
-    with client(api, clock) as pc, pytest.raises(ConfigurationError) as caught:
-        pc.request(*args, **kwargs)
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        with pytest.raises(ConfigurationError) as caught:
+            await flavour(pc.request(*args, **kwargs))
     assert caught.value.argument == argument
     assert api.requests == []
 
@@ -161,30 +180,39 @@ def test_bad_requests(
         ("list_audit_records", {"start_date": 20261001}, "start_date"),
     ],
 )
-def test_bad_typed_arguments(
-    api: FakeApi, clock: FakeClock, method: str, args: dict[str, Any], argument: str
+async def test_bad_typed_arguments(
+    flavour: Flavour,
+    api: FakeApi,
+    clock: FakeClock,
+    method: str,
+    args: dict[str, Any],
+    argument: str,
 ) -> None:
-    with client(api, clock) as pc, pytest.raises(ConfigurationError) as caught:
-        getattr(pc, method)(**args)
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        with pytest.raises(ConfigurationError) as caught:
+            await flavour(getattr(pc, method)(**args))
     assert caught.value.argument == argument
 
 
-def test_reset_password_needs_a_password(api: FakeApi, clock: FakeClock) -> None:
-    with client(api, clock) as pc, pytest.raises(ConfigurationError):
-        pc.reset_user_password(CUSTOMER, "u", "")
+async def test_reset_password_needs_a_password(
+    flavour: Flavour, api: FakeApi, clock: FakeClock
+) -> None:
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        with pytest.raises(ConfigurationError):
+            await flavour(pc.reset_user_password(CUSTOMER, "u", ""))
 
 
 # -- fan-out ----------------------------------------------------------------------------------
-def test_map_concurrently(api: FakeApi, clock: FakeClock) -> None:
+async def test_map_concurrently(flavour: Flavour, api: FakeApi, clock: FakeClock) -> None:
     lock = threading.Lock()
     running = peak = 0
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    async def handler(request: httpx.Request) -> httpx.Response:
         nonlocal running, peak
         with lock:
             running += 1
             peak = max(peak, running)
-        time.sleep(0.01)
+        await flavour.pause(0.01)
         with lock:
             running -= 1
         customer = request.url.path.split("/")[3]
@@ -192,14 +220,25 @@ def test_map_concurrently(api: FakeApi, clock: FakeClock) -> None:
             return pc_error(404, 1000, f"Customer '{customer}' was not found.")
         return ok({"items": [{"customer": customer}]})
 
-    api.replies = [handler]
+    if flavour.sync:
+        # The blocking client's transport calls the handler in its worker threads: each runs
+        # the coroutine to its end (time.sleep inside: flavour.pause of the blocking flavour).
+        transport = httpx.MockTransport(lambda request: anyio.run(handler, request))
+    else:
+        transport = httpx.MockTransport(handler)
     ids = [f"c{n}" for n in range(12)] + ["bad-1"] + [f"c{n}" for n in range(12, 20)]
-    with client(api, clock) as pc:
-        outcomes = pc.map_concurrently(
-            lambda cid: pc.list_subscriptions(cid).collect(), ids, concurrency=4
+    credential = flavour.lib.AccessTokenCredential(app_token(), timing=clock.timing())
+    pc = flavour.client_class(credential, transport=transport, timing=clock.timing())
+    async with flavour.opened(pc):
+        outcomes = await flavour(
+            pc.map_concurrently(
+                lambda cid: pc.list_subscriptions(cid).collect(), ids, concurrency=4
+            )
         )
     assert [o.item for o in outcomes] == ids
     assert 1 < peak <= 4
+    if not flavour.sync:
+        assert peak == 4  # tasks interleave deterministically at each await
     failed = [o for o in outcomes if not o.ok]
     assert [o.item for o in failed] == ["bad-1"]
     assert isinstance(failed[0].error, NotFoundError)
@@ -208,26 +247,30 @@ def test_map_concurrently(api: FakeApi, clock: FakeClock) -> None:
     assert outcomes[0].unwrap() == [{"customer": "c0"}]
 
 
-def test_map_concurrently_raises_bugs(api: FakeApi, clock: FakeClock) -> None:
+async def test_map_concurrently_raises_bugs(
+    flavour: Flavour, api: FakeApi, clock: FakeClock
+) -> None:
     def buggy(item: int) -> int:
         if item == 3:
             raise ZeroDivisionError("bug")
         return item
 
-    with client(api, clock) as pc:
+    async with flavour.opened(flavour.client(api, clock)) as pc:
         with pytest.raises(ZeroDivisionError):
-            pc.map_concurrently(buggy, range(10), concurrency=2)
-        assert pc.map_concurrently(buggy, []) == []
+            await flavour(pc.map_concurrently(flavour.fn(buggy), range(10), concurrency=2))
+        assert await flavour(pc.map_concurrently(flavour.fn(buggy), [])) == []
         with pytest.raises(ConfigurationError):
-            pc.map_concurrently(buggy, [1], concurrency=0)
+            await flavour(pc.map_concurrently(flavour.fn(buggy), [1], concurrency=0))
 
 
-def test_outcome_catches_partner_center_errors_only(api: FakeApi, clock: FakeClock) -> None:
+async def test_outcome_catches_partner_center_errors_only(
+    flavour: Flavour, api: FakeApi, clock: FakeClock
+) -> None:
     def fails(item: int) -> int:
         raise PartnerCenterError("nope")
 
-    with client(api, clock) as pc:
-        outcomes = pc.map_concurrently(fails, [1, 2])
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        outcomes = await flavour(pc.map_concurrently(flavour.fn(fails), [1, 2]))
     assert [str(o.error) for o in outcomes] == ["nope", "nope"]
 
 
@@ -271,28 +314,33 @@ def test_option_conflicts(api: FakeApi) -> None:
         PartnerClient(AccessTokenCredential(app_token()), http_client=http, verify=False)
 
 
-def test_given_http_client_is_not_closed(api: FakeApi, clock: FakeClock) -> None:
-    with httpx.Client(transport=api.transport) as http:
-        with PartnerClient(
-            AccessTokenCredential(app_token(), timing=Timing(clock=clock)),
+async def test_given_http_client_is_not_closed(
+    flavour: Flavour, api: FakeApi, clock: FakeClock
+) -> None:
+    async with flavour.opened(flavour.http_client(api)) as http:
+        pc = flavour.client_class(
+            flavour.lib.AccessTokenCredential(app_token(), timing=Timing(clock=clock)),
             http_client=http,
             timing=Timing(clock=clock),
-        ) as pc:
-            pc.get_customer(CUSTOMER)
+        )
+        async with flavour.opened(pc):
+            await flavour(pc.get_customer(CUSTOMER))
+        await flavour(pc.close())  # closing twice is harmless
         assert not http.is_closed
 
 
-def test_closing_the_client(api: FakeApi, clock: FakeClock) -> None:
-    pc = client(api, clock)
-    pc.get_customer(CUSTOMER)
+async def test_closing_the_client(flavour: Flavour, api: FakeApi, clock: FakeClock) -> None:
+    pc = flavour.client(api, clock)
+    await flavour(pc.get_customer(CUSTOMER))
     derived = pc.with_options(locale="de-DE")
     http = pc._http_client
     assert http is not None
-    derived.close()  # a derived client never closes the shared connections
+    await flavour(derived.close())  # a derived client never closes the shared connections
     assert not http.is_closed
-    pc.close()
-    pc.close()
+    await flavour(pc.close())
+    await flavour(pc.close())
     assert http.is_closed
+    assert repr(pc).startswith(f"{flavour.client_class.__name__}(cloud=Cloud.GLOBAL")
 
 
 # -- invalidate() ----------------------------------------------------------------------------
@@ -372,7 +420,6 @@ def test_header_values_are_checked(
 
 
 def test_sleep_must_be_callable() -> None:
-    import time
 
     from partnercenter import AccessTokenCredential, PartnerClient
     from partnercenter.errors import ConfigurationError

@@ -5,15 +5,13 @@ retried, and the one-time token refresh on 401."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
 
 from partnercenter import (
-    AccessTokenCredential,
-    ClientSecretCredential,
     Cloud,
-    PartnerClient,
     RetryPolicy,
     Timing,
 )
@@ -31,6 +29,7 @@ from partnercenter.errors import (
     UnauthorizedError,
 )
 
+from . import flavours
 from .conftest import (
     CLIENT_ID,
     CUSTOMER,
@@ -42,9 +41,11 @@ from .conftest import (
     pc_error,
     throttled,
 )
-from .helpers import client
+from .flavours import Flavour
 
 POLICY = RetryPolicy()
+flavour, anyio_backend = flavours.fixtures()
+pytestmark = pytest.mark.anyio
 
 
 # -- the pure decision ------------------------------------------------------------------------
@@ -81,55 +82,65 @@ def test_deadline_bounds_the_wait() -> None:
 
 
 # -- through the client -----------------------------------------------------------------------
-def test_5xx_and_connection_errors_recovered(api: FakeApi, clock: FakeClock) -> None:
+async def test_5xx_and_connection_errors_recovered(
+    flavour: Flavour, api: FakeApi, clock: FakeClock
+) -> None:
     api.replies = [
         ok(status=500),
         httpx.ConnectError("connection refused"),
         httpx.RemoteProtocolError("peer closed connection"),
         ok({"id": CUSTOMER}),
     ]
-    with client(api, clock) as pc:
-        assert pc.get_customer(CUSTOMER) == {"id": CUSTOMER}
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        assert await flavour(pc.get_customer(CUSTOMER)) == {"id": CUSTOMER}
     assert clock.sleeps == [0.375, 0.75, 1.5]
 
 
-def test_retries_are_bounded(api: FakeApi, clock: FakeClock) -> None:
+async def test_retries_are_bounded(flavour: Flavour, api: FakeApi, clock: FakeClock) -> None:
     api.replies = [pc_error(503, 503, "The service is temporarily unavailable.")]
-    with client(api, clock) as pc, pytest.raises(ServerError) as caught:
-        pc.get_customer(CUSTOMER)
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        with pytest.raises(ServerError) as caught:
+            await flavour(pc.get_customer(CUSTOMER))
     assert len(api.requests) == 4  # 1 + RetryPolicy().max_retries
     assert caught.value.attempts == 4
     assert caught.value.status == 503
     assert "Retry with back-off" in caught.value.hint
 
 
-def test_connection_failure_after_retries(api: FakeApi, clock: FakeClock) -> None:
+async def test_connection_failure_after_retries(
+    flavour: Flavour, api: FakeApi, clock: FakeClock
+) -> None:
     api.replies = [httpx.ConnectError("connection refused")]
-    with client(api, clock, retry=RetryPolicy(max_retries=1)) as pc:
+    async with flavour.opened(flavour.client(api, clock, retry=RetryPolicy(max_retries=1))) as pc:
         with pytest.raises(ApiConnectionError) as caught:
-            pc.get_customer(CUSTOMER)
+            await flavour(pc.get_customer(CUSTOMER))
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
     assert caught.value.status is None and caught.value.attempts == 2
 
 
-def test_timeouts_become_api_timeout_error(api: FakeApi, clock: FakeClock) -> None:
+async def test_timeouts_become_api_timeout_error(
+    flavour: Flavour, api: FakeApi, clock: FakeClock
+) -> None:
     api.replies = [httpx.ReadTimeout("timed out")]
-    with client(api, clock, retry=RetryPolicy(max_retries=0)) as pc:
+    async with flavour.opened(flavour.client(api, clock, retry=RetryPolicy(max_retries=0))) as pc:
         with pytest.raises(ApiTimeoutError):
-            pc.get_customer(CUSTOMER)
+            await flavour(pc.get_customer(CUSTOMER))
 
 
-def test_retry_after_is_honoured(api: FakeApi, clock: FakeClock) -> None:
+async def test_retry_after_is_honoured(flavour: Flavour, api: FakeApi, clock: FakeClock) -> None:
     api.replies = [throttled(3), throttled(1), ok({"id": CUSTOMER})]
-    with client(api, clock) as pc:
-        pc.get_customer(CUSTOMER)
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        await flavour(pc.get_customer(CUSTOMER))
     assert clock.sleeps == [3, 1]
 
 
-def test_throttled_error_carries_retry_after(api: FakeApi, clock: FakeClock) -> None:
+async def test_throttled_error_carries_retry_after(
+    flavour: Flavour, api: FakeApi, clock: FakeClock
+) -> None:
     api.replies = [throttled(120)]
-    with client(api, clock) as pc, pytest.raises(ThrottledError) as caught:
-        pc.list_invoices().collect()
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        with pytest.raises(ThrottledError) as caught:
+            await flavour(pc.list_invoices().collect())
     error = caught.value
     assert error.retry_after == 120
     assert len(api.requests) == 1  # longer than max_retry_after: raised, not slept
@@ -139,10 +150,13 @@ def test_throttled_error_carries_retry_after(api: FakeApi, clock: FakeClock) -> 
     assert clock.sleeps == []
 
 
-def test_throttled_after_every_retry(api: FakeApi, clock: FakeClock) -> None:
+async def test_throttled_after_every_retry(
+    flavour: Flavour, api: FakeApi, clock: FakeClock
+) -> None:
     api.replies = [throttled(1)]
-    with client(api, clock) as pc, pytest.raises(ThrottledError) as caught:
-        pc.get_customer(CUSTOMER)
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        with pytest.raises(ThrottledError) as caught:
+            await flavour(pc.get_customer(CUSTOMER))
     assert caught.value.retry_after == 1
     assert len(api.requests) == 4
 
@@ -156,22 +170,25 @@ def test_throttled_after_every_retry(api: FakeApi, clock: FakeClock) -> None:
         (409, 3000, AlreadyExistsError),
     ],
 )
-def test_answers_are_not_retried(
-    api: FakeApi, clock: FakeClock, status: int, code: int, cls: type[Exception]
+async def test_answers_are_not_retried(
+    flavour: Flavour, api: FakeApi, clock: FakeClock, status: int, code: int, cls: type[Exception]
 ) -> None:
     api.replies = [pc_error(status, code, "no")]
-    with client(api, clock) as pc, pytest.raises(cls):
-        pc.get_customer(CUSTOMER)
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        with pytest.raises(cls):
+            await flavour(pc.get_customer(CUSTOMER))
     assert len(api.requests) == 1
     assert clock.sleeps == []
 
 
-def test_post_is_retried_with_the_same_request_id(api: FakeApi, clock: FakeClock) -> None:
+async def test_post_is_retried_with_the_same_request_id(
+    flavour: Flavour, api: FakeApi, clock: FakeClock
+) -> None:
     created = {"id": "new-customer"}
     api.replies = [ok(status=500), httpx.ReadError("connection reset"), ok(created, status=201)]
     customer = {"companyProfile": {"domain": "fabrikam.onmicrosoft.com"}}
-    with client(api, clock) as pc:
-        assert pc.create_customer(customer) == created
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        assert await flavour(pc.create_customer(customer)) == created
     assert [r.method for r in api.requests] == ["POST"] * 3
     assert len(set(api.ids())) == 1
     assert {r.content for r in api.requests} == {
@@ -179,22 +196,29 @@ def test_post_is_retried_with_the_same_request_id(api: FakeApi, clock: FakeClock
     } or all(json.loads(r.content) == customer for r in api.requests)
 
 
-def test_patch_is_retried_with_the_same_request_id(api: FakeApi, clock: FakeClock) -> None:
+async def test_patch_is_retried_with_the_same_request_id(
+    flavour: Flavour, api: FakeApi, clock: FakeClock
+) -> None:
     api.replies = [ok(status=502), ok({"id": "u"})]
-    with client(api, clock) as pc:
-        pc.request("PATCH", f"/v1/customers/{CUSTOMER}/subscriptions/s", json={"quantity": 2})
+    async with flavour.opened(flavour.client(api, clock)) as pc:
+        await flavour(
+            pc.request("PATCH", f"/v1/customers/{CUSTOMER}/subscriptions/s", json={"quantity": 2})
+        )
     assert len(api.requests) == 2 and len(set(api.ids())) == 1
 
 
-def test_deadline_stops_a_long_wait(api: FakeApi, clock: FakeClock) -> None:
+async def test_deadline_stops_a_long_wait(flavour: Flavour, api: FakeApi, clock: FakeClock) -> None:
     api.replies = [throttled(50)]
-    with client(api, clock, deadline=30) as pc, pytest.raises(ThrottledError) as caught:
-        pc.get_customer(CUSTOMER)
+    async with flavour.opened(flavour.client(api, clock, deadline=30)) as pc:
+        with pytest.raises(ThrottledError) as caught:
+            await flavour(pc.get_customer(CUSTOMER))
     assert caught.value.retry_after == 50
     assert len(api.requests) == 1 and clock.sleeps == []
 
 
-def test_deadline_clips_the_attempt_timeout(api: FakeApi, clock: FakeClock) -> None:
+async def test_deadline_clips_the_attempt_timeout(
+    flavour: Flavour, api: FakeApi, clock: FakeClock
+) -> None:
     def slow_failure(request: httpx.Request) -> httpx.Response:
         # Each answer takes 4 s of the 10 s deadline; an attempt given less times out.
         timeout = request.extensions["timeout"]["read"]
@@ -205,21 +229,25 @@ def test_deadline_clips_the_attempt_timeout(api: FakeApi, clock: FakeClock) -> N
         return ok(status=503)
 
     api.replies = [slow_failure]
-    with client(api, clock, deadline=10, timeout=30) as pc, pytest.raises(ApiTimeoutError):
-        pc.get_customer(CUSTOMER)
+    async with flavour.opened(flavour.client(api, clock, deadline=10, timeout=30)) as pc:
+        with pytest.raises(ApiTimeoutError):
+            await flavour(pc.get_customer(CUSTOMER))
     timeouts = [r.extensions["timeout"]["read"] for r in api.requests]
     assert timeouts == [10, 5.625, 0.875]
     assert clock.now - 1_000_000 == pytest.approx(10)
 
 
-def test_deadline_passed_during_timeouts(api: FakeApi, clock: FakeClock) -> None:
+async def test_deadline_passed_during_timeouts(
+    flavour: Flavour, api: FakeApi, clock: FakeClock
+) -> None:
     def hang(request: httpx.Request) -> httpx.Response:
         clock.now += request.extensions["timeout"]["read"]
         raise httpx.ReadTimeout("timed out")
 
     api.replies = [hang]
-    with client(api, clock, deadline=5, timeout=30) as pc, pytest.raises(ApiTimeoutError) as caught:
-        pc.get_customer(CUSTOMER)
+    async with flavour.opened(flavour.client(api, clock, deadline=5, timeout=30)) as pc:
+        with pytest.raises(ApiTimeoutError) as caught:
+            await flavour(pc.get_customer(CUSTOMER))
     assert "deadline of 5 s" in str(caught.value)
     assert len(api.requests) == 1
 
@@ -237,8 +265,8 @@ class TokenEndpoint:
         )
 
 
-def secret_credential(clock: FakeClock, endpoint: TokenEndpoint) -> ClientSecretCredential:
-    return ClientSecretCredential(
+def secret_credential(flavour: Flavour, clock: FakeClock, endpoint: TokenEndpoint) -> Any:
+    return flavour.lib.ClientSecretCredential(
         PARTNER,
         CLIENT_ID,
         "client-secret-value",
@@ -247,67 +275,72 @@ def secret_credential(clock: FakeClock, endpoint: TokenEndpoint) -> ClientSecret
     )
 
 
-def test_401_refreshes_the_token_once(api: FakeApi, clock: FakeClock) -> None:
+async def test_401_refreshes_the_token_once(
+    flavour: Flavour, api: FakeApi, clock: FakeClock
+) -> None:
     endpoint = TokenEndpoint()
-    credential = secret_credential(clock, endpoint)
+    credential = secret_credential(flavour, clock, endpoint)
     api.replies = [pc_error(401, 400, "Authentication failed. Signature invalid."), ok({"id": 1})]
-    with credential, client(api, clock, credential=credential) as pc:
-        assert pc.get_customer(CUSTOMER) == {"id": 1}
-        pc.get_customer(CUSTOMER)  # the fresh token is the cached one now
+    async with flavour.opened(credential, flavour.client(api, clock, credential=credential)) as pc:
+        assert await flavour(pc.get_customer(CUSTOMER)) == {"id": 1}
+        await flavour(pc.get_customer(CUSTOMER))  # the fresh token is the cached one now
     sent = [r.headers["Authorization"] for r in api.requests]
     assert sent == [f"Bearer {endpoint.issued[0]}"] + [f"Bearer {endpoint.issued[1]}"] * 2
     assert len(set(api.ids()[:2])) == 1  # the retry is the same call
     assert clock.sleeps == []
 
 
-def test_401_twice_raises(api: FakeApi, clock: FakeClock) -> None:
+async def test_401_twice_raises(flavour: Flavour, api: FakeApi, clock: FakeClock) -> None:
     endpoint = TokenEndpoint()
-    credential = secret_credential(clock, endpoint)
+    credential = secret_credential(flavour, clock, endpoint)
     api.replies = [pc_error(401, 400, "Authentication failed.")]
-    with credential, client(api, clock, credential=credential) as pc:
+    async with flavour.opened(credential, flavour.client(api, clock, credential=credential)) as pc:
         with pytest.raises(UnauthorizedError) as caught:
-            pc.get_customer(CUSTOMER)
+            await flavour(pc.get_customer(CUSTOMER))
     assert len(api.requests) == 2 and len(endpoint.issued) == 2
     assert caught.value.status == 401 and caught.value.code == 400
 
 
 @pytest.mark.parametrize("code", [900420, 900421])
-def test_no_refresh_when_a_fresh_token_cannot_help(
-    api: FakeApi, clock: FakeClock, code: int
+async def test_no_refresh_when_a_fresh_token_cannot_help(
+    flavour: Flavour, api: FakeApi, clock: FakeClock, code: int
 ) -> None:
     endpoint = TokenEndpoint()
-    credential = secret_credential(clock, endpoint)
+    credential = secret_credential(flavour, clock, endpoint)
     api.replies = [pc_error(401, code, "refused")]
-    with credential, client(api, clock, credential=credential) as pc:
+    async with flavour.opened(credential, flavour.client(api, clock, credential=credential)) as pc:
         with pytest.raises(UnauthorizedError) as caught:
-            pc.get_customer(CUSTOMER)
+            await flavour(pc.get_customer(CUSTOMER))
     assert len(api.requests) == 1 and len(endpoint.issued) == 1
     assert isinstance(caught.value, MfaRequiredError) == (code == 900421)
 
 
-def test_static_token_is_not_resent(api: FakeApi, clock: FakeClock) -> None:
+async def test_static_token_is_not_resent(flavour: Flavour, api: FakeApi, clock: FakeClock) -> None:
     api.replies = [pc_error(401, 400, "Authentication failed.")]
-    credential = AccessTokenCredential(app_token(), timing=Timing(clock=clock))
-    with client(api, clock, credential=credential) as pc, pytest.raises(UnauthorizedError):
-        pc.get_customer(CUSTOMER)
+    credential = flavour.lib.AccessTokenCredential(app_token(), timing=Timing(clock=clock))
+    async with flavour.opened(flavour.client(api, clock, credential=credential)) as pc:
+        with pytest.raises(UnauthorizedError):
+            await flavour(pc.get_customer(CUSTOMER))
     assert len(api.requests) == 1
 
 
-def test_token_errors_propagate(api: FakeApi, clock: FakeClock) -> None:
+async def test_token_errors_propagate(flavour: Flavour, api: FakeApi, clock: FakeClock) -> None:
     from partnercenter.errors import AccessTokenExpiredError
 
-    credential = AccessTokenCredential(app_token(), timing=Timing(clock=clock))
+    credential = flavour.lib.AccessTokenCredential(app_token(), timing=Timing(clock=clock))
     clock.now += 7200
-    with client(api, clock, credential=credential) as pc:
+    async with flavour.opened(flavour.client(api, clock, credential=credential)) as pc:
         with pytest.raises(AccessTokenExpiredError):
-            pc.get_customer(CUSTOMER)
+            await flavour(pc.get_customer(CUSTOMER))
     assert api.requests == []
 
 
-def test_custom_cloud_is_the_credentials(api: FakeApi, clock: FakeClock) -> None:
+async def test_custom_cloud_is_the_credentials(
+    flavour: Flavour, api: FakeApi, clock: FakeClock
+) -> None:
     endpoint = TokenEndpoint()
     cloud = Cloud.custom(authority_host="https://127.0.0.1:9", api_root="https://127.0.0.1:8")
-    credential = ClientSecretCredential(
+    credential = flavour.lib.ClientSecretCredential(
         PARTNER,
         CLIENT_ID,
         "client-secret-value",
@@ -315,10 +348,10 @@ def test_custom_cloud_is_the_credentials(api: FakeApi, clock: FakeClock) -> None
         transport=httpx.MockTransport(endpoint.handle),
         timing=Timing(clock=clock),
     )
-    with (
-        credential,
-        PartnerClient(credential, transport=api.transport, timing=Timing(clock=clock)) as pc,
-    ):
-        pc.get_customer(CUSTOMER)
+    client = flavour.client_class(
+        credential, transport=flavour.transport(api), timing=Timing(clock=clock)
+    )
+    async with flavour.opened(credential, client) as pc:
+        await flavour(pc.get_customer(CUSTOMER))
         assert pc.cloud is cloud
     assert str(api.requests[0].url).startswith("https://127.0.0.1:8/v1/customers/")

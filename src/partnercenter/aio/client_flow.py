@@ -1,5 +1,6 @@
-"""The async pager and the async fan-out helper (twins of :class:`partnercenter.client.Pager`
-and :func:`partnercenter.client.concurrency.map_concurrently`)."""
+"""The async pager and the async fan-out helper: the flows of
+:class:`partnercenter.client.Pager` and :func:`partnercenter.client.concurrency.map_concurrently`
+run by the async driver."""
 
 from __future__ import annotations
 
@@ -8,11 +9,9 @@ from typing import Any, TypeVar
 
 import anyio
 
-from ..client.concurrency import DEFAULT_CONCURRENCY, Outcome, check_concurrency
-from ..client.core import ApiCall
-from ..client.paging import Page, PagedCall
-from ..client.responses import ApiResponse
-from ..errors import PartnerCenterError
+from .._steps import drive_async
+from ..client.concurrency import DEFAULT_CONCURRENCY, FanOut, Outcome, no_io
+from ..client.paging import Page, PagerCore
 
 __all__ = ["AsyncPager", "map_concurrently"]
 
@@ -20,30 +19,18 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-class AsyncPager:
+class AsyncPager(PagerCore[Awaitable["Page | None"]]):
     """Iterate the items of a collection with ``async for``, fetching pages as needed.
 
     Nothing is sent until iteration starts. ``pages()`` yields :class:`Page` objects;
     ``await collect()`` returns every item. Both paging styles are followed transparently.
     """
 
-    def __init__(
-        self,
-        fetch: Callable[[ApiCall], Awaitable[ApiResponse]],
-        first: ApiCall,
-        api_root: str,
-        new_id: Callable[[], str],
-    ) -> None:
-        self._fetch = fetch
-        self._first = first
-        self._api_root = api_root
-        self._new_id = new_id
-
     async def pages(self) -> AsyncIterator[Page]:
         """Each page in turn, from the first (every call to ``pages()`` starts over)."""
-        walk = PagedCall(self._first, self._api_root, self._new_id())
-        while (call := walk.next_call()) is not None:
-            yield walk.received(await self._fetch(call))
+        walk = self._walk()
+        while (page := await self._run(walk.page_flow())) is not None:
+            yield page
 
     async def __aiter__(self) -> AsyncIterator[Any]:
         async for page in self.pages():
@@ -56,14 +43,9 @@ class AsyncPager:
 
     async def first_page(self) -> Page:
         """Only the first page."""
-        walk = PagedCall(self._first, self._api_root, self._new_id())
-        call = walk.next_call()
-        assert call is not None
-        return walk.received(await self._fetch(call))
-
-    def __repr__(self) -> str:
-        what = self._first.name or f"{self._first.method} {self._first.bare_path}"
-        return f"AsyncPager({what})"
+        page = await self._first_page()
+        assert page is not None  # a new walk always has a first call
+        return page
 
 
 async def map_concurrently(
@@ -75,27 +57,14 @@ async def map_concurrently(
     """Await ``fn(item)`` for every item, at most ``concurrency`` at a time (an anyio task
     group of that many workers), and return the outcomes in the items' order. Partner Center
     errors become outcomes; any other exception cancels the rest and is raised."""
-    limit = check_concurrency(concurrency)
-    work = list(items)
-    outcomes: list[Outcome[T, R] | None] = [None] * len(work)
-    position = iter(range(len(work)))
-
-    async def worker() -> None:
-        # No await between taking an index and starting on it: workers never share an item.
-        for index in position:
-            item = work[index]
-            try:
-                outcomes[index] = Outcome(item, value=await fn(item))
-            except PartnerCenterError as exc:
-                outcomes[index] = Outcome(item, error=exc)
-
+    fan: FanOut[T, R] = FanOut(items, concurrency)
     try:
         async with anyio.create_task_group() as group:
-            for _ in range(min(limit, len(work))):
-                group.start_soon(worker)
+            for _ in range(fan.workers):
+                group.start_soon(drive_async, fan.worker(fn), no_io, no_io)
     except BaseExceptionGroup as group_error:
         # A bug in fn: raise it as itself, not wrapped in a group of one.
         if len(group_error.exceptions) == 1:
             raise group_error.exceptions[0] from None
         raise
-    return [outcome for outcome in outcomes if outcome is not None]
+    return fan.outcomes()

@@ -3,8 +3,10 @@
 
 Modules: :mod:`.core` (pure: settings, calls, headers, pre-flight checks), :mod:`.policy` (pure
 retry decisions), :mod:`.responses` (pure: answers and error bodies), :mod:`.flow` (one call as
-a generator flow, and its blocking driver), :mod:`.paging` (both paging styles), :mod:`.calls`
-(the typed operations' calls), :mod:`.concurrency` (bounded fan-out) and :mod:`.client`.
+a generator flow), :mod:`.paging` (both paging styles; a page walk as a flow),
+:mod:`.calls` (the typed operations' calls), :mod:`.concurrency` (bounded fan-out),
+:mod:`.base` (everything the blocking and the async client share) and :mod:`.client` (the
+blocking client: the core run by the blocking driver).
 The operations catalog is :mod:`partnercenter.operations`; the typed methods are generated from
 it (``_operations_sync.py``, by ``_codegen.py``).
 """

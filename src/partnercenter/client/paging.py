@@ -19,15 +19,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
 from .. import wire
+from .._steps import Flow
 from ..errors import InvalidResponseError
 from ..redaction import safe_repr, shown
 from .core import ApiCall, api_path
 from .responses import ApiResponse
 
-__all__ = ["NextPage", "Page", "PagedCall", "Pager", "next_page", "page_of"]
+__all__ = ["NextPage", "Page", "PagedCall", "Pager", "PagerCore", "next_page", "page_of"]
 
 _TOKEN_HEADER: Final = wire.HEADER_CONTINUATION_TOKEN.lower()
 
@@ -149,14 +150,22 @@ def follow(first: ApiCall, link: NextPage, correlation_id: str) -> ApiCall:
 
 
 class PagedCall:
-    """The state of one walk through a collection (shared by the sync and async pagers):
-    which call comes next, the walk's correlation id, and the loop guard."""
+    """The state of one walk through a collection: which call comes next, the walk's
+    correlation id, and the loop guard. :meth:`page_flow` is the walk's one flow (fetch the next
+    page), which the sync and async pagers run with their driver."""
 
-    __slots__ = ("_first", "_api_root", "_next", "_seen", "correlation_id", "done")
+    __slots__ = ("_first", "_api_root", "_call_flow", "_next", "_seen", "correlation_id", "done")
 
-    def __init__(self, first: ApiCall, api_root: str, correlation_id: str) -> None:
+    def __init__(
+        self,
+        first: ApiCall,
+        api_root: str,
+        correlation_id: str,
+        call_flow: Callable[[ApiCall], Flow[ApiResponse]],
+    ) -> None:
         self._first = first
         self._api_root = api_root
+        self._call_flow = call_flow
         # Every page of one walk shares a correlation id: they are one logical operation.
         self.correlation_id = first.correlation_id or correlation_id
         self._next: ApiCall | None = ApiCall(
@@ -175,6 +184,14 @@ class PagedCall:
     def next_call(self) -> ApiCall | None:
         """The call for the next page, or ``None`` when the walk is over."""
         return None if self.done else self._next
+
+    def page_flow(self) -> Flow[Page | None]:
+        """The flow that fetches the next page (``None`` when the walk is over): the client's
+        call flow for :meth:`next_call`, then :meth:`received`."""
+        call = self.next_call()
+        if call is None:
+            return None
+        return self.received((yield from self._call_flow(call)))
 
     def received(self, response: ApiResponse) -> Page:
         """Record a page's answer and work out the call after it."""
@@ -202,7 +219,44 @@ class PagedCall:
         return page
 
 
-class Pager:
+Run = TypeVar("Run")
+
+
+class PagerCore(Generic[Run]):
+    """What :class:`Pager` and :class:`~partnercenter.aio.client_flow.AsyncPager` share: the
+    first call, the client's call flow, and ``run``, the client's driver of one flow (blocking,
+    or a coroutine). Each walk is a new :class:`PagedCall`; a page is its
+    :meth:`~PagedCall.page_flow`, so the two pagers differ only in how they run it."""
+
+    def __init__(
+        self,
+        run: Callable[[Flow[Page | None]], Run],
+        call_flow: Callable[[ApiCall], Flow[ApiResponse]],
+        first: ApiCall,
+        api_root: str,
+        new_id: Callable[[], str],
+    ) -> None:
+        self._run = run
+        self._call_flow = call_flow
+        self._first = first
+        self._api_root = api_root
+        self._new_id = new_id
+
+    def _walk(self) -> PagedCall:
+        return PagedCall(self._first, self._api_root, self._new_id(), self._call_flow)
+
+    def _first_page(self) -> Run:
+        # Nothing to walk after it: one page flow, on a walk of its own.
+        return self._run(self._walk().page_flow())
+
+    def __repr__(self) -> str:
+        first = self._first
+        if not isinstance(first, ApiCall):
+            return f"{type(self).__name__}({safe_repr(first)})"
+        return f"{type(self).__name__}({shown(first.name or f'{first.method} {first.bare_path}')})"
+
+
+class Pager(PagerCore[Page | None]):
     """Iterate the items of a collection, fetching pages as needed (blocking).
 
     Nothing is sent until iteration starts; a failure (including a pre-flight refusal) is raised
@@ -210,23 +264,11 @@ class Pager:
     every item in a list. Both paging styles are followed transparently.
     """
 
-    def __init__(
-        self,
-        fetch: Callable[[ApiCall], ApiResponse],
-        first: ApiCall,
-        api_root: str,
-        new_id: Callable[[], str],
-    ) -> None:
-        self._fetch = fetch
-        self._first = first
-        self._api_root = api_root
-        self._new_id = new_id
-
     def pages(self) -> Iterator[Page]:
         """Each page in turn, from the first (every call to ``pages()`` starts over)."""
-        walk = PagedCall(self._first, self._api_root, self._new_id())
-        while (call := walk.next_call()) is not None:
-            yield walk.received(self._fetch(call))
+        walk = self._walk()
+        while (page := self._run(walk.page_flow())) is not None:
+            yield page
 
     def __iter__(self) -> Iterator[Any]:
         for page in self.pages():
@@ -238,10 +280,6 @@ class Pager:
 
     def first_page(self) -> Page:
         """Only the first page (e.g. to read ``totalCount`` or a continuation token)."""
-        return next(iter(self.pages()))
-
-    def __repr__(self) -> str:
-        first = self._first
-        if not isinstance(first, ApiCall):
-            return f"Pager({safe_repr(first)})"
-        return f"Pager({shown(first.name or f'{first.method} {first.bare_path}')})"
+        page = self._first_page()
+        assert page is not None  # a new walk always has a first call
+        return page
