@@ -1,8 +1,8 @@
 """What the blocking and the async Partner Center clients share: everything but the driver.
 
 :class:`ClientBase` is the sync/async-neutral client, as
-:class:`~partnercenter._credentials.base.CredentialCore` is for credentials: the constructor (argument
-checks, settings, the choice of cloud, the HTTP options, the timing seam), the token source,
+:class:`~partnercenter._credentials.base.CredentialCore` is for credentials: the constructor
+(argument checks, settings, the choice of cloud, the HTTP options, the timing seam), the token source,
 the call and page flows, ``paginate``, ``with_options``, the HTTP client's lifetime and the
 ``repr``. :class:`~partnercenter.PartnerClient` and
 :class:`~partnercenter.aio.AsyncPartnerClient` declare what differs (the httpx types, which
