@@ -373,6 +373,12 @@ def test_the_factory_shares_an_emulator_per_data_and_starts_private_ones(
             assert night.now() - __import__("time").time() > 3000
             night.reset()
 
+        def test_bad_options_are_named(pc_emulator_factory):
+            with pytest.raises(ValueError, match="^tls must be True or False, not str$"):
+                pc_emulator_factory(tls="no")
+            with pytest.raises(ValueError, match="^plugin_settings must be True or False"):
+                pc_emulator_factory.private(plugin_settings=None).__enter__()
+
         def test_options(pc_emulator_factory):
             plain = pc_emulator_factory(tls=False, plugin_settings=False)
             assert plain.base_url.startswith("http://") and plain.ca_cert is None
@@ -392,7 +398,7 @@ def test_the_factory_shares_an_emulator_per_data_and_starts_private_ones(
         """
     )
     result = run(pytester, state_dir, "-p", "no:randomly")
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=6)
 
 
 def test_the_module_emulator_and_the_markers_options(

@@ -181,6 +181,7 @@ class EmulatorFactory:
         shared by every caller that asks for the same (the marker's ``pc_emulator`` too) and
         running until the session ends. It is not reset: call ``reset()`` where a test needs
         a clean one, or use ``pc_emulator``, which does."""
+        _check_options(tls=tls, plugin_settings=plugin_settings)
         return self._emulators.get(_load(data), tls=tls, plugin_settings=plugin_settings, pin=True)
 
     @contextlib.contextmanager
@@ -190,6 +191,7 @@ class EmulatorFactory:
         """A new emulator of the caller's own, in a state directory of its own, stopped (and
         the directory removed) when the block ends: for a test that changes what a reset
         keeps (signing keys, the directory) or must see an emulator that nobody used."""
+        _check_options(tls=tls, plugin_settings=plugin_settings)
         sandbox, folder = self._emulators.start_private(
             _load(data), tls=tls, plugin_settings=plugin_settings
         )
@@ -197,6 +199,12 @@ class EmulatorFactory:
             yield sandbox
         finally:
             self._emulators.stop_private(sandbox, folder)
+
+
+def _check_options(**options: object) -> None:
+    for name, value in options.items():
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be True or False, not {type(value).__name__}")
 
 
 def _load(data: Any) -> dict[str, Any] | None:
