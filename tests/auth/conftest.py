@@ -1,10 +1,10 @@
-"""Shared fixtures of the token-core tests: a running emulator, a scripted token endpoint on
-``httpx.MockTransport``, a fake clock and test certificates."""
+"""Shared fixtures of the token-core tests: the emulator's app (the emulator is the suite's
+``emu``), a scripted token endpoint on ``httpx.MockTransport``, a fake clock and test
+certificates."""
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -139,13 +139,6 @@ def test_certificate() -> CertificateFixture:
         serialization.BestAvailableEncryption(b"pw"),
     )
     return CertificateFixture(key, cert, plain + cert_pem, encrypted + cert_pem)
-
-
-@pytest.fixture(scope="session")
-def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    """One real emulator (TLS on loopback) for the token-core integration tests."""
-    with Emulator.start(state_dir=tmp_path_factory.mktemp("auth-emulator")) as emulator:
-        yield emulator
 
 
 @pytest.fixture()

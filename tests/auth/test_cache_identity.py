@@ -4,7 +4,6 @@ while credentials over the same stored refresh token still share one cached toke
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,46 +21,40 @@ from partnercenter.stores.base import credential_identity, refresh_token_account
 from partnercenter.testing import Sandbox
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox.start() as started:
-        yield started
-
-
-def mfa_users(sandbox: Sandbox) -> list[str]:
-    partner = sandbox.partner_tenant["id"]
+def mfa_users(emu: Sandbox) -> list[str]:
+    partner = emu.partner_tenant["id"]
     upns = [
         user["upn"]
-        for user in sandbox.info["users"]
+        for user in emu.info["users"]
         if user["tenant_id"] == partner and user.get("totp_secret")
     ]
     assert len(upns) >= 2, "the seed has at least two partner users with MFA"
     return upns[:2]
 
 
-def options(sandbox: Sandbox) -> dict[str, Any]:
-    app = sandbox.app("partner-center-app")
+def options(emu: Sandbox) -> dict[str, Any]:
+    app = emu.app("partner-center-app")
     return {
-        "tenant_id": sandbox.partner_tenant["id"],
+        "tenant_id": emu.partner_tenant["id"],
         "client_id": app["client_id"],
         "client_secret": app["client_secret"],
-        "cloud": sandbox.cloud,
-        "verify": sandbox.verify,
+        "cloud": emu.cloud,
+        "verify": emu.verify,
     }
 
 
-def refresh_grants(sandbox: Sandbox) -> int:
-    count: int = sandbox.stats()["token_requests"].get("refresh_token", 0)
+def refresh_grants(emu: Sandbox) -> int:
+    count: int = emu.stats()["token_requests"].get("refresh_token", 0)
     return count
 
 
-def test_two_users_of_one_app_sharing_a_cache_get_their_own_tokens(sandbox: Sandbox) -> None:
+def test_two_users_of_one_app_sharing_a_cache_get_their_own_tokens(emu: Sandbox) -> None:
     cache = MemoryTokenCache()
-    first, second = mfa_users(sandbox)
+    first, second = mfa_users(emu)
     # Each refresh token sits in its own store under the same (default) store key.
     credentials = [
         RefreshTokenCredential(
-            refresh_token=sandbox.mint_refresh_token(upn), cache=cache, **options(sandbox)
+            refresh_token=emu.mint_refresh_token(upn), cache=cache, **options(emu)
         )
         for upn in (first, second)
     ]
@@ -72,31 +65,31 @@ def test_two_users_of_one_app_sharing_a_cache_get_their_own_tokens(sandbox: Sand
 
 
 def test_credentials_over_one_stored_refresh_token_share_its_cached_token(
-    sandbox: Sandbox, tmp_path: Path
+    emu: Sandbox, tmp_path: Path
 ) -> None:
     cache = MemoryTokenCache()
     key = generate_store_key()
     store = FileRefreshTokenStore(tmp_path / "tokens.json", key=key)
-    store.save("agent", sandbox.mint_refresh_token(mfa_users(sandbox)[0]))
-    before = refresh_grants(sandbox)
-    one = RefreshTokenCredential(store=store, store_key="agent", cache=cache, **options(sandbox))
+    store.save("agent", emu.mint_refresh_token(mfa_users(emu)[0]))
+    before = refresh_grants(emu)
+    one = RefreshTokenCredential(store=store, store_key="agent", cache=cache, **options(emu))
     # Another object over the same file (as another process would open it).
     again = FileRefreshTokenStore(tmp_path / "tokens.json", key=key)
-    two = RefreshTokenCredential(store=again, store_key="agent", cache=cache, **options(sandbox))
+    two = RefreshTokenCredential(store=again, store_key="agent", cache=cache, **options(emu))
     with one, two:
         assert one.get_token().token == two.get_token().token
-    assert refresh_grants(sandbox) - before == 1
+    assert refresh_grants(emu) - before == 1
 
 
 @pytest.mark.anyio
-async def test_async_twins_key_by_account_too(sandbox: Sandbox) -> None:
+async def test_async_twins_key_by_account_too(emu: Sandbox) -> None:
     cache = MemoryTokenCache()
-    first, second = mfa_users(sandbox)
+    first, second = mfa_users(emu)
     tokens = []
     for upn in (first, second):
-        store = MemoryRefreshTokenStore({"shared-key": sandbox.mint_refresh_token(upn)})
+        store = MemoryRefreshTokenStore({"shared-key": emu.mint_refresh_token(upn)})
         async with aio.RefreshTokenCredential(
-            store=store, store_key="shared-key", cache=cache, **options(sandbox)
+            store=store, store_key="shared-key", cache=cache, **options(emu)
         ) as credential:
             tokens.append(await credential.get_token())
     assert [t.user_principal_name for t in tokens] == [first, second]

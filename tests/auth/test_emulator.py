@@ -21,6 +21,7 @@ from partnercenter import (
 )
 from partnercenter.emulator import Emulator
 from partnercenter.errors import InvalidClientError, InvalidRequestError, UnauthorizedClientError
+from partnercenter.testing import EmulatorFactory
 
 from ..emulator_support import cloud
 
@@ -118,12 +119,12 @@ def test_certificate_credential(
 
 
 def test_certificate_credential_signs_a_fresh_assertion_per_request(
-    tmp_path: Path, closing: Callable[[Any], Any]
+    pc_emulator_factory: EmulatorFactory, closing: Callable[[Any], Any]
 ) -> None:
     """Entra accepts reused assertions; this library never reuses one, so even the emulator's
     opt-in replay refusal (``reject_assertion_replay``) lets every request through."""
     config = {"settings": {"reject_assertion_replay": True}}
-    with Emulator.start(state_dir=tmp_path, config=config) as strict:
+    with pc_emulator_factory.private(config) as strict:
         app = strict.app("partner-center-app")
         cert = app["certificate"]
         pem = Path(cert["key_path"]).read_bytes() + Path(cert["cert_path"]).read_bytes()

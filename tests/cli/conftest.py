@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,12 +17,6 @@ from partnercenter.stores import generate_store_key
 
 #: Every subprocess runs the installed command's code, with this interpreter.
 CLI = [sys.executable, "-m", "partnercenter.cli"]
-
-
-@pytest.fixture(scope="module")
-def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator.start(state_dir=tmp_path_factory.mktemp("emu")) as emulator:
-        yield emulator
 
 
 @dataclass

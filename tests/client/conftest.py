@@ -85,14 +85,7 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
     return backend
 
 
-# -- the running emulator (integration tests) ------------------------------------------------
-@pytest.fixture(scope="session")
-def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    """One real emulator (token service + Partner Center API, TLS on loopback)."""
-    with Emulator.start(state_dir=tmp_path_factory.mktemp("client-emulator")) as emulator:
-        yield emulator
-
-
+# -- the running emulator (integration tests): the suite's ``emu`` (tests/conftest.py) --------
 @pytest.fixture()
 def clean(emu: Emulator) -> Iterator[Emulator]:
     """The emulator, with faults, throttling and its clock restored after the test."""

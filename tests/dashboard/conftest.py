@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from partnercenter.emulator import Emulator
+from partnercenter.testing import EmulatorFactory
 
 from ..emulator.signin_driver import Page, pkce, redirect_params
 from ..emulator.signin_driver import sign_in as pages_sign_in
@@ -28,9 +29,11 @@ CONFIG: dict[str, Any] = {
 
 
 @pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator.start(state_dir=tmp_path_factory.mktemp("dash"), config=CONFIG) as emu:
-        yield emu
+def emulator(pc_emulator_factory: EmulatorFactory) -> Emulator:
+    """The hostile directory's emulator, reset when a module starts (as a new one would be)."""
+    emu = pc_emulator_factory(CONFIG)
+    emu.reset()
+    return emu
 
 
 @pytest.fixture()

@@ -16,7 +16,6 @@ import asyncio
 import gc
 import inspect
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +40,6 @@ PLACEHOLDERS = (
     "customer_tenant_id",
     "refresh_token",
 )
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator.start(state_dir=tmp_path_factory.mktemp("docs-emulator")) as emu:
-        yield emu
 
 
 def consent_refresh_token(emu: Emulator) -> str:
@@ -131,15 +124,15 @@ def test_every_doc_is_scanned() -> None:
 )
 def test_examples_run(
     path: Path,
-    emulator: Emulator,
+    emu: Emulator,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
     found = examples(path)
-    cloud = pc.Cloud.custom(authority_host=emulator.base_url, api_root=emulator.base_url)
+    cloud = pc.Cloud.custom(authority_host=emu.base_url, api_root=emu.base_url)
     monkeypatch.setattr(pc.Cloud, "GLOBAL", cloud)
-    assert emulator.ca_cert is not None
-    monkeypatch.setenv("SSL_CERT_FILE", emulator.ca_cert)
+    assert emu.ca_cert is not None
+    monkeypatch.setenv("SSL_CERT_FILE", emu.ca_cert)
     for variable in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_DIR"):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
@@ -159,7 +152,7 @@ def test_examples_run(
             if example.marker == "continue":
                 assert namespace is not None, f"{example.id}: nothing to continue"
             else:
-                namespace = {"__name__": "__docs__", **placeholders(emulator)}
+                namespace = {"__name__": "__docs__", **placeholders(emu)}
                 namespaces.append(namespace)
             if example.marker == "raises":
                 with pytest.raises(Exception) as raised:

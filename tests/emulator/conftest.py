@@ -1,4 +1,6 @@
-"""Fixtures: one real emulator over TLS on loopback for the whole session."""
+"""Fixtures: one real emulator over TLS on loopback for the whole session, with the emulator's
+own defaults (what Entra ID and Partner Center do: these tests check them), not the plugin's
+test settings. A module with data of its own declares it for ``emu`` (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,13 +12,12 @@ import httpx
 import pytest
 
 from partnercenter.emulator import Emulator
+from partnercenter.testing import EmulatorFactory
 
 
 @pytest.fixture(scope="session")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    state_dir = tmp_path_factory.mktemp("emulator-state")
-    with Emulator.start(state_dir=state_dir) as emu:
-        yield emu
+def emulator(pc_emulator_factory: EmulatorFactory) -> Emulator:
+    return pc_emulator_factory(plugin_settings=False)
 
 
 @pytest.fixture()

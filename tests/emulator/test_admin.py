@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from partnercenter.emulator import Emulator
+from partnercenter.testing import EmulatorFactory
 
 from .helpers import PC_DEFAULT_SCOPE
 
@@ -51,8 +52,8 @@ def test_running_contract_fields(emulator: Emulator) -> None:
     assert pc["app_id"] == "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd"
 
 
-def test_seed_is_reproducible(emulator: Emulator, tmp_path: Path) -> None:
-    with Emulator.start(state_dir=tmp_path) as other:
+def test_seed_is_reproducible(emulator: Emulator, pc_emulator_factory: EmulatorFactory) -> None:
+    with pc_emulator_factory.private(plugin_settings=False) as other:
         assert other.partner_tenant == emulator.partner_tenant
         assert [a["client_id"] for a in other.apps] == [a["client_id"] for a in emulator.apps]
         assert [a["client_secret"] for a in other.apps] == [
@@ -69,8 +70,8 @@ def test_admin_needs_the_key(client: httpx.Client, headers: dict[str, str]) -> N
     assert response.json()["error"] == "unauthorized"
 
 
-def test_stats_count_token_requests_by_grant(tmp_path: Path) -> None:
-    with Emulator.start(state_dir=tmp_path) as emu:
+def test_stats_count_token_requests_by_grant(pc_emulator_factory: EmulatorFactory) -> None:
+    with pc_emulator_factory.private(plugin_settings=False) as emu:
         app, tenant = emu.app("partner-center-app"), emu.partner_tenant["id"]
         form = {
             "grant_type": "client_credentials",
@@ -149,8 +150,8 @@ def test_repeated_advances_cannot_push_the_clock_out_of_range(
         emulator.reset_clock()
 
 
-def test_fault_and_throttling_helpers(tmp_path: Path) -> None:
-    with Emulator.start(state_dir=tmp_path) as emu:
+def test_fault_and_throttling_helpers(pc_emulator_factory: EmulatorFactory) -> None:
+    with pc_emulator_factory.private(plugin_settings=False) as emu:
         app, tenant = emu.app("partner-center-app"), emu.partner_tenant["id"]
         form = {
             "grant_type": "client_credentials",

@@ -13,6 +13,7 @@ import pytest
 from cryptography import x509
 
 from partnercenter.emulator import Emulator
+from partnercenter.testing import EmulatorFactory
 
 from .helpers import PC_DEFAULT_SCOPE
 
@@ -248,10 +249,12 @@ def _token(client: httpx.Client, app: dict[str, Any], tenant_id: str) -> str:
     return str(client.post(f"/{tenant_id}/oauth2/v2.0/token", data=form).json()["access_token"])
 
 
-def test_rotation_publishes_first_and_signs_after_the_delay(tmp_path: Path) -> None:
+def test_rotation_publishes_first_and_signs_after_the_delay(
+    pc_emulator_factory: EmulatorFactory,
+) -> None:
     """A validator that fetched the JWKS just after the rotation knows the key that signs."""
     config = {"settings": {"key_rotation_delay": 600}}
-    with Emulator.start(state_dir=tmp_path, config=config) as emu:
+    with pc_emulator_factory.private(config, plugin_settings=False) as emu:
         app, tenant = emu.app("partner-center-app"), emu.partner_tenant["id"]
         with httpx.Client(base_url=emu.base_url, verify=emu.verify) as c:
             old_kid = jwt.get_unverified_header(_token(c, app, tenant))["kid"]

@@ -9,27 +9,19 @@ import socket
 import ssl
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from partnercenter.emulator import Emulator, http_limits
+from partnercenter.testing import EmulatorFactory
 
 TIMEOUT = 1.5
 
 
-@pytest.fixture(scope="module")
-def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator.start(state_dir=tmp_path_factory.mktemp("limits"), tls=False) as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def tls_emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator.start(state_dir=tmp_path_factory.mktemp("limits-tls")) as emulator:
-        yield emulator
+# ``emu`` serves plain HTTP (raw sockets are simpler to read); ``emulator`` is the TLS one.
+pytestmark = pytest.mark.partnercenter_data(None, tls=False, plugin_settings=False)
 
 
 class _Records(logging.Handler):
@@ -91,7 +83,7 @@ def send_header(sock: socket.socket, megabytes: int) -> tuple[int, bool]:
     return sent, False
 
 
-@pytest.mark.parametrize("which", ["emu", "tls_emu"])
+@pytest.mark.parametrize("which", ["emu", "emulator"])
 def test_a_header_over_64_kb_gets_431(which: str, request: pytest.FixtureRequest) -> None:
     emu: Emulator = request.getfixturevalue(which)
     with connect(emu) as sock:
@@ -159,12 +151,13 @@ def test_idle_and_half_sent_connections_are_closed(
 
 
 def test_the_same_limits_hold_on_uvicorns_h11_parser(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pc_emulator_factory: EmulatorFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Without httptools uvicorn parses with h11: the guard covers it the same way.
     monkeypatch.setattr(http_limits, "guarded_httptools", lambda: None)
     monkeypatch.setattr(http_limits, "REQUEST_TIMEOUT", TIMEOUT)
-    with Emulator.start(state_dir=tmp_path, tls=False) as emu:
+    # A private emulator: the parser is chosen when the server starts.
+    with pc_emulator_factory.private(tls=False, plugin_settings=False) as emu:
         with connect(emu) as sock:
             send_header(sock, 1)
             assert read_all(sock).startswith(b"HTTP/1.1 431 ")

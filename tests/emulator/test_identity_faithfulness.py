@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +20,7 @@ from partnercenter._credentials import protocol
 from partnercenter.emulator import Emulator
 from partnercenter.emulator.identity.assertion import ReplayCache
 from partnercenter.errors import InvalidGrantError
+from partnercenter.testing import EmulatorFactory
 
 from .helpers import JWT_BEARER, PC_DEFAULT_SCOPE, PC_RESOURCE, make_assertion
 from .signin_driver import PC_USER_SCOPE, Page, sign_in
@@ -35,9 +35,9 @@ TOTP = "JBSWY3DPEHPK3PXPJBSWY3DP"
 CAE_CLAIMS = '{"access_token":{"xms_cc":{"values":["CP1"]}}}'
 
 
-@pytest.fixture(scope="module")
-def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    config = {
+# The module's emulator (``emu``), over the emulator's own defaults.
+pytestmark = pytest.mark.partnercenter_data(
+    {
         "settings": {"device_code_interval": 1, "token_lifetime_seed": 7},
         "tenants": [{"name": "Lax", "domains": ["lax.onmicrosoft.com"], "mfa": "skip"}],
         "resources": [
@@ -48,9 +48,9 @@ def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
             {"upn": CA_NO_METHOD, "password": "pw", "conditional_access": True},
             {"upn": CA_LAX, "password": "pw", "totp_secret": TOTP, "conditional_access": True},
         ],
-    }
-    with Emulator.start(state_dir=tmp_path_factory.mktemp("faithful"), config=config) as e:
-        yield e
+    },
+    plugin_settings=False,
+)
 
 
 @pytest.fixture()
@@ -160,10 +160,12 @@ def test_default_lifetimes_are_random_between_60_and_90_minutes(
     assert "refresh_in" not in _app_only(web, emu)
 
 
-def test_lifetimes_are_reproducible_with_a_seed_and_can_be_fixed(tmp_path: Path) -> None:
+def test_lifetimes_are_reproducible_with_a_seed_and_can_be_fixed(
+    pc_emulator_factory: EmulatorFactory,
+) -> None:
     def run(settings: dict[str, Any], folder: str) -> list[int]:
         config = {"settings": settings}
-        with Emulator.start(state_dir=tmp_path / folder, config=config) as e:
+        with pc_emulator_factory.private(config, plugin_settings=False) as e:
             with httpx.Client(base_url=e.base_url, verify=e.verify) as c:
                 return [int(_app_only(c, e)["expires_in"]) for _ in range(4)]
 
@@ -299,8 +301,9 @@ def test_v2_shaped_tokens_carry_no_v1_only_claims(emu: Emulator, web: httpx.Clie
     assert "x5t" not in jwt.get_unverified_header(body["access_token"])
 
 
-def test_idtyp_is_an_opt_in_optional_claim(tmp_path: Path) -> None:
-    with Emulator.start(state_dir=tmp_path, config={"settings": {"idtyp_claim": True}}) as e:
+def test_idtyp_is_an_opt_in_optional_claim(pc_emulator_factory: EmulatorFactory) -> None:
+    config = {"settings": {"idtyp_claim": True}}
+    with pc_emulator_factory.private(config, plugin_settings=False) as e:
         with httpx.Client(base_url=e.base_url, verify=e.verify) as c:
             token = _app_only(c, e)["access_token"]
     assert jwt.decode(token, options={"verify_signature": False})["idtyp"] == "app"
@@ -328,8 +331,11 @@ def test_expired_secret_text_has_both_links(emu: Emulator, web: httpx.Client) ->
     )
 
 
-def test_inactive_refresh_token_text_names_the_90_day_timespan(tmp_path: Path) -> None:
-    with Emulator.start(state_dir=tmp_path, config={"settings": {"device_code_interval": 1}}) as e:
+def test_inactive_refresh_token_text_names_the_90_day_timespan(
+    pc_emulator_factory: EmulatorFactory,
+) -> None:
+    config = {"settings": {"device_code_interval": 1}}
+    with pc_emulator_factory.private(config, plugin_settings=False) as e:
         with httpx.Client(base_url=e.base_url, verify=e.verify, timeout=10) as c:
             tenant = e.partner_tenant["id"]
             flow = _device_flow(c, e, version=2, tenant=tenant)

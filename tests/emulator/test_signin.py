@@ -26,10 +26,10 @@ DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 REDIRECT = "http://localhost:8765/callback"
 
 
-@pytest.fixture(scope="module")
-def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    # A module emulator with a fast device-code interval and a tenant whose policy skips MFA.
-    config = {
+# The module's emulator (``emu``): a fast device-code interval and a tenant whose policy skips
+# MFA, over the emulator's own defaults.
+pytestmark = pytest.mark.partnercenter_data(
+    {
         "settings": {"device_code_interval": 1},
         "tenants": [{"name": "Lax", "domains": ["lax.onmicrosoft.com"], "mfa": "skip"}],
         "users": [
@@ -41,9 +41,9 @@ def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
             # Used by one test only, so it has never consented to anything.
             {"upn": "fresh@lax.onmicrosoft.com", "password": "pw"},
         ],
-    }
-    with Emulator.start(state_dir=tmp_path_factory.mktemp("signin"), config=config) as e:
-        yield e
+    },
+    plugin_settings=False,
+)
 
 
 @pytest.fixture()

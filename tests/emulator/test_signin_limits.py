@@ -31,17 +31,17 @@ SECRET = "JBSWY3DPEHPK3PXPJBSWY3DP"
 MB = 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    config = {
+# The module's emulator (``emu``), over the emulator's own defaults.
+pytestmark = pytest.mark.partnercenter_data(
+    {
         "settings": {"device_code_interval": 1, "single_use_totp": True},
         "users": [
             {"upn": LOCKED, "password": "right-password"},
             {"upn": ONCE, "password": "pw", "totp_secret": SECRET},
         ],
-    }
-    with Emulator.start(state_dir=tmp_path_factory.mktemp("limits"), config=config) as e:
-        yield e
+    },
+    plugin_settings=False,
+)
 
 
 @pytest.fixture()

@@ -4,7 +4,6 @@ the admin call that hands it out."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -22,6 +21,7 @@ from partnercenter.emulator.identity.totp import (
     remembered,
     totp,
 )
+from partnercenter.testing import EmulatorFactory
 
 from .signin_driver import PC_USER_SCOPE, Page, pkce, step
 
@@ -70,18 +70,14 @@ def test_single_use_is_the_default_setting() -> None:
 
 
 # -- on the wire -----------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    # The default settings: single use is not configured, it is the default.
-    with Emulator.start(state_dir=tmp_path_factory.mktemp("once")) as e:
-        yield e
+# ``emu`` has the emulator's own default settings: single use is not configured, it is the
+# default.
+pytestmark = pytest.mark.partnercenter_data(None, plugin_settings=False)
 
 
 @pytest.fixture(scope="module")
-def lenient(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    config = {"settings": {"single_use_totp": False}}
-    with Emulator.start(state_dir=tmp_path_factory.mktemp("again"), config=config) as e:
-        yield e
+def lenient(pc_emulator_factory: EmulatorFactory) -> Emulator:
+    return pc_emulator_factory({"settings": {"single_use_totp": False}}, plugin_settings=False)
 
 
 def _secret(emu: Emulator, upn: str) -> str:

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from partnercenter.emulator import Emulator
+from partnercenter.testing import EmulatorFactory
 
 from .helpers import JWT_BEARER, PC_DEFAULT_SCOPE, PC_RESOURCE, decode_unverified, make_assertion
 
@@ -510,7 +511,7 @@ def test_oversized_body_is_refused(client: httpx.Client, tenant_id: str) -> None
     assert_aad_error(response, 400, "invalid_request", 90023)
 
 
-def test_secret_expiry_follows_the_emulator_clock(tmp_path: Any) -> None:
+def test_secret_expiry_follows_the_emulator_clock(pc_emulator_factory: EmulatorFactory) -> None:
     config = {
         "apps": [
             {
@@ -519,7 +520,7 @@ def test_secret_expiry_follows_the_emulator_clock(tmp_path: Any) -> None:
             }
         ]
     }
-    with Emulator.start(state_dir=tmp_path, config=config) as emu:
+    with pc_emulator_factory.private(config, plugin_settings=False) as emu:
         app = emu.app("short-lived")
         tenant = emu.partner_tenant["id"]
         with httpx.Client(base_url=emu.base_url, verify=emu.verify) as c:
@@ -650,9 +651,11 @@ def test_reused_assertion_is_accepted_by_default(
         assert client.post(v2(tenant_id), data=form).status_code == 200
 
 
-def test_replay_refusal_is_opt_in_with_an_emulator_only_code(tmp_path: Path) -> None:
+def test_replay_refusal_is_opt_in_with_an_emulator_only_code(
+    pc_emulator_factory: EmulatorFactory,
+) -> None:
     config = {"settings": {"reject_assertion_replay": True}}
-    with Emulator.start(state_dir=tmp_path, config=config) as emu:
+    with pc_emulator_factory.private(config, plugin_settings=False) as emu:
         app, tenant = emu.app("partner-center-app"), emu.partner_tenant["id"]
         form = _assertion_form(app, make_assertion(app, emu.base_url + v2(tenant)))
         with httpx.Client(base_url=emu.base_url, verify=emu.verify) as c:
@@ -684,10 +687,10 @@ def test_wrong_assertion_type(
     assert_aad_error(client.post(v2(tenant_id), data=form), 401, "invalid_client", 7000211)
 
 
-def test_basic_credentials_are_form_decoded(tmp_path: Path) -> None:
+def test_basic_credentials_are_form_decoded(pc_emulator_factory: EmulatorFactory) -> None:
     """RFC 6749 2.3.1: id and secret are form-encoded before Basic (a space is '+')."""
     config = {"apps": [{"name": "spaced", "client_secret": "a b+c/d"}]}
-    with Emulator.start(state_dir=tmp_path, config=config) as emu:
+    with pc_emulator_factory.private(config, plugin_settings=False) as emu:
         app = emu.app("spaced")
         raw = f"{app['client_id']}:a+b%2Bc%2Fd".encode()
         header = "Basic " + base64.b64encode(raw).decode()

@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from partnercenter.emulator import Emulator
-
 from ..redis_server import KEY, REDIS_SERVER, RedisServer, free_port, require_server
 
 __all__ = ["KEY", "REDIS_SERVER", "RedisServer", "free_port"]
@@ -48,13 +46,6 @@ def redis_factory(tmp_path: Path) -> Iterator[Callable[..., RedisServer]]:
 def prefix() -> str:
     """A key prefix of this test's own on the shared server."""
     return f"test-{uuid.uuid4().hex[:12]}:"
-
-
-@pytest.fixture(scope="module")
-def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    config = {"settings": {"device_code_interval": 1}}
-    with Emulator.start(state_dir=tmp_path_factory.mktemp("fleet"), config=config) as e:
-        yield e
 
 
 @pytest.fixture()

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -23,6 +22,7 @@ import httpx
 import pytest
 
 from partnercenter.emulator import Emulator
+from partnercenter.testing import Sandbox
 
 from .signin_pages import CHROMIUM, CHROMIUM_ARGS, User, authenticator, browser_sign_in
 from .test_e2e import _playwright_available
@@ -42,10 +42,10 @@ def _needs_chromium() -> None:
 
 
 @pytest.fixture()
-def emu(tmp_path: Path) -> Iterator[Emulator]:
-    # One emulator per test: a clean directory of consents and sign-ins for each client.
-    with Emulator.start(state_dir=tmp_path / "state") as emulator:
-        yield emulator
+def emu(pc_emulator: Sandbox) -> Sandbox:
+    # A clean emulator per test (no consents or sign-ins left from another client): the
+    # plugin's, reset before each test.
+    return pc_emulator
 
 
 def admin(emu: Emulator) -> User:

@@ -100,16 +100,6 @@ def page(chromium: Any) -> Iterator[Any]:
         context.close()
 
 
-@pytest.fixture(scope="module")
-def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    # A one-second device-code interval keeps the polling tests quick.
-    with Emulator.start(
-        state_dir=tmp_path_factory.mktemp("signin-e2e"),
-        config={"settings": {"device_code_interval": 1}},
-    ) as emulator:
-        yield emulator
-
-
 def user(emu: Emulator, upn: str) -> User:
     return User.of(next(u for u in emu.users if u["upn"] == upn))
 

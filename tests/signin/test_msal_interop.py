@@ -24,15 +24,6 @@ PC_SCOPE = "https://api.partnercenter.microsoft.com/user_impersonation"
 REDIRECT = "http://localhost:8765/callback"
 
 
-@pytest.fixture(scope="module")
-def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator.start(
-        state_dir=tmp_path_factory.mktemp("signin-msal"),
-        config={"settings": {"device_code_interval": 1}},
-    ) as emulator:
-        yield emulator
-
-
 @pytest.fixture()
 def closing() -> Iterator[list[Any]]:
     """MSAL apps to close after the test: their keep-alive connections would otherwise

@@ -340,3 +340,103 @@ def test_a_failed_test_shows_what_the_emulator_received(
     )
     secret = "8Q~"  # every seed secret has Azure AD's shape
     assert secret not in result.stdout.str()
+
+
+def test_the_factory_shares_an_emulator_per_data_and_starts_private_ones(
+    pytester: pytest.Pytester, state_dir: Path
+) -> None:
+    pytester.makepyfile(
+        test_factory="""
+        import httpx
+        import pytest
+        from partnercenter.testing import EmulatorData, EmulatorFactory, Sandbox, User
+
+        NIGHT = "night@contosopartner.onmicrosoft.com"
+        DATA = EmulatorData(users=[User(NIGHT, mfa=False)])
+
+        @pytest.fixture(scope="module")
+        def night(pc_emulator_factory: EmulatorFactory) -> Sandbox:
+            return pc_emulator_factory(DATA)
+
+        def test_shared_per_data(pc_emulator_factory, night, pc_emulator_session):
+            assert pc_emulator_factory(DATA) is night
+            assert pc_emulator_factory() is pc_emulator_session
+            assert night is not pc_emulator_session
+            assert night.user(NIGHT) and not night.user(NIGHT).get("totp_secret")
+            with pytest.raises(KeyError):
+                pc_emulator_session.user(NIGHT)
+
+        def test_not_reset_between_tests(night):
+            night.advance_clock(3600)
+
+        def test_the_clock_moved_by_the_last_test(night):
+            assert night.now() - __import__("time").time() > 3000
+            night.reset()
+
+        def test_bad_options_are_named(pc_emulator_factory):
+            with pytest.raises(ValueError, match="^tls must be True or False, not str$"):
+                pc_emulator_factory(tls="no")
+            with pytest.raises(ValueError, match="^plugin_settings must be True or False"):
+                pc_emulator_factory.private(plugin_settings=None).__enter__()
+
+        def test_options(pc_emulator_factory):
+            plain = pc_emulator_factory(tls=False, plugin_settings=False)
+            assert plain.base_url.startswith("http://") and plain.ca_cert is None
+            assert plain.state.settings.api_burst != 1_000_000  # Partner Center's, not lifted
+            assert pc_emulator_factory().state.settings.api_burst == 1_000_000
+
+        def test_private(pc_emulator_factory, pc_emulator_session):
+            with pc_emulator_factory.private({"settings": {"idtyp_claim": True}}) as own:
+                assert own is not pc_emulator_factory({"settings": {"idtyp_claim": True}})
+                assert own.state.settings.idtyp_claim
+                state_dir = own.state_dir
+                with httpx.Client(verify=own.verify) as web:
+                    assert web.get(own.base_url + "/common/discovery/keys").status_code == 200
+            assert not state_dir.exists()
+            with pytest.raises(httpx.ConnectError):
+                httpx.get(own.base_url + "/common/discovery/keys", verify=False, timeout=2)
+        """
+    )
+    result = run(pytester, state_dir, "-p", "no:randomly")
+    result.assert_outcomes(passed=6)
+
+
+def test_the_module_emulator_and_the_markers_options(
+    pytester: pytest.Pytester, state_dir: Path
+) -> None:
+    pytester.makepyfile(
+        test_plain_http="""
+        import httpx
+        import pytest
+
+        pytestmark = pytest.mark.partnercenter_data(None, tls=False)
+
+        def test_first(pc_emulator_module):
+            assert pc_emulator_module.base_url.startswith("http://")
+            pc_emulator_module.mint_refresh_token("admin@contosopartner.onmicrosoft.com")
+
+        def test_pc_emulator_is_the_same_reset_before_the_test(pc_emulator_module, pc_emulator):
+            assert pc_emulator is pc_emulator_module
+            assert not pc_emulator.state.signin.refresh_tokens
+            assert httpx.get(pc_emulator.base_url + "/common/discovery/keys").status_code == 200
+        """,
+        test_same_declaration="""
+        import pytest
+
+        pytestmark = pytest.mark.partnercenter_data(None, tls=False)
+
+        def test_reset_when_the_module_starts(pc_emulator_module):
+            assert pc_emulator_module.base_url.startswith("http://")
+            assert pc_emulator_module.requests() == []
+        """,
+        test_bad_option="""
+        import pytest
+
+        @pytest.mark.partnercenter_data(None, tsl=False)
+        def test_it(pc_emulator):
+            pass
+        """,
+    )
+    result = run(pytester, state_dir, "-p", "no:randomly")
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(["*unknown keyword 'tsl' (it takes tls, plugin_settings)*"])

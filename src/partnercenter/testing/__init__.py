@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ..emulator.journal import JournalEntry
 from .data import App, Customer, EmulatorData, Partner, Subscription, User, load_data
+from .emulators import EmulatorFactory
 from .sandbox import Sandbox
 from .shared_redis import SharedRedis
 from .signin import (
@@ -32,6 +33,7 @@ __all__ = [
     "App",
     "Customer",
     "EmulatorData",
+    "EmulatorFactory",
     "JournalEntry",
     "Partner",
     "Sandbox",

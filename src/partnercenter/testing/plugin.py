@@ -6,6 +6,11 @@ Fixtures (none is autouse, so installing the plugin changes nothing until a test
   pytest-xdist worker);
 - ``pc_emulator``: the emulator for this test, reset before it (or, under
   ``@pytest.mark.partnercenter_data(...)``, an emulator built from that data);
+- ``pc_emulator_module`` (module): this module's emulator (its marker's data), reset when the
+  module starts, not between its tests;
+- ``pc_emulator_factory`` (session): an :class:`EmulatorFactory`, for emulators with data or
+  start options of the caller's choosing, shared (for module- or session-scoped fixtures) or
+  private to a ``with`` block;
 - ``pc_app_credential``, ``pc_user_credential``, ``pc_user_credential_no_mfa``: app-only,
   app + user with MFA, app + user without MFA, for the partner tenant;
 - ``pc_client`` (app + user with MFA) and ``pc_app_client`` (app-only): ``PartnerClient``\\ s;
@@ -22,13 +27,8 @@ Only the standard library and pytest are imported here: the plugin loads even wh
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
-import shutil
 import tempfile
-import warnings
-from collections import OrderedDict
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,20 +41,11 @@ if TYPE_CHECKING:
     from .shared_redis import SharedRedis
     from .trust import Trust
 
+from .emulators import MAX_RUNNING, PLUGIN_SETTINGS, EmulatorFactory, Emulators
+
+__all__ = ["MAX_RUNNING", "PLUGIN_SETTINGS", "EmulatorFactory", "Emulators"]
+
 MARKER = "partnercenter_data"
-#: Emulators with declared data kept running at once per process (least recently used stop).
-MAX_RUNNING = 4
-#: Test-friendly settings the plugin's emulators start with (a test's data may override
-#: them). Partner Center's throttling is lifted so that tests never meet it by accident (use
-#: ``emulator.throttling(...)`` to test 429 handling), and the device-code interval is 1 s so
-#: that MSAL's polling does not make a test wait 5 s.
-PLUGIN_SETTINGS: dict[str, float] = {
-    "api_rate_per_second": 1_000_000.0,
-    "api_burst": 1_000_000,
-    "api_customer_rate_per_second": 1_000_000.0,
-    "api_customer_burst": 1_000_000,
-    "device_code_interval": 1,
-}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -88,8 +79,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(data): run against an emulator built from this data (EmulatorData, a dict "
-        "or the path of a TOML/YAML/JSON config file, relative to the test file)",
+        f"{MARKER}(data, tls=True, plugin_settings=True): run against an emulator built from "
+        "this data (EmulatorData, a dict, the path of a TOML/YAML/JSON config file relative to "
+        "the test file, or None for the seed alone); tls=False serves plain HTTP, "
+        "plugin_settings=False starts from the emulator's own defaults",
     )
 
 
@@ -137,96 +130,6 @@ def describe_requests(sandbox: Sandbox, limit: int = REPORTED_REQUESTS) -> str:
             + " ".join(details)
         )
     return "\n".join(lines) or "(no requests)"
-
-
-# -- the emulators of this process ----------------------------------------------------------
-class Emulators:
-    """The emulators this pytest process started: the default one and one per distinct data."""
-
-    def __init__(self, base: Path, worker: str) -> None:
-        self.base = base
-        self.worker = worker
-        self.running: OrderedDict[str, Sandbox] = OrderedDict()
-
-    def get(self, config: dict[str, Any] | None) -> Sandbox:
-        key = _key(config)
-        found = self.running.get(key)
-        if found is not None:
-            self.running.move_to_end(key)
-            return found
-        sandbox = self._start(key, config)
-        self.running[key] = sandbox
-        # The default emulator is never evicted: it is the session fixture's.
-        while len(self.running) > MAX_RUNNING:
-            oldest = next((k for k in self.running if k != "default"), None)
-            if oldest is None:
-                break
-            self.running.pop(oldest).stop()
-        return sandbox
-
-    def _start(self, key: str, config: dict[str, Any] | None) -> Sandbox:
-        from ..emulator.config import ConfigError
-        from .sandbox import Sandbox
-
-        merged = _with_plugin_settings(config)
-        folder = self.base / self.worker / key
-        self._warm(folder)
-        try:
-            return Sandbox.start(state_dir=folder, config=merged)
-        except ConfigError:
-            raise
-        except Exception:
-            # The cached state directory may be unusable (e.g. held by another pytest run):
-            # a temporary one costs a cold start, not a failure.
-            return Sandbox.start(config=merged)
-
-    def _warm(self, folder: Path) -> None:
-        """Give a new state directory the keys and certificates of an existing one (this
-        worker's default, else any other's): generating them is most of a cold start."""
-        if (folder / "keys").exists():
-            return
-        candidates = [self.base / self.worker / "default", *sorted(self.base.glob("*/default"))]
-        source = next((c for c in candidates if c != folder and (c / "keys").is_dir()), None)
-        if source is None:
-            return
-        with contextlib.suppress(OSError):
-            folder.mkdir(parents=True, exist_ok=True)
-            for part in ("keys", "tls"):
-                if (source / part).is_dir():
-                    shutil.copytree(source / part, folder / part, dirs_exist_ok=True)
-
-    def close(self) -> None:
-        while self.running:
-            _, sandbox = self.running.popitem()
-            with warnings.catch_warnings():
-                # A stop that has to force the server down (a client kept a connection open)
-                # leaves server-side transports for the event loop to close, which warns; that
-                # is the emulator's own business, not a failure of the user's last test.
-                warnings.simplefilter("ignore", ResourceWarning)
-                sandbox.stop()
-
-
-def _key(config: dict[str, Any] | None) -> str:
-    if config is None:
-        return "default"
-    canonical = json.dumps(config, sort_keys=True, default=str).encode()
-    return "data-" + hashlib.sha256(canonical).hexdigest()[:16]
-
-
-def _with_plugin_settings(config: dict[str, Any] | None) -> dict[str, Any]:
-    from dataclasses import fields
-
-    from ..emulator.config import Settings
-
-    # Only the settings this emulator version knows: a renamed one must not break every test.
-    known = {f.name: f.type for f in fields(Settings)}
-    defaults: dict[str, Any] = {}
-    for name, value in PLUGIN_SETTINGS.items():
-        if name in known:
-            defaults[name] = int(value) if "int" in str(known[name]) else float(value)
-    merged = dict(config or {})
-    merged["settings"] = {**defaults, **dict(merged.get("settings") or {})}
-    return merged
 
 
 def _require_emulator_extra() -> None:
@@ -279,34 +182,83 @@ def pc_emulators(
 
 
 @pytest.fixture(scope="session")
+def pc_emulator_factory(pc_emulators: Emulators) -> EmulatorFactory:
+    """Emulators with data and options of your choosing (see :class:`EmulatorFactory`):
+    ``pc_emulator_factory(data)`` for a fixture of any scope, ``with
+    pc_emulator_factory.private(data) as emulator:`` for one of a test's own."""
+    return EmulatorFactory(pc_emulators)
+
+
+@pytest.fixture(scope="session")
 def pc_emulator_session(pc_emulators: Emulators) -> Sandbox:
     """The emulator of this test session (one per process / xdist worker), seeded by default.
     Not reset between tests: use ``pc_emulator`` for that."""
     return pc_emulators.get(None)
 
 
-@pytest.fixture()
-def pc_emulator(request: pytest.FixtureRequest, pc_emulators: Emulators) -> Sandbox:
-    """The emulator for this test, reset before it: no sign-ins, refresh tokens, consents,
-    faults, clock offset, journal entries or API changes left from earlier tests."""
-    marker = request.node.get_closest_marker(MARKER)
-    config = None
-    if marker is not None:
-        config = _marker_data(marker, request)
-    sandbox = pc_emulators.get(config)
+@pytest.fixture(scope="module")
+def pc_emulator_module(request: pytest.FixtureRequest, pc_emulators: Emulators) -> Sandbox:
+    """The emulator of this module (its ``partnercenter_data`` marker's, else the default),
+    reset when the module starts but not between its tests: for tests that build on each
+    other's state, or module-scoped fixtures. Shared with every module that declares the
+    same data and options (one per process)."""
+    config, options = _declared(request)
+    sandbox = pc_emulators.get(config, pin=True, **options)
     sandbox.reset()
     return sandbox
 
 
-def _marker_data(marker: pytest.Mark, request: pytest.FixtureRequest) -> dict[str, Any]:
+@pytest.fixture()
+def pc_emulator(request: pytest.FixtureRequest, pc_emulators: Emulators) -> Sandbox:
+    """The emulator for this test, reset before it: no sign-ins, refresh tokens, consents,
+    faults, clock offset, journal entries or API changes left from earlier tests."""
+    config, options = _declared(request)
+    sandbox = pc_emulators.get(config, **options)
+    sandbox.reset()
+    return sandbox
+
+
+#: The marker's keyword arguments: how the emulator starts, beside its data.
+MARKER_OPTIONS = ("tls", "plugin_settings")
+
+
+def _declared(request: pytest.FixtureRequest) -> tuple[dict[str, Any] | None, dict[str, bool]]:
+    """The data and start options of the marker closest to the requesting node."""
+    marker = request.node.get_closest_marker(MARKER)
+    if marker is None:
+        return None, {}
+    return _marker_data(marker, request), _marker_options(marker)
+
+
+def _marker_data(marker: pytest.Mark, request: pytest.FixtureRequest) -> dict[str, Any] | None:
     from .data import load_data
 
-    if len(marker.args) != 1 or marker.kwargs:
-        raise pytest.UsageError(f"@pytest.mark.{MARKER} takes one argument: the data")
+    if len(marker.args) != 1:
+        raise pytest.UsageError(
+            f"@pytest.mark.{MARKER} takes one argument, the data (None for the seed alone), "
+            f"and the keywords {', '.join(MARKER_OPTIONS)}"
+        )
     data = marker.args[0]
+    if data is None:
+        return None
     if isinstance(data, (str, Path)) and not Path(data).is_absolute():
         data = Path(request.node.path).parent / data
     return load_data(data)
+
+
+def _marker_options(marker: pytest.Mark) -> dict[str, bool]:
+    unknown = sorted(set(marker.kwargs) - set(MARKER_OPTIONS))
+    if unknown:
+        raise pytest.UsageError(
+            f"@pytest.mark.{MARKER}: unknown keyword {unknown[0]!r} "
+            f"(it takes {', '.join(MARKER_OPTIONS)})"
+        )
+    options: dict[str, bool] = {}
+    for name, value in marker.kwargs.items():
+        if not isinstance(value, bool):
+            raise pytest.UsageError(f"@pytest.mark.{MARKER}: {name} must be True or False")
+        options[name] = value
+    return options
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from partnercenter.emulator.api.service import limits_from
 from partnercenter.emulator.api.throttling import Throttle
 from partnercenter.emulator.config import Settings
 from partnercenter.operations import OPERATIONS, Role
+from partnercenter.testing import EmulatorFactory
 
 from ..signin_driver import PC_USER_SCOPE, pkce, redirect_params, sign_in
 from ..test_signin import authorize, redeem, user
@@ -191,13 +192,13 @@ def test_app_only_calls_have_no_role_check(pc_app: httpx.Client) -> None:
     assert pc_app.get("/v1/invoices").status_code == 200
 
 
-def test_user_roles_from_a_config_file(tmp_path: Any) -> None:
+def test_user_roles_from_a_config_file(tmp_path: Any, pc_emulator_factory: EmulatorFactory) -> None:
     config = tmp_path / "emu.toml"
     config.write_text(
         '[[users]]\nupn = "ops@contosopartner.onmicrosoft.com"\npassword = "pw"\n'
         'roles = ["helpdesk_agent"]\n'
     )
-    with Emulator.start(config=config, tls=False) as emu:
+    with pc_emulator_factory.private(config, tls=False, plugin_settings=False) as emu:
         assert next(u for u in emu.users if u["upn"].startswith("ops@"))["roles"] == [
             "helpdesk_agent"
         ]
@@ -343,7 +344,9 @@ def test_no_claim_type_or_value_makes_a_5xx(emulator: Emulator, changes: dict[st
         error(response)
 
 
-def test_relationships_from_a_config_file(tmp_path: Any) -> None:
+def test_relationships_from_a_config_file(
+    tmp_path: Any, pc_emulator_factory: EmulatorFactory
+) -> None:
     config = tmp_path / "emu.toml"
     config.write_text(
         '[[tenants]]\nname = "Litware"\ndomains = ["litware.onmicrosoft.com"]\n'
@@ -351,7 +354,7 @@ def test_relationships_from_a_config_file(tmp_path: Any) -> None:
         '[[tenants]]\nname = "Lamna"\ndomains = ["lamna.onmicrosoft.com"]\n'
         "delegated_admin = false\n"
     )
-    with Emulator.start(config=config, tls=False) as emu:
+    with pc_emulator_factory.private(config, tls=False, plugin_settings=False) as emu:
         litware, lamna = tenant(emu, "Litware"), tenant(emu, "Lamna")
         assert (litware["relationship"], litware["delegated_admin"]) == ("none", False)
         assert (lamna["relationship"], lamna["delegated_admin"]) == ("reseller", False)

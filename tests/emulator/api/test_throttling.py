@@ -10,6 +10,7 @@ import pytest
 
 from partnercenter.emulator import Clock, Emulator
 from partnercenter.emulator.api.throttling import Limits, Throttle
+from partnercenter.testing import EmulatorFactory
 
 from .pc import mint
 
@@ -56,10 +57,12 @@ def test_customer_bucket_is_per_customer(
     assert pc.get("/v1/invoices").status_code == 200
 
 
-def test_throttling_settings_from_a_config_file(tmp_path: Any) -> None:
+def test_throttling_settings_from_a_config_file(
+    tmp_path: Any, pc_emulator_factory: EmulatorFactory
+) -> None:
     config = tmp_path / "emu.toml"
     config.write_text("[settings]\napi_rate_per_second = 0.01\napi_burst = 2\n")
-    with Emulator.start(config=config, tls=False) as emulator:
+    with pc_emulator_factory.private(config, tls=False, plugin_settings=False) as emulator:
         headers = {"Authorization": f"Bearer {mint(emulator)}"}
         with httpx.Client(base_url=emulator.base_url, headers=headers) as client:
             codes = [client.get("/v1/profiles/mpn").status_code for _ in range(3)]
