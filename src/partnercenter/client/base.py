@@ -2,8 +2,8 @@
 
 :class:`ClientBase` is the sync/async-neutral client, as
 :class:`~partnercenter._credentials.base.CredentialCore` is for credentials: the constructor
-(argument checks, settings, the choice of cloud, the HTTP options, the timing seam), the token source,
-the call and page flows, ``paginate``, ``with_options``, the HTTP client's lifetime and the
+(argument checks, settings, the choice of cloud, the HTTP options, the timing seam), the token
+source, the call and page flows, ``paginate``, ``with_options``, the HTTP client's lifetime and the
 ``repr``. :class:`~partnercenter.PartnerClient` and
 :class:`~partnercenter.aio.AsyncPartnerClient` declare what differs (the httpx types, which
 credentials they take, the pager) and run the flows with their driver: ``drive`` or
