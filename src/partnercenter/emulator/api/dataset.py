@@ -35,6 +35,7 @@ from .catalog_data import (
     Offer,
     Product,
 )
+from .paging import link
 
 Json = dict[str, Any]
 
@@ -127,11 +128,6 @@ def _date_text(days_since_epoch: int) -> str:
 
 
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
-
-
-def link(uri: str, method: str = "GET") -> Json:
-    """A link object without headers."""
-    return {"uri": uri, "method": method, "headers": []}
 
 
 def etag_for(key: str, version: int) -> str:

@@ -16,7 +16,8 @@ import hashlib
 import hmac
 import json
 import uuid
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from ... import aadsts
 from ...wire import (
@@ -43,6 +44,7 @@ from .user_tokens import UserGrant, user_token_response
 #: A poll sooner than this share of the interval gets ``slow_down`` (RFC 8628 3.5); the
 #: margin keeps a client that sleeps exactly ``interval`` from being told off.
 SLOW_DOWN_SHARE = 0.8
+R = TypeVar("R")
 
 
 def _required(form: dict[str, str], name: str) -> str:
@@ -50,6 +52,15 @@ def _required(form: dict[str, str], name: str) -> str:
     if value is None:
         raise AadError(aadsts.MISSING_PARAMETER, name=name)
     return value
+
+
+def _presented(
+    req: TokenRequest, name: str, issued: Mapping[str, R]
+) -> tuple[Tenant | None, R | None]:
+    """The tenant the path names and the record of the code or token the form's ``name``
+    presents (None: not issued here); a missing ``name`` is refused before the path."""
+    value = _required(req.form, name)
+    return path_tenant(req.state, req.segment), issued.get(value)
 
 
 def user_may_sign_in(state: EmulatorState, user: User, tenant: Tenant) -> bool:
@@ -185,9 +196,7 @@ async def _respond(
 
 async def authorization_code(req: TokenRequest) -> dict[str, Any]:
     state, version, segment, form = req.state, req.version, req.segment, req.form
-    code_value = _required(form, "code")
-    requested = path_tenant(state, segment)
-    record = state.signin.codes.get(code_value)
+    requested, record = _presented(req, "code", state.signin.codes)
     if record is None:
         raise AadError(aadsts.CODE_INVALID, name="code", detail="The code is unknown or malformed.")
     tenant = issuing_tenant(state, requested or record.request.tenant, record.user, segment)
@@ -245,9 +254,7 @@ def pkce_matches(challenge: str, method: str, verifier: str | None) -> bool:
 
 async def refresh_token(req: TokenRequest) -> dict[str, Any]:
     state, version, segment, form = req.state, req.version, req.segment, req.form
-    token = _required(form, "refresh_token")
-    requested = path_tenant(state, segment)
-    record = state.signin.refresh_tokens.get(token)
+    requested, record = _presented(req, "refresh_token", state.signin.refresh_tokens)
     if record is None:
         raise AadError(
             aadsts.REFRESH_TOKEN_MALFORMED,

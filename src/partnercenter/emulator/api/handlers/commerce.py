@@ -33,9 +33,9 @@ from ..context import (
     record_change,
     strip,
 )
-from ..dataset import DAY, iso, link, public
+from ..dataset import DAY, iso, public
 from ..errors import invalid, not_found
-from ..paging import collection
+from ..paging import collection, link
 
 MAX_LINE_ITEMS = 50
 TERMS = ("P1M", "P1Y", "P3Y")
