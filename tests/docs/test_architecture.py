@@ -21,6 +21,8 @@ SHARED = frozenset(
         "_version",
         # The clock, sleep and jitter seam (Timing) that auth, client and aio all take.
         "_timing",
+        # Crash-safe file replacement, for the stores, the CLI and the emulator's state dir.
+        "_atomic",
     }
 )
 #: Layer -> the layers it may import (besides itself). Layers not listed are not checked.
