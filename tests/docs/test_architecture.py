@@ -23,6 +23,8 @@ SHARED = frozenset(
         "_timing",
         # The flow steps and the two drivers every credential and client call runs on.
         "_steps",
+        # Crash-safe file replacement, for the stores, the CLI and the emulator's state dir.
+        "_atomic",
     }
 )
 #: Layer -> the layers it may import (besides itself). Layers not listed are not checked.

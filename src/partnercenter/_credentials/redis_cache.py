@@ -21,25 +21,25 @@ RedisHealth` (in-process cache and direct requests; Redis again after ``retry_in
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
 import secrets
 import time
 from collections.abc import Callable, Hashable
-from typing import Any, Final, Self
+from dataclasses import dataclass
+from typing import Any, Final, Generic, Self, TypeVar
 
-from ..errors import ConfigurationError
 from ..stores.file import STORE_KEY_ENV
 from ..stores.redis_support import (
     RELEASE_SCRIPT,
+    BlockingRedis,
     OrphanLocks,
-    RedisHealth,
-    RedisOptions,
+    RedisBacked,
+    RedisFlow,
     RedisTarget,
-    Sealer,
-    make_client,
     parse_redis_url,
-    redis_errors,
+    redis_call,
 )
 from ..tokens import AccessToken
 from .cache import CacheEntry, MemoryTokenCache
@@ -100,15 +100,44 @@ def decode_entry(data: bytes) -> CacheEntry | None:
         return None
 
 
+F = TypeVar("F")
+
+
+class Seen(enum.Enum):
+    """What a look at Redis found, when not the entry itself."""
+
+    #: This process took the lock: it requests the token and shares it.
+    LOCKED = "locked"
+    #: Another process holds the lock: wait for its entry (or serve a stale token).
+    HELD = "held"
+    #: Redis failed: request the token directly.
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Flight(Generic[F]):
+    """One process's part in a shared fetch of ``key``: the Redis name of the entry and of its
+    lock, the random owner this process takes the lock as, the ``fetch`` it runs if it leads
+    (blocking or async), and the time of the miss."""
+
+    key: Hashable
+    name: str
+    lock: str
+    owner: str
+    fetch: F
+    now: float
+
+
 def ttl_ms(entry: CacheEntry, now: float) -> int:
     """Redis keeps an entry until its token expires (at least a second)."""
     return max(1000, int((entry[1].expires_on - now) * 1000))
 
 
-class SharedCacheBase:
+class SharedCacheBase(RedisBacked):
     """State and pure parts shared by the blocking and async Redis caches."""
 
-    _async: bool = False
+    _kind = "cache"
+    _role = "token cache"
 
     def __init__(
         self,
@@ -121,23 +150,10 @@ class SharedCacheBase:
         clock: Callable[[], float] = time.time,
         **options: Any,
     ) -> None:
-        if client is None and target is None:
-            raise ConfigurationError("client", "pass a redis client, or use from_url(url)")
-        unknown = set(options) - set(RedisOptions.__dataclass_fields__)
-        if unknown:
-            raise ConfigurationError(sorted(unknown)[0], "is not an option of the Redis cache")
-        self.options = RedisOptions.check(**options)
+        super().__init__(client, target, key, key_env, clock, options)
         self._front = MemoryTokenCache(max_entries)
         # The hit path: the front dict's own get (see MemoryTokenCache).
         self.get: Callable[[Hashable], CacheEntry | None] = self._front.get
-        self._client = client
-        self._target = target
-        self._sealer = Sealer(key, key_env)
-        self._sealer.check()
-        self._clock = clock
-        where = target.describe() if target is not None else "redis"
-        self._health = RedisHealth(self.options.retry_interval, f"{where} (token cache)")
-        self._errors = redis_errors()
         self._refused: dict[Hashable, str] = {}
         self._names: dict[Hashable, str | None] = {}
         # Locks whose SET timed out: Redis may still have applied it (a paused server runs
@@ -152,11 +168,6 @@ class SharedCacheBase:
         ``timeout``, ``retry_interval``, ``lock_ttl``, ``wait_timeout``, ``poll_interval``,
         ``max_entries``, ``clock``."""
         return cls(target=parse_redis_url(url), **options)
-
-    @property
-    def degraded(self) -> bool:
-        """Whether Redis is currently being skipped (unreachable or slow)."""
-        return self._health.degraded
 
     def _name(self, key: Hashable) -> str | None:
         name = self._names.get(key, "")
@@ -192,22 +203,88 @@ class SharedCacheBase:
             self._refused[key] = entry[1].token
 
     def _local(self, key: Hashable, token: AccessToken) -> CacheEntry:
-        entry = (refresh_due(token), token)
+        return self._served(key, (refresh_due(token), token))
+
+    def _served(self, key: Hashable, entry: CacheEntry) -> CacheEntry:
         self._front.set(key, entry)
         return entry
+
+    def _led(self, flight: Flight[Any], token: AccessToken) -> CacheEntry:
+        """The entry of the token this process fetched as the holder of the lock (a newly
+        fetched token is no longer refused)."""
+        entry = self._local(flight.key, token)
+        self._refused.pop(flight.key, None)
+        return entry
+
+    def _waited_too_long(self) -> None:
+        logger.warning(
+            "waited %g s for another process's token request; requesting directly",
+            self.options.wait_timeout,
+        )
 
     def __len__(self) -> int:
         return len(self._front)
 
-    def __repr__(self) -> str:
-        where = self._target.describe() if self._target is not None else "client"
-        return (
-            f"{type(self).__name__}({where}, prefix={self.options.prefix!r}, "
-            f"entries={len(self._front)}, degraded={self._health.degraded})"
-        )
+    def _repr_counts(self) -> str:
+        return f"entries={len(self._front)}, "
+
+    def _lock_ms(self) -> int:
+        return int(self.options.lock_ttl * 1000)
+
+    # -- the Redis work, written once (run by the blocking and the async cache's driver) ------
+    def _look_flow(self, flight: Flight[Any], first: bool) -> RedisFlow[CacheEntry | Seen]:
+        """Read the shared entry, else try to take the lock. The ``first`` look of a miss
+        also releases orphaned locks, and marks Redis healthy."""
+        key, name, lock, owner = flight.key, flight.name, flight.lock, flight.owner
+        try:
+            if first:
+                yield from self._orphans.release_flow()
+            entry = self._decode(key, name, (yield redis_call("get", name)), flight.now)
+            taken = entry is None and (
+                yield redis_call("set", lock, owner, nx=True, px=self._lock_ms())
+            )
+            if first:
+                self._health.succeeded()
+        except self._errors as exc:
+            self._health.failed(exc)
+            self._orphans.add(lock, owner)
+            return Seen.FAILED
+        if entry is not None:
+            return self._served(key, entry)
+        return Seen.LOCKED if taken else Seen.HELD
+
+    def _reread_flow(self, flight: Flight[Any]) -> RedisFlow[CacheEntry | None]:
+        """The lock's new holder reads once more: another holder may have written the entry
+        between this process's read and its lock."""
+        try:
+            raw = yield redis_call("get", flight.name)
+        except self._errors as exc:
+            self._health.failed(exc)
+            return None
+        entry = self._decode(flight.key, flight.name, raw, flight.now)
+        return None if entry is None else self._served(flight.key, entry)
+
+    def _write_flow(self, name: str, entry: CacheEntry, now: float) -> RedisFlow[None]:
+        if not self._health.available():
+            return
+        try:
+            yield redis_call("set", name, self._seal(name, entry), px=ttl_ms(entry, now))
+            self._health.succeeded()
+        except self._errors as exc:
+            self._health.failed(exc)
+
+    def _release_flow(self, lock: str, owner: str) -> RedisFlow[None]:
+        if not self._health.available():
+            self._orphans.add(lock, owner)
+            return
+        try:
+            yield redis_call("eval", RELEASE_SCRIPT, 1, lock, owner)
+        except self._errors as exc:
+            self._health.failed(exc)
+            self._orphans.add(lock, owner)
 
 
-class RedisTokenCache(SharedCacheBase):
+class RedisTokenCache(BlockingRedis, SharedCacheBase):
     """A :class:`~partnercenter.TokenCache` shared through Redis, for the blocking credentials.
 
     ``RedisTokenCache.from_url(url, **options)`` or ``RedisTokenCache(redis_client,
@@ -220,19 +297,13 @@ class RedisTokenCache(SharedCacheBase):
     (``"partnercenter:"``), ``max_entries`` (bounds the in-process tier), ``clock``.
     """
 
-    def _redis(self) -> Any:
-        if self._client is None:
-            assert self._target is not None
-            self._client = make_client(self._target, self.options.timeout, asynchronous=False)
-        return self._client
-
     # -- TokenCache ---------------------------------------------------------------------------
     def set(self, key: Hashable, entry: CacheEntry, /) -> None:
         """Store ``entry`` here and, best effort, in Redis."""
         self._front.set(key, entry)
         name = self._name(key)
         if name is not None:
-            self._write(name, entry, self._clock())
+            self._run(self._write_flow(name, entry, self._clock()))
 
     def remove(self, key: Hashable, /) -> None:
         """Forget ``key`` here, and in Redis if Redis still holds the same token."""
@@ -280,115 +351,43 @@ class RedisTokenCache(SharedCacheBase):
         name = self._name(key)
         if name is None or not self._health.available():
             return self._local(key, fetch())
-        owner = secrets.token_hex(16)
-        lock = name + ":lock"
-        locked = False
-        try:
-            client = self._redis()
-            self._orphans.release(client, self._errors)
-            entry = self._decode(key, name, client.get(name), now)
-            if entry is None:
-                locked = client.set(lock, owner, nx=True, px=self._lock_ms())
-            self._health.succeeded()
-        except self._errors as exc:
-            self._health.failed(exc)
-            self._orphans.add(lock, owner)
-            return self._local(key, fetch())
-        if entry is not None:
-            self._front.set(key, entry)
-            return entry
-        if locked:
-            return self._lead(key, name, lock, owner, fetch, now)
+        flight = Flight(key, name, name + ":lock", secrets.token_hex(16), fetch, now)
+        found = self._look(flight, first=True)
+        if found is not None:
+            return found
         if stale is not None:
             return (refresh_due(stale), stale)
-        return self._follow(key, name, lock, owner, fetch, now)
+        return self._follow(flight)
 
-    def _lock_ms(self) -> int:
-        return int(self.options.lock_ttl * 1000)
+    def _look(self, flight: Flight[Callable[[], AccessToken]], *, first: bool) -> CacheEntry | None:
+        """The entry (from Redis, or fetched as the lock's holder, or directly when Redis
+        fails), or ``None`` while another process holds the lock."""
+        seen = self._run(self._look_flow(flight, first))
+        if seen is Seen.FAILED:
+            return self._local(flight.key, flight.fetch())
+        if seen is Seen.LOCKED:
+            return self._lead(flight)
+        return None if seen is Seen.HELD else seen
 
-    def _lead(
-        self,
-        key: Hashable,
-        name: str,
-        lock: str,
-        owner: str,
-        fetch: Callable[[], AccessToken],
-        now: float,
-    ) -> CacheEntry:
+    def _lead(self, flight: Flight[Callable[[], AccessToken]]) -> CacheEntry:
         try:
-            try:
-                # Another holder may have written it between our read and our lock.
-                entry = self._decode(key, name, self._redis().get(name), now)
-            except self._errors as exc:
-                self._health.failed(exc)
-                entry = None
-            if entry is not None:
-                self._front.set(key, entry)
-                return entry
-            entry = self._local(key, fetch())
-            self._refused.pop(key, None)
-            self._write(name, entry, now)
+            entry = self._run(self._reread_flow(flight))
+            if entry is None:
+                entry = self._led(flight, flight.fetch())
+                self._run(self._write_flow(flight.name, entry, flight.now))
             return entry
         finally:
-            self._release(lock, owner)
+            self._run(self._release_flow(flight.lock, flight.owner))
 
-    def _follow(
-        self,
-        key: Hashable,
-        name: str,
-        lock: str,
-        owner: str,
-        fetch: Callable[[], AccessToken],
-        now: float,
-    ) -> CacheEntry:
+    def _follow(self, flight: Flight[Callable[[], AccessToken]]) -> CacheEntry:
         deadline = time.monotonic() + self.options.wait_timeout
         delay = self.options.poll_interval
-        taken = False
         while time.monotonic() < deadline:
             time.sleep(delay)
             delay = min(delay * 1.5, _MAX_POLL)
-            try:
-                client = self._redis()
-                entry = self._decode(key, name, client.get(name), now)
-                if entry is None:
-                    # The holder failed or died (its lock expired): take over.
-                    taken = client.set(lock, owner, nx=True, px=self._lock_ms())
-            except self._errors as exc:
-                self._health.failed(exc)
-                self._orphans.add(lock, owner)
-                return self._local(key, fetch())
-            if entry is not None:
-                self._front.set(key, entry)
-                return entry
-            if taken:
-                return self._lead(key, name, lock, owner, fetch, now)
-        logger.warning(
-            "waited %g s for another process's token request; requesting directly",
-            self.options.wait_timeout,
-        )
-        return self._local(key, fetch())
-
-    def _write(self, name: str, entry: CacheEntry, now: float) -> None:
-        if not self._health.available():
-            return
-        try:
-            self._redis().set(name, self._seal(name, entry), px=ttl_ms(entry, now))
-            self._health.succeeded()
-        except self._errors as exc:
-            self._health.failed(exc)
-
-    def _release(self, lock: str, owner: str) -> None:
-        if not self._health.available():
-            self._orphans.add(lock, owner)
-            return
-        try:
-            self._redis().eval(RELEASE_SCRIPT, 1, lock, owner)
-        except self._errors as exc:
-            self._health.failed(exc)
-            self._orphans.add(lock, owner)
-
-    def close(self) -> None:
-        """Close the Redis connections this cache made (not a client passed in)."""
-        if self._target is not None and self._client is not None:
-            self._client.close()
-            self._client = None
+            # No entry and a free lock: the holder failed or died (its lock expired): take over.
+            found = self._look(flight, first=False)
+            if found is not None:
+                return found
+        self._waited_too_long()
+        return self._local(flight.key, flight.fetch())

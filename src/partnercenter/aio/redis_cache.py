@@ -4,26 +4,25 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Any
 
 import anyio
 
 from .._credentials.cache import CacheEntry
 from .._credentials.policy import refresh_due
-from .._credentials.redis_cache import _MAX_POLL, RELEASE_SCRIPT, SharedCacheBase, ttl_ms
-from ..stores.redis_support import make_client
+from .._credentials.redis_cache import _MAX_POLL, Flight, Seen, SharedCacheBase
+from ..stores.redis_support import AsyncRedis
 from ..tokens import AccessToken
 
 __all__ = ["RedisTokenCache"]
 
-logger = logging.getLogger("partnercenter.redis")
+
+_Fetch = Callable[[], Awaitable[AccessToken]]
 
 
-class RedisTokenCache(SharedCacheBase):
+class RedisTokenCache(AsyncRedis, SharedCacheBase):
     """A token cache shared through Redis, for the async credentials (see
     :class:`partnercenter.RedisTokenCache` for the options).
 
@@ -33,14 +32,6 @@ class RedisTokenCache(SharedCacheBase):
     remembered as refused, so its shared copy is never served to this process again. A client
     belongs to the event loop that first used it.
     """
-
-    _async = True
-
-    def _redis(self) -> Any:
-        if self._client is None:
-            assert self._target is not None
-            self._client = make_client(self._target, self.options.timeout, asynchronous=True)
-        return self._client
 
     def set(self, key: Hashable, entry: CacheEntry, /) -> None:
         """Store ``entry`` in the in-process tier."""
@@ -74,125 +65,42 @@ class RedisTokenCache(SharedCacheBase):
         name = self._name(key)
         if name is None or not self._health.available():
             return self._local(key, await fetch())
-        owner = secrets.token_hex(16)
-        lock = name + ":lock"
-        locked = False
-        try:
-            client = self._redis()
-            with anyio.fail_after(self.options.timeout * 2):
-                while (orphan := self._orphans.take()) is not None:
-                    try:
-                        await client.eval(RELEASE_SCRIPT, 1, *orphan)
-                    except BaseException:
-                        self._orphans.add(*orphan)
-                        raise
-                entry = self._decode(key, name, await client.get(name), now)
-                if entry is None:
-                    locked = await client.set(lock, owner, nx=True, px=self._lock_ms())
-            self._health.succeeded()
-        except self._errors as exc:
-            self._health.failed(exc)
-            self._orphans.add(lock, owner)
-            return self._local(key, await fetch())
-        if entry is not None:
-            self._front.set(key, entry)
-            return entry
-        if locked:
-            return await self._lead(key, name, lock, owner, fetch, now)
+        flight = Flight(key, name, name + ":lock", secrets.token_hex(16), fetch, now)
+        found = await self._look(flight, first=True)
+        if found is not None:
+            return found
         if stale is not None:
             return (refresh_due(stale), stale)
-        return await self._follow(key, name, lock, owner, fetch, now)
+        return await self._follow(flight)
 
-    def _lock_ms(self) -> int:
-        return int(self.options.lock_ttl * 1000)
+    async def _look(self, flight: Flight[_Fetch], *, first: bool) -> CacheEntry | None:
+        """See :meth:`partnercenter.RedisTokenCache._look`."""
+        seen = await self._run(self._look_flow(flight, first))
+        if seen is Seen.FAILED:
+            return self._local(flight.key, await flight.fetch())
+        if seen is Seen.LOCKED:
+            return await self._lead(flight)
+        return None if seen is Seen.HELD else seen
 
-    async def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """One Redis call, bounded by the timeout (anyio raises TimeoutError, an OSError, so the
-        degraded-mode handlers catch it) even if the socket timeout is not enough."""
-        with anyio.fail_after(self.options.timeout * 2):
-            return await getattr(self._redis(), method)(*args, **kwargs)
-
-    async def _lead(
-        self,
-        key: Hashable,
-        name: str,
-        lock: str,
-        owner: str,
-        fetch: Callable[[], Awaitable[AccessToken]],
-        now: float,
-    ) -> CacheEntry:
+    async def _lead(self, flight: Flight[_Fetch]) -> CacheEntry:
         try:
-            try:
-                entry = self._decode(key, name, await self._call("get", name), now)
-            except self._errors as exc:
-                self._health.failed(exc)
-                entry = None
-            if entry is not None:
-                self._front.set(key, entry)
-                return entry
-            entry = self._local(key, await fetch())
-            self._refused.pop(key, None)
-            await self._write(name, entry, now)
+            entry = await self._run(self._reread_flow(flight))
+            if entry is None:
+                entry = self._led(flight, await flight.fetch())
+                await self._run(self._write_flow(flight.name, entry, flight.now))
             return entry
         finally:
             with anyio.CancelScope(shield=True):
-                await self._release(lock, owner)
+                await self._run(self._release_flow(flight.lock, flight.owner))
 
-    async def _follow(
-        self,
-        key: Hashable,
-        name: str,
-        lock: str,
-        owner: str,
-        fetch: Callable[[], Awaitable[AccessToken]],
-        now: float,
-    ) -> CacheEntry:
+    async def _follow(self, flight: Flight[_Fetch]) -> CacheEntry:
         deadline = time.monotonic() + self.options.wait_timeout
         delay = self.options.poll_interval
-        taken = False
         while time.monotonic() < deadline:
             await anyio.sleep(delay)
             delay = min(delay * 1.5, _MAX_POLL)
-            try:
-                entry = self._decode(key, name, await self._call("get", name), now)
-                if entry is None:
-                    taken = await self._call("set", lock, owner, nx=True, px=self._lock_ms())
-            except self._errors as exc:
-                self._health.failed(exc)
-                self._orphans.add(lock, owner)
-                return self._local(key, await fetch())
-            if entry is not None:
-                self._front.set(key, entry)
-                return entry
-            if taken:
-                return await self._lead(key, name, lock, owner, fetch, now)
-        logger.warning(
-            "waited %g s for another process's token request; requesting directly",
-            self.options.wait_timeout,
-        )
-        return self._local(key, await fetch())
-
-    async def _write(self, name: str, entry: CacheEntry, now: float) -> None:
-        if not self._health.available():
-            return
-        try:
-            await self._call("set", name, self._seal(name, entry), px=ttl_ms(entry, now))
-            self._health.succeeded()
-        except self._errors as exc:
-            self._health.failed(exc)
-
-    async def _release(self, lock: str, owner: str) -> None:
-        if not self._health.available():
-            self._orphans.add(lock, owner)
-            return
-        try:
-            await self._call("eval", RELEASE_SCRIPT, 1, lock, owner)
-        except self._errors as exc:
-            self._health.failed(exc)
-            self._orphans.add(lock, owner)
-
-    async def aclose(self) -> None:
-        """Close the Redis connections this cache made (not a client passed in)."""
-        if self._target is not None and self._client is not None:
-            await self._client.aclose()
-            self._client = None
+            found = await self._look(flight, first=False)
+            if found is not None:
+                return found
+        self._waited_too_long()
+        return self._local(flight.key, await flight.fetch())

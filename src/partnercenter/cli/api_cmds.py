@@ -134,16 +134,22 @@ def customers() -> None:
     """The partner's customers (Get-PartnerCustomer)."""
 
 
-@customers.command("list")
-@click.option("--size", type=click.IntRange(1, 500), help="Page size.")
-@click.option("--max-items", type=click.IntRange(min=1), help="Stop after N customers.")
-@common_options
-def list_customers(size: int | None, max_items: int | None) -> None:
-    """Every customer (all pages; progress on stderr)."""
-    from .session import partner_client
+def _list_command(group: click.Group, noun: str, operation: str) -> None:
+    """``<group> list``: every item of the paged ``operation`` (a method of the client),
+    all pages, with progress on stderr; ``--max-items`` stops early."""
 
-    with partner_client(resolve()) as client:
-        emit(_collect(client.list_customers(size=size), max_items))
+    @group.command("list", help=f"Every {noun} (all pages; progress on stderr).")
+    @click.option("--size", type=click.IntRange(1, 500), help="Page size.")
+    @click.option("--max-items", type=click.IntRange(min=1), help=f"Stop after N {noun}s.")
+    @common_options
+    def list_all(size: int | None, max_items: int | None) -> None:
+        from .session import partner_client
+
+        with partner_client(resolve()) as client:
+            emit(_collect(getattr(client, operation)(size=size), max_items))
+
+
+_list_command(customers, "customer", "list_customers")
 
 
 @customers.command()
@@ -162,13 +168,4 @@ def invoices() -> None:
     """The partner's invoices (Get-PartnerInvoice)."""
 
 
-@invoices.command("list")
-@click.option("--size", type=click.IntRange(1, 500), help="Page size.")
-@click.option("--max-items", type=click.IntRange(min=1), help="Stop after N invoices.")
-@common_options
-def list_invoices(size: int | None, max_items: int | None) -> None:
-    """Every invoice (all pages; progress on stderr)."""
-    from .session import partner_client
-
-    with partner_client(resolve()) as client:
-        emit(_collect(client.list_invoices(size=size), max_items))
+_list_command(invoices, "invoice", "list_invoices")

@@ -8,10 +8,11 @@ a crash mid-write leaves the previous file, never a torn one.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+
+from .._atomic import write_atomic
 
 fcntl: ModuleType | None
 try:
@@ -21,18 +22,9 @@ except ImportError:  # Windows: no flock; a second emulator is not detected ther
 
 
 def write_private(path: Path, data: bytes) -> None:
+    """Write ``path`` (0600, replaced atomically), making its directory first if needed."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data)
 
 
 class StateDirError(Exception):

@@ -38,11 +38,32 @@ TOO_LARGE = (
 )
 
 
-class _Guard:
-    """The shared logic: head byte counting and the request deadline."""
+class _Guard(asyncio.Protocol):
+    """The shared logic: head byte counting and the request deadline.
+
+    A mixin placed before uvicorn's protocol class (``class X(_Guard, H11Protocol)``): its
+    ``super()`` calls reach that protocol, so both parsers get the same four hooks from here.
+    """
 
     transport: asyncio.Transport
     loop: asyncio.AbstractEventLoop
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._guard_init()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._guard_start()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._guard_lost()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._refuse_head(data):
+            return
+        super().data_received(data)
 
     def _guard_init(self) -> None:
         self._reading_head = True
@@ -113,22 +134,10 @@ class _Guard:
 class GuardedH11Protocol(_Guard, H11Protocol):
     """uvicorn's h11 protocol with the limits above."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._guard_init()
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._guard_start()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._guard_lost()
-        super().connection_lost(exc)
-
     def data_received(self, data: bytes) -> None:
-        if self._refuse_head(data):
-            return
         super().data_received(data)
+        # h11 has no "message complete" callback: its connection state says the request is in
+        # (a refused head has already cleared the deadline, so it is not looked at again).
         if self._deadline is not None and self.conn.their_state in (
             h11.DONE,
             h11.MUST_CLOSE,
@@ -146,23 +155,6 @@ def guarded_httptools() -> type[Any] | None:
         return None
 
     class GuardedHttpToolsProtocol(_Guard, HttpToolsProtocol):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._guard_init()
-
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._guard_start()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._guard_lost()
-            super().connection_lost(exc)
-
-        def data_received(self, data: bytes) -> None:
-            if self._refuse_head(data):
-                return
-            super().data_received(data)
-
         def on_headers_complete(self) -> None:
             self._head_done()
             super().on_headers_complete()

@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import uvicorn
@@ -38,6 +38,28 @@ from .tls import ensure_tls
 INFO_FILE = "emulator.json"
 START_TIMEOUT_SECONDS = 30.0
 STOP_GRACE_SECONDS = 1.0
+
+
+class _Launch(NamedTuple):
+    """``Emulator.start``'s arguments, carried through the start-up steps."""
+
+    config: str | Path | dict[str, Any] | None
+    host: str
+    port: int
+    tls: bool
+    clock: Clock | None
+    log_level: str
+
+
+class _InfoList:
+    """A list field of emulator.json, read by the attribute's own name; a copy, so a caller
+    cannot change the running emulator's contract."""
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self._key = name
+
+    def __get__(self, emulator: Emulator, owner: type[Any] | None = None) -> list[dict[str, Any]]:
+        return list(emulator.info[self._key])
 
 
 class Emulator:
@@ -94,21 +116,10 @@ class Emulator:
     def partner_tenant(self) -> dict[str, Any]:
         return dict(self.info["partner_tenant"])
 
-    @property
-    def customer_tenants(self) -> list[dict[str, Any]]:
-        return list(self.info["customer_tenants"])
-
-    @property
-    def apps(self) -> list[dict[str, Any]]:
-        return list(self.info["apps"])
-
-    @property
-    def users(self) -> list[dict[str, Any]]:
-        return list(self.info["users"])
-
-    @property
-    def resources(self) -> list[dict[str, Any]]:
-        return list(self.info["resources"])
+    customer_tenants = _InfoList()
+    apps = _InfoList()
+    users = _InfoList()
+    resources = _InfoList()
 
     def app(self, name: str) -> dict[str, Any]:
         """The app named ``name`` from the directory (``KeyError`` if there is none)."""
@@ -198,25 +209,16 @@ class Emulator:
             if state_dir is None
             else Path(state_dir).expanduser()
         )
+        launch = _Launch(config, host, port, tls, clock, log_level)
         try:
-            return cls._start(folder, temporary, config, host, port, tls, clock, log_level)
+            return cls._start(folder, temporary, launch)
         except BaseException:
             if temporary:
                 shutil.rmtree(folder, ignore_errors=True)
             raise
 
     @classmethod
-    def _start(
-        cls,
-        folder: Path,
-        temporary: bool,
-        config: str | Path | dict[str, Any] | None,
-        host: str,
-        port: int,
-        tls: bool,
-        clock: Clock | None,
-        log_level: str,
-    ) -> Emulator:
+    def _start(cls, folder: Path, temporary: bool, launch: _Launch) -> Emulator:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -226,26 +228,16 @@ class Emulator:
         lock = StateDirLock(folder)
         lock.acquire(lambda pid: _owner(folder, pid))
         try:
-            return cls._start_locked(
-                folder, temporary, config, host, port, tls, clock, log_level, lock
-            )
+            return cls._start_locked(folder, temporary, launch, lock)
         except BaseException:
             lock.release()
             raise
 
     @classmethod
     def _start_locked(
-        cls,
-        folder: Path,
-        temporary: bool,
-        config: str | Path | dict[str, Any] | None,
-        host: str,
-        port: int,
-        tls: bool,
-        clock: Clock | None,
-        log_level: str,
-        lock: StateDirLock,
+        cls, folder: Path, temporary: bool, launch: _Launch, lock: StateDirLock
     ) -> Emulator:
+        config, host, port, tls, clock, log_level = launch
         raw: dict[str, Any] | None = config if isinstance(config, dict) else None
         source = "config"
         if isinstance(config, (str, Path)):

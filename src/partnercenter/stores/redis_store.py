@@ -28,21 +28,21 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any, Final, Self
+from typing import Any, Final, Self, TypeVar
 
 from ..errors import ConfigurationError, RefreshTokenStoreError
 from .file import STORE_KEY_ENV
 from .records import RefreshTokenRecord
 from .redis_support import (
     RELEASE_SCRIPT,
+    BlockingRedis,
     OrphanLocks,
-    RedisHealth,
-    RedisOptions,
+    Pause,
+    RedisBacked,
+    RedisFlow,
     RedisTarget,
-    Sealer,
-    make_client,
     parse_redis_url,
-    redis_errors,
+    redis_call,
 )
 
 __all__ = ["CAS_SCRIPT", "RedisRefreshTokenStore", "RotationView"]
@@ -91,12 +91,16 @@ return had
 DELETION_MARKER_SECONDS: Final = 90 * 86_400
 logger = logging.getLogger("partnercenter.redis")
 
+T = TypeVar("T")
 _MAX_POLL: Final = 0.02
 _MAX_LOCAL: Final = 1024
 
 
-class StoreCore:
+class StoreCore(RedisBacked):
     """Options, sealing, encoding and the degraded-mode memory, shared with the async twin."""
+
+    _kind = "store"
+    _role = "refresh-token store"
 
     def __init__(
         self,
@@ -109,23 +113,10 @@ class StoreCore:
         clock: Callable[[], float] = time.time,
         **options: Any,
     ) -> None:
-        if client is None and target is None:
-            raise ConfigurationError("client", "pass a redis client, or use from_url(url)")
-        unknown = set(options) - set(RedisOptions.__dataclass_fields__)
-        if unknown:
-            raise ConfigurationError(sorted(unknown)[0], "is not an option of the Redis store")
+        super().__init__(client, target, key, key_env, clock, options)
         if not isinstance(serialize, bool):
             raise ConfigurationError("serialize", "must be True or False")
-        self.options = RedisOptions.check(**options)
         self.serialize = serialize
-        self._client = client
-        self._target = target
-        self._sealer = Sealer(key, key_env)
-        self._sealer.check()
-        self._clock = clock
-        where = target.describe() if target is not None else "redis"
-        self._health = RedisHealth(self.options.retry_interval, f"{where} (refresh-token store)")
-        self._errors = redis_errors()
         # Degraded mode: the last record seen per key, and rotations Redis has not seen yet
         # (key -> fingerprint the rotated token replaced).
         self._local: dict[str, RefreshTokenRecord] = {}
@@ -152,11 +143,6 @@ class StoreCore:
         ``prefix``, ``timeout``, ``retry_interval``, ``lock_ttl``, ``wait_timeout``,
         ``poll_interval``, ``serialize``, ``clock``."""
         return cls(target=parse_redis_url(url), **options)
-
-    @property
-    def degraded(self) -> bool:
-        """Whether Redis is currently being skipped (unreachable or slow)."""
-        return self._health.degraded
 
     def _name(self, key: str) -> str:
         if not isinstance(key, str) or not key:
@@ -212,6 +198,16 @@ class StoreCore:
         fingerprint = self._sealer.fingerprint(known.refresh_token)
         return (RESTORE_SCRIPT, 1, name, fingerprint, self._sealed(name, known))
 
+    def _fingerprint_of(self, expected: str | None) -> str:
+        """The compare-and-set's expected value: the token's fingerprint, '' for absent."""
+        return "" if expected is None else self._sealer.fingerprint(expected)
+
+    def _write_args(
+        self, name: str, record: RefreshTokenRecord, old: str | None
+    ) -> tuple[Any, ...]:
+        # SAVE_SCRIPT answers 1 whatever was there, so a plain save is always "stored".
+        return self._save_args(name, record) if old is None else self._cas_args(name, old, record)
+
     def _cas_args(self, name: str, expected: str, record: RefreshTokenRecord) -> tuple[Any, ...]:
         fingerprint = self._sealer.fingerprint(record.refresh_token)
         return (CAS_SCRIPT, 1, name, expected, fingerprint, self._sealed(name, record))
@@ -252,15 +248,118 @@ class StoreCore:
             raise ConfigurationError("refresh_token", "must be a non-empty string")
         return refresh_token
 
-    def __repr__(self) -> str:
-        where = self._target.describe() if self._target is not None else "client"
-        return (
-            f"{type(self).__name__}({where}, prefix={self.options.prefix!r}, "
-            f"degraded={self._health.degraded})"
-        )
+    # -- the Redis work, written once (run by the blocking and the async store's driver) ------
+    def _use_flow(self) -> RedisFlow[bool]:
+        """Whether Redis is to be used now; first the orphaned locks are released and what
+        was deleted or rotated while Redis was away is written back."""
+        if not self._health.available():
+            return False
+        yield from self._orphans.release_flow()
+        for key in list(self._pending_deletes):
+            yield redis_call("eval", *self._delete_args(self._name(key)))
+            self._pending_deletes.discard(key)
+        for key, expected in list(self._pending.items()):
+            record = self._local.get(key)
+            if record is not None:
+                yield redis_call("eval", *self._cas_args(self._name(key), expected, record))
+            self._pending.pop(key, None)
+        return True
+
+    def _load_flow(self, key: str) -> RedisFlow[RefreshTokenRecord | None]:
+        name = self._name(key)
+        try:
+            if (yield from self._use_flow()):
+                record = self._decode(name, (yield redis_call("hget", name, "v")))
+                known = self._local.get(key)
+                if record is None and known is not None:
+                    restored = yield redis_call("eval", *self._restore_args(name, known))
+                    self._restored(key, restored)
+                    # Not restored: deleted on purpose (a marker), or restored by another
+                    # worker first; either way Redis now says what is there.
+                    if restored:
+                        record = known
+                    else:
+                        record = self._decode(name, (yield redis_call("hget", name, "v")))
+                self._health.succeeded()
+                self._remember(key, record)
+                return record
+        except self._errors as exc:
+            self._health.failed(exc)
+        return self._local.get(key)
+
+    def _write_flow(self, key: str, name: str, token: str, old: str | None) -> RedisFlow[bool]:
+        """Write ``token``'s record: over whatever is there (``old`` None) or compare-and-set
+        against the fingerprint ``old``; kept here for later while Redis is away."""
+        current = self._local.get(key)
+        try:
+            if (yield from self._use_flow()):
+                current = self._decode(name, (yield redis_call("hget", name, "v")))
+                record = self._record(current, token)
+                stored = yield redis_call("eval", *self._write_args(name, record, old))
+                self._health.succeeded()
+                if stored:
+                    self._remember(key, record)
+                return bool(stored)
+        except self._errors as exc:
+            self._health.failed(exc)
+        self._save_later(key, current, token, old)
+        return True
+
+    def _save_flow(self, key: str, refresh_token: str) -> RedisFlow[bool]:
+        token = self._check_token(refresh_token)
+        return (yield from self._write_flow(key, self._name(key), token, None))
+
+    def _replace_flow(self, key: str, expected: str | None, refresh_token: str) -> RedisFlow[bool]:
+        token = self._check_token(refresh_token)
+        name = self._name(key)
+        return (yield from self._write_flow(key, name, token, self._fingerprint_of(expected)))
+
+    def _delete_flow(self, key: str) -> RedisFlow[None]:
+        name = self._name(key)
+        self._local.pop(key, None)
+        self._pending.pop(key, None)
+        try:
+            if (yield from self._use_flow()):
+                yield redis_call("eval", *self._delete_args(name))
+                self._health.succeeded()
+                return
+        except self._errors as exc:
+            self._health.failed(exc)
+        self._delete_later(key)
+
+    def _acquire_flow(self, lock: str, owner: str) -> RedisFlow[bool]:
+        """Take the rotation lock, waiting at most ``wait_timeout`` (False: go on without)."""
+        deadline = time.monotonic() + self.options.wait_timeout
+        delay = self.options.poll_interval / 4
+        ttl = int(self.options.lock_ttl * 1000)
+        while True:
+            try:
+                if not (yield from self._use_flow()):
+                    return False
+                if (yield redis_call("set", lock, owner, nx=True, px=ttl)):
+                    self._health.succeeded()
+                    return True
+            except self._errors as exc:
+                self._health.failed(exc)
+                self._orphans.add(lock, owner)
+                return False
+            if time.monotonic() >= deadline:
+                return False
+            yield Pause(delay * (0.5 + random.random()))
+            delay = min(delay * 1.5, _MAX_POLL)
+
+    def _release_flow(self, lock: str, owner: str) -> RedisFlow[None]:
+        try:
+            if (yield from self._use_flow()):
+                yield redis_call("eval", RELEASE_SCRIPT, 1, lock, owner)
+            else:
+                self._orphans.add(lock, owner)
+        except self._errors as exc:
+            self._health.failed(exc)
+            self._orphans.add(lock, owner)
 
 
-class RedisRefreshTokenStore(StoreCore):
+class RedisRefreshTokenStore(BlockingRedis, StoreCore):
     """A :class:`~partnercenter.stores.RefreshTokenStore` in Redis, shared by a fleet.
 
     ``RedisRefreshTokenStore.from_url(url, **options)`` or ``RedisRefreshTokenStore(client,
@@ -271,32 +370,6 @@ class RedisRefreshTokenStore(StoreCore):
     90-day inactivity warning.
     """
 
-    def _redis(self) -> Any:
-        if self._client is None:
-            assert self._target is not None
-            self._client = make_client(self._target, self.options.timeout, asynchronous=False)
-        return self._client
-
-    def _use(self) -> Any | None:
-        """The client when Redis is to be used now (after writing back degraded rotations)."""
-        if not self._health.available():
-            return None
-        client = self._redis()
-        self._orphans.release(client, self._errors)
-        if self._pending or self._pending_deletes:
-            self._flush(client)
-        return client
-
-    def _flush(self, client: Any) -> None:
-        for key in list(self._pending_deletes):
-            client.eval(*self._delete_args(self._name(key)))
-            self._pending_deletes.discard(key)
-        for key, expected in list(self._pending.items()):
-            record = self._local.get(key)
-            if record is not None:
-                client.eval(*self._cas_args(self._name(key), expected, record))
-            self._pending.pop(key, None)
-
     # -- RefreshTokenStore ----------------------------------------------------------------------
     def load(self, key: str) -> str | None:
         """The refresh token under ``key``, or ``None``."""
@@ -305,81 +378,22 @@ class RedisRefreshTokenStore(StoreCore):
 
     def load_record(self, key: str) -> RefreshTokenRecord | None:
         """The record under ``key`` (Redis; the last one seen here while Redis is away)."""
-        name = self._name(key)
-        try:
-            client = self._use()
-            if client is not None:
-                record = self._decode(name, client.hget(name, "v"))
-                known = self._local.get(key)
-                if record is None and known is not None:
-                    restored = client.eval(*self._restore_args(name, known))
-                    self._restored(key, restored)
-                    # Not restored: deleted on purpose (a marker), or restored by another
-                    # worker first; either way Redis now says what is there.
-                    record = known if restored else self._decode(name, client.hget(name, "v"))
-                self._health.succeeded()
-                self._remember(key, record)
-                return record
-        except self._errors as exc:
-            self._health.failed(exc)
-        return self._local.get(key)
+        return self._run(self._load_flow(key))
 
     def save(self, key: str, refresh_token: str) -> None:
         """Store ``refresh_token`` under ``key`` (unconditionally)."""
-        token = self._check_token(refresh_token)
-        name = self._name(key)
-        current = self._local.get(key)
-        try:
-            client = self._use()
-            if client is not None:
-                current = self._decode(name, client.hget(name, "v"))
-                record = self._record(current, token)
-                client.eval(*self._save_args(name, record))
-                self._health.succeeded()
-                self._remember(key, record)
-                return
-        except self._errors as exc:
-            self._health.failed(exc)
-        self._save_later(key, current, token)
+        self._run(self._save_flow(key, refresh_token))
 
     def delete(self, key: str) -> None:
         """Forget ``key``."""
-        name = self._name(key)
-        self._local.pop(key, None)
-        self._pending.pop(key, None)
-        try:
-            client = self._use()
-            if client is not None:
-                client.eval(*self._delete_args(name))
-                self._health.succeeded()
-                return
-        except self._errors as exc:
-            self._health.failed(exc)
-        self._delete_later(key)
+        self._run(self._delete_flow(key))
 
     # -- compare-and-set and the rotation lock ------------------------------------------------
     def replace(self, key: str, expected: str | None, refresh_token: str) -> bool:
         """Store ``refresh_token`` only if ``key`` still holds ``expected`` (``None``: holds
         nothing). Returns whether it was stored; ``False`` means another worker rotated the
         token meanwhile, and its newer token stays."""
-        token = self._check_token(refresh_token)
-        name = self._name(key)
-        old = "" if expected is None else self._sealer.fingerprint(expected)
-        current = self._local.get(key)
-        try:
-            client = self._use()
-            if client is not None:
-                current = self._decode(name, client.hget(name, "v"))
-                record = self._record(current, token)
-                stored = client.eval(*self._cas_args(name, old, record))
-                self._health.succeeded()
-                if stored:
-                    self._remember(key, record)
-                return bool(stored)
-        except self._errors as exc:
-            self._health.failed(exc)
-        self._save_later(key, current, token, old)
-        return True
+        return self._run(self._replace_flow(key, expected, refresh_token))
 
     @contextmanager
     def rotation(self, key: str) -> Iterator[RotationView]:
@@ -400,42 +414,10 @@ class RedisRefreshTokenStore(StoreCore):
                 self._release(name, owner)
 
     def _acquire(self, lock: str, owner: str) -> bool:
-        deadline = time.monotonic() + self.options.wait_timeout
-        delay = self.options.poll_interval / 4
-        ttl = int(self.options.lock_ttl * 1000)
-        while True:
-            try:
-                client = self._use()
-                if client is None:
-                    return False
-                if client.set(lock, owner, nx=True, px=ttl):
-                    self._health.succeeded()
-                    return True
-            except self._errors as exc:
-                self._health.failed(exc)
-                self._orphans.add(lock, owner)
-                return False
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 1.5, _MAX_POLL)
+        return self._run(self._acquire_flow(lock, owner))
 
     def _release(self, lock: str, owner: str) -> None:
-        try:
-            client = self._use()
-            if client is None:
-                self._orphans.add(lock, owner)
-            else:
-                client.eval(RELEASE_SCRIPT, 1, lock, owner)
-        except self._errors as exc:
-            self._health.failed(exc)
-            self._orphans.add(lock, owner)
-
-    def close(self) -> None:
-        """Close the Redis connections this store made (not a client passed in)."""
-        if self._target is not None and self._client is not None:
-            self._client.close()
-            self._client = None
+        self._run(self._release_flow(lock, owner))
 
 
 class RotationView:

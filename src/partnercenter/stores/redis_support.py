@@ -23,9 +23,9 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Final
+from collections.abc import Awaitable, Callable, Generator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Final, Generic, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from cryptography.exceptions import InvalidTag
@@ -36,13 +36,20 @@ from .file import _NONCE_BYTES, STORE_KEY_ENV, _decode_key
 
 __all__ = [
     "REDIS_URL_ENV",
+    "AsyncRedis",
+    "BlockingRedis",
     "OrphanLocks",
+    "Pause",
+    "RedisBacked",
+    "RedisCall",
     "RedisHealth",
     "RedisOptions",
     "RedisTarget",
     "Sealer",
     "parse_redis_url",
     "redis_errors",
+    "run_async",
+    "run_blocking",
 ]
 
 logger = logging.getLogger("partnercenter.redis")
@@ -77,13 +84,13 @@ class OrphanLocks:
         except IndexError:
             return None
 
-    def release(self, client: Any, errors: tuple[type[BaseException], ...]) -> None:
-        """Release every orphan, by owner, through a blocking client. One that fails is kept
-        for next time (Redis may still apply the SET) and the error raised."""
+    def release_flow(self) -> RedisFlow[None]:
+        """Release every orphan, by owner (a flow: see ``run_blocking``). One whose release
+        fails is kept for next time (Redis may still apply the SET) and the error raised."""
         while (orphan := self.take()) is not None:
             try:
-                client.eval(RELEASE_SCRIPT, 1, *orphan)
-            except errors:
+                yield redis_call("eval", RELEASE_SCRIPT, 1, *orphan)
+            except BaseException:
                 self.add(*orphan)
                 raise
 
@@ -419,3 +426,194 @@ class RedisHealth:
                 was_down, self._down = self._down, False
             if was_down:
                 logger.warning("%s is back; sharing tokens through it again", self._where)
+
+
+class RedisBacked:
+    """What the Redis token cache and refresh-token store, blocking and async, have in common:
+    the checked options, the sealing key, the health, and the client, made on first use by
+    whoever was given a URL (and then theirs to close), or the one passed in."""
+
+    #: Whether the client to make is a ``redis.asyncio`` one.
+    _async: ClassVar[bool] = False
+    #: How the messages name the object: "cache" / "token cache", "store" /
+    #: "refresh-token store".
+    _kind: ClassVar[str]
+    _role: ClassVar[str]
+
+    def __init__(
+        self,
+        client: Any,
+        target: RedisTarget | None,
+        key: str | bytes | None,
+        key_env: str | None,
+        clock: Callable[[], float],
+        options: dict[str, Any],
+    ) -> None:
+        if client is None and target is None:
+            raise ConfigurationError("client", "pass a redis client, or use from_url(url)")
+        unknown = set(options) - set(RedisOptions.__dataclass_fields__)
+        if unknown:
+            raise ConfigurationError(
+                sorted(unknown)[0], f"is not an option of the Redis {self._kind}"
+            )
+        self.options = RedisOptions.check(**options)
+        self._client = client
+        self._target = target
+        self._sealer = Sealer(key, key_env)
+        self._sealer.check()
+        self._clock = clock
+        where = target.describe() if target is not None else "redis"
+        self._health = RedisHealth(self.options.retry_interval, f"{where} ({self._role})")
+        self._errors = redis_errors()
+
+    @property
+    def degraded(self) -> bool:
+        """Whether Redis is currently being skipped (unreachable or slow)."""
+        return self._health.degraded
+
+    def _redis(self) -> Any:
+        if self._client is None:
+            assert self._target is not None
+            self._client = make_client(self._target, self.options.timeout, asynchronous=self._async)
+        return self._client
+
+    def _own_client(self) -> Any | None:
+        """The client to close on ``close()``: one this object made, handed over once; never
+        a client passed in (its owner closes it)."""
+        if self._target is None or self._client is None:
+            return None
+        client, self._client = self._client, None
+        return client
+
+    def _repr_counts(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        where = self._target.describe() if self._target is not None else "client"
+        return (
+            f"{type(self).__name__}({where}, prefix={self.options.prefix!r}, "
+            f"{self._repr_counts()}degraded={self._health.degraded})"
+        )
+
+
+# -- Redis work written once for the blocking and async clients ---------------------------------
+# A flow is a generator that yields the Redis calls (and pauses) it needs and receives each
+# answer, or has the call's exception thrown in at the ``yield`` (where its degraded-mode
+# ``except`` sees it). ``run_blocking`` and ``run_async`` run the same flow on a blocking or a
+# ``redis.asyncio`` client: the twins differ only in the driver, as the credentials' flows do.
+
+
+@dataclass(frozen=True, slots=True)
+class RedisCall:
+    """One Redis command a flow asks for: the client method's name and its arguments."""
+
+    method: str
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+
+def redis_call(method: str, *args: Any, **kwargs: Any) -> RedisCall:
+    return RedisCall(method, args, kwargs)
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """Wait this long before the next step (blocking: ``time.sleep``; async: ``anyio.sleep``)."""
+
+    seconds: float
+
+
+T = TypeVar("T")
+RedisFlow = Generator[RedisCall | Pause, Any, T]
+
+
+class _Steps(Generic[T]):
+    """A flow's steps, for a driver's ``for`` loop: the driver sets ``answer`` (or ``failure``)
+    for each step, which goes back into the flow when the next step is asked for."""
+
+    def __init__(self, flow: RedisFlow[T]) -> None:
+        self._flow = flow
+        self.answer: Any = None
+        self.failure: BaseException | None = None
+
+    def __iter__(self) -> _Steps[T]:
+        return self
+
+    def __next__(self) -> RedisCall | Pause:
+        answer, failure = self.answer, self.failure
+        self.answer, self.failure = None, None
+        try:
+            return self._flow.send(answer) if failure is None else self._flow.throw(failure)
+        except StopIteration as done:
+            self.result: T = done.value
+            raise StopIteration from None
+
+
+def run_blocking(flow: RedisFlow[T], client: Callable[[], Any]) -> T:
+    """Run ``flow`` on the blocking client ``client()`` returns."""
+    steps = _Steps(flow)
+    for step in steps:
+        try:
+            if isinstance(step, Pause):
+                time.sleep(step.seconds)
+            else:
+                steps.answer = getattr(client(), step.method)(*step.args, **step.kwargs)
+        except BaseException as exc:  # the flow decides; what it does not catch comes back out
+            steps.failure = exc
+    return steps.result
+
+
+async def run_async(flow: RedisFlow[T], call: Callable[..., Awaitable[Any]]) -> T:
+    """Run ``flow`` through ``call(method, *args, **kwargs)``, an awaited Redis call."""
+    import anyio  # here, not at the top: the blocking side (and the CLI) never needs it
+
+    steps = _Steps(flow)
+    for step in steps:
+        try:
+            if isinstance(step, Pause):
+                await anyio.sleep(step.seconds)
+            else:
+                steps.answer = await call(step.method, *step.args, **step.kwargs)
+        except BaseException as exc:  # cancellation included: thrown in, and comes back out
+            steps.failure = exc
+    return steps.result
+
+
+class BlockingRedis(RedisBacked):
+    """The blocking cache and store's side (listed first among their bases): flows run on a
+    blocking client, and ``close()``."""
+
+    def _run(self, flow: RedisFlow[T]) -> T:
+        return run_blocking(flow, self._redis)
+
+    def close(self) -> None:
+        """Close the Redis connections this object made (not a client passed in)."""
+        client = self._own_client()
+        if client is not None:
+            client.close()
+
+
+class AsyncRedis(RedisBacked):
+    """The async cache and store's side (listed first among their bases): a ``redis.asyncio``
+    client, flows run through bounded awaited calls, and ``aclose()``. A client belongs to the
+    event loop that first used it."""
+
+    _async = True
+
+    async def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """One Redis call, bounded by the timeout (anyio raises TimeoutError, an OSError, so the
+        degraded-mode handlers catch it) even if the socket timeout is not enough (as while a
+        connection is being made)."""
+        import anyio
+
+        with anyio.fail_after(self.options.timeout * 2):
+            return await getattr(self._redis(), method)(*args, **kwargs)
+
+    async def _run(self, flow: RedisFlow[T]) -> T:
+        return await run_async(flow, self._call)
+
+    async def aclose(self) -> None:
+        """Close the Redis connections this object made (not a client passed in)."""
+        client = self._own_client()
+        if client is not None:
+            await client.aclose()

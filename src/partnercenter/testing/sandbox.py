@@ -11,7 +11,7 @@ import contextlib
 import inspect
 import secrets as _secrets
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 from urllib.parse import urlencode
 
 import httpx
@@ -21,7 +21,12 @@ from ..emulator.api.faults import FaultError, FaultRule
 from ..emulator.journal import JournalEntry
 from ..emulator.reset import reset_emulator
 from ..errors import ConfigurationError
-from ..wire import PARTNER_CENTER_RESOURCE, USER_IMPERSONATION
+from ..wire import (
+    GRANT_AUTHORIZATION_CODE,
+    GRANT_DEVICE_CODE,
+    PARTNER_CENTER_RESOURCE,
+    USER_IMPERSONATION,
+)
 from .signin import SignInOutcome, SignInUser, drive_sign_in, next_totp, pkce_pair
 from .tokens import mint_access_token
 
@@ -38,6 +43,22 @@ DEFAULT_APP = "partner-center-app"
 PUBLIC_APP = "partner-center-cli"
 PC_USER_SCOPE = f"{PARTNER_CENTER_RESOURCE}/{USER_IMPERSONATION}"
 _FLOW_TIMEOUT = 15.0
+
+
+class UserCredentialOptions(TypedDict, total=False):
+    """The keyword arguments of :meth:`Sandbox.user_credential` and its async twin.
+
+    ``mfa`` (default True): which partner user when ``user`` is not given, and whether the
+    minted token's sign-in counts as MFA; ``app`` (default :data:`DEFAULT_APP`); ``tenant``
+    (default the partner tenant); ``cache`` a token cache for the credential; ``store`` a
+    blocking refresh-token store that receives the minted token under :data:`USER_STORE_KEY`.
+    """
+
+    mfa: bool
+    app: str
+    tenant: str | None
+    cache: Any
+    store: Any
 
 
 class Sandbox(Emulator):
@@ -227,19 +248,7 @@ class Sandbox(Emulator):
     ) -> SignInOutcome:
         """Play the user of a device-code sign-in someone else started (e.g. MSAL's
         ``initiate_device_flow``): enter ``user_code`` on ``/devicelogin`` and sign in."""
-        who = self._sign_in_user(user)
-        with self._http() as http:
-            first = http.get(f"{self.base_url}/devicelogin")
-            return drive_sign_in(
-                http,
-                first,
-                who,
-                now=self.now(),
-                otc=otc,
-                consent=consent,
-                user_code=user_code,
-                next_code=self._next_code(who),
-            )
+        return self._drive(f"{self.base_url}/devicelogin", user, otc, consent, user_code)
 
     def complete_authorization(
         self,
@@ -252,16 +261,27 @@ class Sandbox(Emulator):
         """Play the user of an authorization-code sign-in someone else started (e.g. MSAL's
         ``initiate_auth_code_flow()["auth_uri"]``); ``params`` holds ``code`` and ``state``
         (or the error) the app's redirect URI would receive."""
+        return self._drive(authorize_url, user, otc, consent)
+
+    def _drive(
+        self,
+        first_url: str,
+        user: str | dict[str, Any] | SignInUser,
+        otc: str | None,
+        consent: bool | None,
+        user_code: str | None = None,
+    ) -> SignInOutcome:
+        """Open ``first_url`` and play ``user`` through the pages that follow."""
         who = self._sign_in_user(user)
         with self._http() as http:
-            first = http.get(authorize_url)
             return drive_sign_in(
                 http,
-                first,
+                http.get(first_url),
                 who,
                 now=self.now(),
                 otc=otc,
                 consent=consent,
+                user_code=user_code,
                 next_code=self._next_code(who),
             )
 
@@ -288,29 +308,19 @@ class Sandbox(Emulator):
         """
         info = self._app_info(app)
         segment = tenant or self.partner_tenant["id"]
-        client_auth = {"client_secret": info["client_secret"]} if info["client_secret"] else {}
         with self._http() as http:
             started = http.post(
                 f"{self.base_url}/{segment}/oauth2/v2.0/devicecode",
                 data={"client_id": info["client_id"], "scope": scope},
             )
-            if started.status_code != 200:
-                return SignInOutcome(False, "device", token_error=_error_body(started))
-            flow = started.json()
-            outcome = self.complete_device_login(flow["user_code"], user, otc=otc, consent=consent)
-            if outcome.stage not in ("done",) and not outcome.completed:
-                return outcome
-            answer = http.post(
-                f"{self.base_url}/{segment}/oauth2/v2.0/token",
-                data={
-                    "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
-                    "client_id": info["client_id"],
-                    "device_code": flow["device_code"],
-                    **client_auth,
-                },
-            )
-        _attach(outcome, answer)
-        return outcome
+        if started.status_code != 200:
+            return SignInOutcome(False, "device", token_error=_error_body(started))
+        flow = started.json()
+        outcome = self.complete_device_login(flow["user_code"], user, otc=otc, consent=consent)
+        if outcome.stage not in ("done",) and not outcome.completed:
+            return outcome
+        form = {"grant_type": GRANT_DEVICE_CODE, "device_code": flow["device_code"]}
+        return self._redeem(outcome, segment, info, form)
 
     def sign_in_authorization_code(
         self,
@@ -351,21 +361,30 @@ class Sandbox(Emulator):
             return outcome
         if outcome.params.get("state") != state:
             raise AssertionError("the redirect's state is not the one sent")
-        client_auth = {"client_secret": info["client_secret"]} if info["client_secret"] else {}
+        form = {
+            "grant_type": GRANT_AUTHORIZATION_CODE,
+            "code": outcome.params["code"],
+            "redirect_uri": redirect,
+            "code_verifier": verifier,
+            "scope": scope,
+        }
+        return self._redeem(outcome, segment, info, form)
+
+    def _redeem(
+        self, outcome: SignInOutcome, segment: str, info: dict[str, Any], form: dict[str, str]
+    ) -> SignInOutcome:
+        """Redeem a finished sign-in at the v2 token endpoint as the app ``info`` (with its
+        secret when it has one) and put the answer on ``outcome``."""
+        data = {**form, "client_id": info["client_id"]}
+        if info["client_secret"]:
+            data["client_secret"] = info["client_secret"]
         with self._http() as http:
-            answer = http.post(
-                f"{self.base_url}/{segment}/oauth2/v2.0/token",
-                data={
-                    "grant_type": "authorization_code",
-                    "client_id": info["client_id"],
-                    "code": outcome.params["code"],
-                    "redirect_uri": redirect,
-                    "code_verifier": verifier,
-                    "scope": scope,
-                    **client_auth,
-                },
-            )
-        _attach(outcome, answer)
+            answer = http.post(f"{self.base_url}/{segment}/oauth2/v2.0/token", data=data)
+        if answer.status_code == 200:
+            outcome.tokens = answer.json()
+        else:
+            outcome.completed = False
+            outcome.token_error = _error_body(answer)
         return outcome
 
     # -- ready credentials and clients -------------------------------------------------------
@@ -382,12 +401,7 @@ class Sandbox(Emulator):
     def user_credential(
         self,
         user: str | dict[str, Any] | SignInUser | None = None,
-        *,
-        mfa: bool = True,
-        app: str = DEFAULT_APP,
-        tenant: str | None = None,
-        cache: Any = None,
-        store: Any = None,
+        **options: Unpack[UserCredentialOptions],
     ) -> RefreshTokenCredential:
         """App + user: a refresh token minted for ``user`` (default: the first partner user
         with MFA, or without when ``mfa=False``) redeemed with the app's secret. With ``store``
@@ -395,8 +409,8 @@ class Sandbox(Emulator):
         ``USER_STORE_KEY``, and rotated there; ``cache`` as for :meth:`app_credential`."""
         from .. import RefreshTokenCredential
 
-        args, options = self._user_arguments(user, mfa, app, tenant, cache, store)
-        return RefreshTokenCredential(*args, **options)
+        args, keywords = self._user_arguments(user, options)
+        return RefreshTokenCredential(*args, **keywords)
 
     def async_app_credential(
         self, *, app: str = DEFAULT_APP, tenant: str | None = None, cache: Any = None
@@ -411,12 +425,7 @@ class Sandbox(Emulator):
     def async_user_credential(
         self,
         user: str | dict[str, Any] | SignInUser | None = None,
-        *,
-        mfa: bool = True,
-        app: str = DEFAULT_APP,
-        tenant: str | None = None,
-        cache: Any = None,
-        store: Any = None,
+        **options: Unpack[UserCredentialOptions],
     ) -> AsyncRefreshTokenCredential:
         """The async twin of :meth:`user_credential`. ``store`` is a blocking store here too
         (the async credential calls it off the event loop), since the minted token is saved
@@ -424,8 +433,8 @@ class Sandbox(Emulator):
         yourself and build the credential."""
         from ..aio import RefreshTokenCredential
 
-        args, options = self._user_arguments(user, mfa, app, tenant, cache, store)
-        return RefreshTokenCredential(*args, **options)
+        args, keywords = self._user_arguments(user, options)
+        return RefreshTokenCredential(*args, **keywords)
 
     def _app_arguments(
         self, app: str, tenant: str | None, cache: Any
@@ -435,17 +444,21 @@ class Sandbox(Emulator):
         return args, {"cloud": self.cloud, "verify": self.verify, "cache": cache}
 
     def _user_arguments(
-        self,
-        user: str | dict[str, Any] | SignInUser | None,
-        mfa: bool,
-        app: str,
-        tenant: str | None,
-        cache: Any,
-        store: Any,
+        self, user: str | dict[str, Any] | SignInUser | None, given: UserCredentialOptions
     ) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """A refresh-token credential's arguments, for a token minted now (and saved in
         ``store`` under :data:`USER_STORE_KEY` when one is given)."""
         from ..stores import RefreshTokenStore
+
+        unknown = sorted(set(given) - UserCredentialOptions.__optional_keys__)
+        if unknown:  # a TypedDict is checked by type checkers only: check it here too
+            raise ConfigurationError(
+                unknown[0],
+                "is not an option of user_credential",
+                hint="Options: " + ", ".join(sorted(UserCredentialOptions.__optional_keys__)),
+            )
+        mfa, app = given.get("mfa", True), given.get("app", DEFAULT_APP)
+        tenant, cache, store = given.get("tenant"), given.get("cache"), given.get("store")
 
         if store is not None and (
             not isinstance(store, RefreshTokenStore) or inspect.iscoroutinefunction(store.save)
@@ -494,11 +507,3 @@ def _error_body(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {"status": response.status_code}
     return body if isinstance(body, dict) else {"status": response.status_code}
-
-
-def _attach(outcome: SignInOutcome, answer: httpx.Response) -> None:
-    if answer.status_code == 200:
-        outcome.tokens = answer.json()
-    else:
-        outcome.completed = False
-        outcome.token_error = _error_body(answer)

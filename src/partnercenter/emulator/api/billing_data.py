@@ -12,6 +12,7 @@ import random
 from collections import OrderedDict
 
 from .dataset import AZURE_METERS, DAY, REGIONS, Dataset, Json, iso
+from .paging import link
 
 #: Line-item lists kept after generation (a walk over pages reuses one list).
 _LINE_ITEM_CACHE = 32
@@ -258,9 +259,7 @@ def customer_usage_summary(data: Dataset, customer: Json, now: float) -> Json:
         "totalCost": cost,
         "currencyLocale": "en-US",
         "currencyCode": "USD",
-        "links": {
-            "self": {"uri": f"/customers/{cid}/usagesummary", "method": "GET", "headers": []}
-        },
+        "links": {"self": link(f"/customers/{cid}/usagesummary")},
         "attributes": {"objectType": "CustomerUsageSummary"},
     }
 
@@ -285,7 +284,7 @@ def partner_usage_summary(data: Dataset, now: float) -> Json:
         "usageEndTime": iso(now),
         "currencyLocale": "en-US",
         "currencyCode": "USD",
-        "links": {"self": {"uri": "/usagesummary", "method": "GET", "headers": []}},
+        "links": {"self": link("/usagesummary")},
         "attributes": {"objectType": "PartnerUsageSummary"},
     }
 

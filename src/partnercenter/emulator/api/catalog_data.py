@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..directory import derived_id
+from .paging import link
 
 Json = dict[str, Any]
 
@@ -102,16 +103,8 @@ def product_body(product: Product, country: str) -> Json:
         "isMicrosoftProduct": True,
         "publisherName": "Microsoft Corporation",
         "links": {
-            "skus": {
-                "uri": f"/products/{product.id}/skus?country={country}",
-                "method": "GET",
-                "headers": [],
-            },
-            "self": {
-                "uri": f"/products/{product.id}?country={country}",
-                "method": "GET",
-                "headers": [],
-            },
+            "skus": link(f"/products/{product.id}/skus?country={country}"),
+            "self": link(f"/products/{product.id}?country={country}"),
         },
         "attributes": {"objectType": "Product"},
     }
@@ -139,16 +132,10 @@ def sku_body(product: Product, sku: str, country: str) -> Json:
             "catalogItemId": catalog_item_id(product, sku),
         },
         "links": {
-            "availabilities": {
-                "uri": f"/products/{product.id}/skus/{sku}/availabilities?country={country}",
-                "method": "GET",
-                "headers": [],
-            },
-            "self": {
-                "uri": f"/products/{product.id}/skus/{sku}?country={country}",
-                "method": "GET",
-                "headers": [],
-            },
+            "availabilities": link(
+                f"/products/{product.id}/skus/{sku}/availabilities?country={country}"
+            ),
+            "self": link(f"/products/{product.id}/skus/{sku}?country={country}"),
         },
         "attributes": {"objectType": "Sku"},
     }
@@ -232,16 +219,8 @@ def offer_body(offer: Offer, rank: int, country: str) -> Json:
         "product": {"id": offer.id.split("-")[0], "name": offer.name, "unit": offer.unit},
         "unitType": offer.unit,
         "links": {
-            "learnMore": {
-                "uri": "https://learn.microsoft.com/partner-center/",
-                "method": "GET",
-                "headers": [],
-            },
-            "self": {
-                "uri": f"/offers/{offer.id}?country={country}",
-                "method": "GET",
-                "headers": [],
-            },
+            "learnMore": link("https://learn.microsoft.com/partner-center/"),
+            "self": link(f"/offers/{offer.id}?country={country}"),
         },
         "attributes": {"objectType": "Offer"},
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +59,40 @@ def customer_of(ctx: ApiContext, call: Call) -> Json:
     if customer is None:
         raise not_found(f"Customer '{cid}'")
     return customer
+
+
+def customer_item(
+    ctx: ApiContext, call: Call, index: Mapping[tuple[str, str], Json], param: str, label: str
+) -> tuple[Json, Json]:
+    """The customer named by ``{customer_id}`` and its item named by ``{param}`` in ``index``
+    (keyed by both ids, lower case); 404 for either one missing, the customer checked first."""
+    customer = customer_of(ctx, call)
+    wanted = call.param(param)
+    item = index.get((customer["id"].lower(), wanted.lower()))
+    if item is None:
+        raise not_found(f"{label} '{wanted}'")
+    return customer, item
+
+
+def record_change(
+    ctx: ApiContext,
+    call: Call,
+    customer: Json,
+    resource_type: str,
+    operation: str,
+    new_value: Json,
+) -> None:
+    """The audit record of a change the calling principal made to ``customer``."""
+    ctx.data.record(
+        customer,
+        resource_type,
+        operation,
+        call.now,
+        request_id=call.request_id,
+        upn=call.principal.upn,
+        application_id=call.principal.app_id,
+        new_value=new_value,
+    )
 
 
 def ok(body: Any, *, status: int = 200, etag: str | None = None) -> Result:

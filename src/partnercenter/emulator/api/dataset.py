@@ -35,6 +35,7 @@ from .catalog_data import (
     Offer,
     Product,
 )
+from .paging import link
 
 Json = dict[str, Any]
 
@@ -127,11 +128,6 @@ def _date_text(days_since_epoch: int) -> str:
 
 
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
-
-
-def link(uri: str, method: str = "GET") -> Json:
-    """A link object without headers."""
-    return {"uri": uri, "method": method, "headers": []}
 
 
 def etag_for(key: str, version: int) -> str:
@@ -623,56 +619,16 @@ class Dataset:
         for index, when in enumerate(times):
             customer = rng.choice(self.customers)
             resource_type, operation = rng.choice(_AUDIT_OPERATIONS)
-            self.audit.append(
-                self._audit_record(
-                    customer,
-                    resource_type,
-                    operation,
-                    when,
-                    partner_upn,
-                    derived_id("audit", str(self.seed), str(index)),
-                    {"id": customer["id"], "operation": operation},
-                )
+            self.record(
+                customer,
+                resource_type,
+                operation,
+                when,
+                request_id=derived_id("audit", str(self.seed), str(index)),
+                upn=partner_upn,
+                application_id="",
+                new_value={"id": customer["id"], "operation": operation},
             )
-
-    def _audit_record(
-        self,
-        customer: Json,
-        resource_type: str,
-        operation: str,
-        when: float,
-        upn: str,
-        request_id: str,
-        new_value: Json,
-        application_id: str = "",
-    ) -> Json:
-        # "Get a record of Partner Center activity" shows each record's ``id`` as
-        # partner_customer_operation_ticks (.NET ticks of the operation date) and the
-        # partner among its ``participants``.
-        ticks = int(when * 10_000_000) + _DOTNET_EPOCH_TICKS
-        record_id = f"{self.partner.id}_{customer['id']}_{operation.replace('_', '')}_{ticks}"
-        return {
-            "id": record_id,
-            "partnerId": self.partner.id,
-            "participants": [self.partner.id],
-            "customerId": customer["id"],
-            "customerName": customer["companyProfile"]["companyName"],
-            "userPrincipalName": upn,
-            "resourceType": resource_type,
-            "resourceNewValue": json.dumps(new_value, separators=(",", ":")),
-            "operationType": operation,
-            "operationDate": iso(when),
-            "operationStatus": "succeeded",
-            "customizedData": [
-                {"key": "CustomerId", "value": customer["id"]},
-                {"key": "ResourceType", "value": resource_type},
-            ],
-            "applicationId": application_id,
-            "sessionId": derived_id("session", request_id),
-            "originatingRequestId": request_id,
-            "attributes": {"objectType": "AuditRecord"},
-            "_when": when,
-        }
 
     def record(
         self,
@@ -686,18 +642,35 @@ class Dataset:
         application_id: str,
         new_value: Json,
     ) -> None:
-        """Append an audit record for a change made through the API."""
+        """Append an audit record for a change made through the API (or seeded)."""
+        # "Get a record of Partner Center activity" shows each record's ``id`` as
+        # partner_customer_operation_ticks (.NET ticks of the operation date) and the
+        # partner among its ``participants``.
+        ticks = int(when * 10_000_000) + _DOTNET_EPOCH_TICKS
+        record_id = f"{self.partner.id}_{customer['id']}_{operation.replace('_', '')}_{ticks}"
         self.audit.append(
-            self._audit_record(
-                customer,
-                resource_type,
-                operation,
-                when,
-                upn or "",
-                request_id,
-                new_value,
-                application_id,
-            )
+            {
+                "id": record_id,
+                "partnerId": self.partner.id,
+                "participants": [self.partner.id],
+                "customerId": customer["id"],
+                "customerName": customer["companyProfile"]["companyName"],
+                "userPrincipalName": upn or "",
+                "resourceType": resource_type,
+                "resourceNewValue": json.dumps(new_value, separators=(",", ":")),
+                "operationType": operation,
+                "operationDate": iso(when),
+                "operationStatus": "succeeded",
+                "customizedData": [
+                    {"key": "CustomerId", "value": customer["id"]},
+                    {"key": "ResourceType", "value": resource_type},
+                ],
+                "applicationId": application_id,
+                "sessionId": derived_id("session", request_id),
+                "originatingRequestId": request_id,
+                "attributes": {"objectType": "AuditRecord"},
+                "_when": when,
+            }
         )
         if len(self.audit) > MAX_AUDIT_RECORDS:
             del self.audit[: len(self.audit) - MAX_AUDIT_RECORDS]

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
+from ...operations import Paging
 from ...wire import HEADER_CONTINUATION_TOKEN
 from .call import Call, Json, int_param
 from .errors import invalid
@@ -70,34 +71,17 @@ def _uri(base: str, query: dict[str, str]) -> str:
     return f"{base}?{urlencode(query)}" if query else base
 
 
+#: (default, largest) page size an operation allows.
+_Sizes = tuple[int, int]
+
+
 class PageCutter:
     """Cuts a list into pages in either style; owns the continuation-token signing key."""
 
     def __init__(self, key: bytes | None = None) -> None:
         self._key = key or secrets.token_bytes(32)
 
-    def offset(
-        self,
-        call: Call,
-        items: Sequence[Any],
-        *,
-        base: str,
-        keep: dict[str, str] | None = None,
-        default_size: int = DEFAULT_PAGE_SIZE,
-        max_size: int = MAX_PAGE_SIZE,
-    ) -> Json:
-        """One page by ``size``/``offset``; ``next`` while items remain."""
-        size = int_param(call, "size", default_size, minimum=1, maximum=max_size)
-        start = int_param(call, "offset", 0, minimum=0, maximum=10**9)
-        page = list(items[start : start + size])
-        query = dict(keep or {})
-        self_uri = _uri(base, {**query, "size": str(size), "offset": str(start)})
-        next_link = None
-        if start + size < len(items):
-            next_link = link(_uri(base, {**query, "size": str(size), "offset": str(start + size)}))
-        return collection(page, self_uri=self_uri, next_link=next_link)
-
-    def continuation(
+    def page(
         self,
         call: Call,
         items: Sequence[Any],
@@ -108,8 +92,45 @@ class PageCutter:
         max_size: int = MAX_PAGE_SIZE,
         body_token: bool = False,
     ) -> Json:
-        """One page by continuation token (``seekOperation=Next`` + ``MS-ContinuationToken``)."""
+        """One page of ``items``, in the paging style the catalog declares for the operation.
+
+        ``base`` is the path the links name, ``keep`` the query parameters they carry on,
+        ``body_token`` (continuation style) puts the token in the body too.
+        """
         query = dict(keep or {})
+        sizes = (default_size, max_size)
+        if call.op.paging is Paging.OFFSET:
+            return self._offset(call, items, base, query, sizes)
+        if call.op.paging is Paging.CONTINUATION:
+            return self._continuation(call, items, base, query, sizes, body_token)
+        # A programming error: a handler paging an operation the catalog says does not page.
+        raise RuntimeError(f"the catalog declares no paging for {call.op.name}")
+
+    def _offset(
+        self, call: Call, items: Sequence[Any], base: str, query: dict[str, str], sizes: _Sizes
+    ) -> Json:
+        """One page by ``size``/``offset``; ``next`` while items remain."""
+        default_size, max_size = sizes
+        size = int_param(call, "size", default_size, minimum=1, maximum=max_size)
+        start = int_param(call, "offset", 0, minimum=0, maximum=10**9)
+        page = list(items[start : start + size])
+        self_uri = _uri(base, {**query, "size": str(size), "offset": str(start)})
+        next_link = None
+        if start + size < len(items):
+            next_link = link(_uri(base, {**query, "size": str(size), "offset": str(start + size)}))
+        return collection(page, self_uri=self_uri, next_link=next_link)
+
+    def _continuation(
+        self,
+        call: Call,
+        items: Sequence[Any],
+        base: str,
+        query: dict[str, str],
+        sizes: _Sizes,
+        body_token: bool,
+    ) -> Json:
+        """One page by continuation token (``seekOperation=Next`` + ``MS-ContinuationToken``)."""
+        default_size, max_size = sizes
         fingerprint = _fingerprint(call.op.name, query)
         seek = call.query.get("seekoperation")
         if seek is not None and seek.lower() != "next":

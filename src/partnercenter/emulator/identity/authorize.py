@@ -186,11 +186,7 @@ def _validate(
         else "query",
         state=params.get("state"),
         nonce=params.get("nonce"),
-        resource=None,
-        permissions=[],
-        oidc_scopes=[],
         code_challenge=params.get("code_challenge"),
-        code_challenge_method=None,
         prompt=params.get("prompt"),
         login_hint=params.get("login_hint"),
     )
@@ -478,23 +474,7 @@ def _start_device_flow(
     check_request_limits(form)
     tenant = path_tenant(state, segment)
     app = lookup_app(state, form.get("client_id"), tenant, segment)
-    request = AuthorizeRequest(
-        version=version,
-        segment=segment,
-        tenant=tenant,
-        app=app,
-        redirect_uri=None,
-        response_mode="query",
-        state=None,
-        nonce=None,
-        resource=None,
-        permissions=[],
-        oidc_scopes=["openid"],
-        code_challenge=None,
-        code_challenge_method=None,
-        prompt=None,
-        login_hint=None,
-    )
+    request = AuthorizeRequest(version, segment, tenant, app, oidc_scopes=["openid"])
     if version == 2:
         if "resource" in form:
             raise AadError(aadsts.RESOURCE_ON_V2)

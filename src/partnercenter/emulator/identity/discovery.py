@@ -28,7 +28,8 @@ from .token_endpoint import configured_origin, is_tenant_segment, request_contex
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
-CLAIMS_SUPPORTED = [
+#: The claims both of Entra's discovery documents (v1 and v2) list first, in this order.
+_CLAIMS_SHARED = [
     "sub",
     "iss",
     "cloud_instance_name",
@@ -40,6 +41,10 @@ CLAIMS_SUPPORTED = [
     "iat",
     "auth_time",
     "acr",
+]
+
+CLAIMS_SUPPORTED = [
+    *_CLAIMS_SHARED,
     "nonce",
     "preferred_username",
     "name",
@@ -167,17 +172,7 @@ def openid_configuration_v1(state: EmulatorState) -> Endpoint:
             "frontchannel_logout_supported": True,
             "end_session_endpoint": f"{base}/{segment}/oauth2/logout",
             "claims_supported": [
-                "sub",
-                "iss",
-                "cloud_instance_name",
-                "cloud_instance_host_name",
-                "cloud_graph_host_name",
-                "msgraph_host",
-                "aud",
-                "exp",
-                "iat",
-                "auth_time",
-                "acr",
+                *_CLAIMS_SHARED,
                 "amr",
                 "nonce",
                 "email",

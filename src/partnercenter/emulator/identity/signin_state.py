@@ -31,18 +31,19 @@ class AuthorizeRequest:
     #: The tenant named in the path, or None for common/organizations (the user's home).
     tenant: Tenant | None
     app: Application
-    redirect_uri: str | None
-    response_mode: str
-    state: str | None
-    nonce: str | None
+    # The defaults are a device-code request's: no redirect, no browser-sent parameters.
+    redirect_uri: str | None = None
+    response_mode: str = "query"
+    state: str | None = None
+    nonce: str | None = None
     #: The resource the delegated permissions are for (None: decided at redemption, v1).
-    resource: Resource | None
-    permissions: list[str]
-    oidc_scopes: list[str]
-    code_challenge: str | None
-    code_challenge_method: str | None
-    prompt: str | None
-    login_hint: str | None
+    resource: Resource | None = None
+    permissions: list[str] = field(default_factory=list)
+    oidc_scopes: list[str] = field(default_factory=list)
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+    prompt: str | None = None
+    login_hint: str | None = None
 
 
 @dataclass(slots=True)

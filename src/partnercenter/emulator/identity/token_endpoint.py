@@ -117,10 +117,22 @@ def is_tenant_segment(segment: str) -> bool:
     )
 
 
-GrantHandler = Callable[
-    [EmulatorState, "RequestContext", int, str, dict[str, str], Request],
-    Awaitable[dict[str, Any]],
-]
+@dataclass(frozen=True, slots=True)
+class TokenRequest:
+    """One token request, as every grant handler receives it."""
+
+    state: EmulatorState
+    ctx: RequestContext
+    #: The endpoint version: 1 (``/oauth2/token``) or 2 (``/oauth2/v2.0/token``).
+    version: int
+    #: The tenant segment of the path, as sent (a GUID, a domain, common, organizations...).
+    segment: str
+    form: dict[str, str]
+    #: The HTTP request itself, for the headers (HTTP Basic client authentication).
+    http: Request
+
+
+GrantHandler = Callable[[TokenRequest], Awaitable[dict[str, Any]]]
 
 
 def token_endpoint(
@@ -157,7 +169,7 @@ def token_endpoint(
             handler = grants.get(grant_type)
             if handler is None:
                 raise AadError(aadsts.UNSUPPORTED_GRANT, grant_type=grant_type)
-            body = await handler(state, ctx, version, segment, form, request)
+            body = await handler(TokenRequest(state, ctx, version, segment, form, request))
             state.stats.issued(grant_type)
         except AadError as error:
             state.stats.error(error.entry.code)
@@ -369,19 +381,13 @@ def app_only_resource(
     return resource, requested
 
 
-async def client_credentials(
-    state: EmulatorState,
-    ctx: RequestContext,
-    version: int,
-    segment: str,
-    form: dict[str, str],
-    request: Request,
-) -> dict[str, Any]:
-    tenant = resolve_tenant(state, segment, GRANT_CLIENT_CREDENTIALS)
-    auth = read_client_auth(form, request)
-    app, acr = authenticate_client(state, ctx, auth, tenant, segment, credential_required=True)
-    resource, requested = app_only_resource(state, version, form, tenant)
-    lifetime = state.token_lifetimes().choose(cae=wants_cae(form.get("claims")))
+async def client_credentials(req: TokenRequest) -> dict[str, Any]:
+    state, ctx, version = req.state, req.ctx, req.version
+    tenant = resolve_tenant(state, req.segment, GRANT_CLIENT_CREDENTIALS)
+    auth = read_client_auth(req.form, req.http)
+    app, acr = authenticate_client(state, ctx, auth, tenant, req.segment, credential_required=True)
+    resource, requested = app_only_resource(state, version, req.form, tenant)
+    lifetime = state.token_lifetimes().choose(cae=wants_cae(req.form.get("claims")))
     now = state.clock.now()
     claims = app_only_claims(
         tenant=tenant,

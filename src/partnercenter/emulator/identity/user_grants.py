@@ -16,9 +16,8 @@ import hashlib
 import hmac
 import json
 import uuid
-from typing import Any
-
-from starlette.requests import Request
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from ... import aadsts
 from ...wire import (
@@ -35,7 +34,7 @@ from .scopes import parse_v1_resource, parse_v2_scopes
 from .signin_state import AuthorizeRequest, RefreshGrant
 from .token_endpoint import (
     GrantHandler,
-    RequestContext,
+    TokenRequest,
     authenticate_client,
     path_tenant,
     read_client_auth,
@@ -45,6 +44,7 @@ from .user_tokens import UserGrant, user_token_response
 #: A poll sooner than this share of the interval gets ``slow_down`` (RFC 8628 3.5); the
 #: margin keeps a client that sleeps exactly ``interval`` from being told off.
 SLOW_DOWN_SHARE = 0.8
+R = TypeVar("R")
 
 
 def _required(form: dict[str, str], name: str) -> str:
@@ -52,6 +52,15 @@ def _required(form: dict[str, str], name: str) -> str:
     if value is None:
         raise AadError(aadsts.MISSING_PARAMETER, name=name)
     return value
+
+
+def _presented(
+    req: TokenRequest, name: str, issued: Mapping[str, R]
+) -> tuple[Tenant | None, R | None]:
+    """The tenant the path names and the record of the code or token the form's ``name``
+    presents (None: not issued here); a missing ``name`` is refused before the path."""
+    value = _required(req.form, name)
+    return path_tenant(req.state, req.segment), issued.get(value)
 
 
 def user_may_sign_in(state: EmulatorState, user: User, tenant: Tenant) -> bool:
@@ -80,20 +89,15 @@ def needs_mfa(state: EmulatorState, user: User) -> bool:
     return user.totp_secret is not None and (home is None or home.mfa == "per_user")
 
 
-def _client(
-    state: EmulatorState,
-    ctx: RequestContext,
-    form: dict[str, str],
-    request: Request,
-    tenant: Tenant,
-    segment: str,
-) -> tuple[Application, str]:
-    auth = read_client_auth(form, request)
+def _client(req: TokenRequest, tenant: Tenant) -> tuple[Application, str]:
+    auth = read_client_auth(req.form, req.http)
     if auth.client_id is None:
         raise AadError(aadsts.MISSING_PARAMETER, name="client_id")
-    app = state.directory.app(auth.client_id)
+    app = req.state.directory.app(auth.client_id)
     public = app is not None and app.public_client
-    return authenticate_client(state, ctx, auth, tenant, segment, credential_required=not public)
+    return authenticate_client(
+        req.state, req.ctx, auth, tenant, req.segment, credential_required=not public
+    )
 
 
 def _target(
@@ -153,14 +157,15 @@ def check_conditional_access(user: User, amr: list[str], resource: Resource) -> 
 
 
 async def _respond(
-    state: EmulatorState,
-    ctx: RequestContext,
-    version: int,
-    form: dict[str, str],
+    req: TokenRequest,
     grant: UserGrant,
-    refresh_family: str | None,
-    with_refresh: bool,
+    refresh_family: str | None = None,
+    with_refresh: bool | None = None,
 ) -> dict[str, Any]:
+    """The success body for ``grant``; ``with_refresh`` None: as the grant's scopes decide."""
+    state, version, form = req.state, req.version, req.form
+    if with_refresh is None:
+        with_refresh = _wants_refresh_token(version, grant.oidc_scopes)
     check_conditional_access(grant.user, grant.amr, grant.resource)
     cae = wants_cae(form.get("claims"))
     if version == 1 and "resource" in form:
@@ -182,28 +187,20 @@ async def _respond(
         state,
         grant,
         version=version,
-        base_url=ctx.origin,
+        base_url=req.ctx.origin,
         refresh_token=refresh.token if refresh else None,
         want_client_info=form.get("client_info") == "1",
         cae=cae,
     )
 
 
-async def authorization_code(
-    state: EmulatorState,
-    ctx: RequestContext,
-    version: int,
-    segment: str,
-    form: dict[str, str],
-    request: Request,
-) -> dict[str, Any]:
-    code_value = _required(form, "code")
-    requested = path_tenant(state, segment)
-    record = state.signin.codes.get(code_value)
+async def authorization_code(req: TokenRequest) -> dict[str, Any]:
+    state, version, segment, form = req.state, req.version, req.segment, req.form
+    requested, record = _presented(req, "code", state.signin.codes)
     if record is None:
         raise AadError(aadsts.CODE_INVALID, name="code", detail="The code is unknown or malformed.")
     tenant = issuing_tenant(state, requested or record.request.tenant, record.user, segment)
-    app, acr = _client(state, ctx, form, request, tenant, segment)
+    app, acr = _client(req, tenant)
     if app.client_id != record.request.app.client_id:
         raise AadError(
             aadsts.CODE_INVALID, name="code", detail="The code was issued to a different client."
@@ -240,9 +237,7 @@ async def authorization_code(
         record.request.oidc_scopes or oidc,
         record.request.nonce,
     )
-    return await _respond(
-        state, ctx, version, form, grant, None, _wants_refresh_token(version, grant.oidc_scopes)
-    )
+    return await _respond(req, grant)
 
 
 def pkce_matches(challenge: str, method: str, verifier: str | None) -> bool:
@@ -257,24 +252,16 @@ def pkce_matches(challenge: str, method: str, verifier: str | None) -> bool:
     return hmac.compare_digest(computed.encode(), challenge.encode())
 
 
-async def refresh_token(
-    state: EmulatorState,
-    ctx: RequestContext,
-    version: int,
-    segment: str,
-    form: dict[str, str],
-    request: Request,
-) -> dict[str, Any]:
-    token = _required(form, "refresh_token")
-    requested = path_tenant(state, segment)
-    record = state.signin.refresh_tokens.get(token)
+async def refresh_token(req: TokenRequest) -> dict[str, Any]:
+    state, version, segment, form = req.state, req.version, req.segment, req.form
+    requested, record = _presented(req, "refresh_token", state.signin.refresh_tokens)
     if record is None:
         raise AadError(
             aadsts.REFRESH_TOKEN_MALFORMED,
             detail="The refresh token is malformed or was not issued here.",
         )
     tenant = issuing_tenant(state, requested, record.user, segment)
-    app, acr = _client(state, ctx, form, request, tenant, segment)
+    app, acr = _client(req, tenant)
     if app.client_id != record.client_id:
         raise AadError(
             aadsts.CODE_INVALID,
@@ -309,17 +296,11 @@ async def refresh_token(
     _check_consent(state, record.user, app, resource, permissions)
     grant = UserGrant(tenant, app, acr, record.user, record.amr, resource, permissions, oidc)
     # Rotation: a new refresh token on every use, in the same family as the sign-in.
-    return await _respond(state, ctx, version, form, grant, record.family, True)
+    return await _respond(req, grant, record.family, with_refresh=True)
 
 
-async def device_code(
-    state: EmulatorState,
-    ctx: RequestContext,
-    version: int,
-    segment: str,
-    form: dict[str, str],
-    request: Request,
-) -> dict[str, Any]:
+async def device_code(req: TokenRequest) -> dict[str, Any]:
+    state, segment, form = req.state, req.segment, req.form
     # MSAL sends the code as both device_code and code.
     value = form.get("device_code") or form.get("code")
     if value is None:
@@ -329,7 +310,7 @@ async def device_code(
     if record is None:
         raise AadError(aadsts.DEVICE_BAD_CODE)
     home = requested or record.request.tenant or state.directory.partner_tenant
-    app, acr = _client(state, ctx, form, request, home, segment)
+    app, acr = _client(req, home)
     if app.client_id != record.request.app.client_id:
         raise AadError(aadsts.DEVICE_BAD_CODE)
     now = state.clock.now()
@@ -361,19 +342,11 @@ async def device_code(
         list(record.request.permissions),
         list(record.request.oidc_scopes),
     )
-    return await _respond(
-        state, ctx, version, form, grant, None, _wants_refresh_token(version, grant.oidc_scopes)
-    )
+    return await _respond(req, grant)
 
 
-async def password(
-    state: EmulatorState,
-    ctx: RequestContext,
-    version: int,
-    segment: str,
-    form: dict[str, str],
-    request: Request,
-) -> dict[str, Any]:
+async def password(req: TokenRequest) -> dict[str, Any]:
+    state, segment, form = req.state, req.segment, req.form
     username = _required(form, "username")
     secret = _required(form, "password")
     requested = path_tenant(state, segment)
@@ -381,19 +354,17 @@ async def password(
     if user is None:
         raise AadError(aadsts.USER_NOT_FOUND, upn=username, tenant=segment)
     tenant = issuing_tenant(state, requested, user, segment)
-    app, acr = _client(state, ctx, form, request, tenant, segment)
+    app, acr = _client(req, tenant)
     # Smart lockout: 50053 while locked, 50126 (counted) for a wrong password.
     state.signin.lockout.check_password(user, secret, state.clock.now())
-    resource, permissions, oidc = _target(state, version, form, tenant)
+    resource, permissions, oidc = _target(state, req.version, form, tenant)
     check_conditional_access(user, ["pwd"], resource)
     if needs_mfa(state, user):
         # The password grant cannot satisfy MFA: Azure AD answers 50076.
         raise AadError(aadsts.MFA_REQUIRED, resource=resource.app_id)
     _check_consent(state, user, app, resource, permissions)
     grant = UserGrant(tenant, app, acr, user, ["pwd"], resource, permissions, oidc)
-    return await _respond(
-        state, ctx, version, form, grant, None, _wants_refresh_token(version, oidc)
-    )
+    return await _respond(req, grant)
 
 
 USER_GRANTS: dict[str, GrantHandler] = {

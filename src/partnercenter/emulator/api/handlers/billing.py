@@ -12,7 +12,7 @@ from ..billing_data import (
     utilization_records,
 )
 from ..call import Call, Result
-from ..context import ApiContext, Handler, customer_of, date_param, ok
+from ..context import ApiContext, Handler, customer_item, customer_of, date_param, ok
 from ..dataset import DAY
 from ..errors import invalid, not_found
 
@@ -28,7 +28,7 @@ _BY_ID_ONLY = ("billingPeriodStartDate", "billingPeriodEndDate")
 
 def list_invoices(ctx: ApiContext, call: Call) -> Result:
     """GET /v1/invoices: the partner's invoices, newest first, offset paging."""
-    page = ctx.pager.offset(call, ctx.data.invoices, base="/invoices")
+    page = ctx.pager.page(call, ctx.data.invoices, base="/invoices")
     page["items"] = [
         {key: value for key, value in invoice.items() if key not in _BY_ID_ONLY}
         for invoice in page["items"]
@@ -63,7 +63,7 @@ def list_line_items(ctx: ApiContext, call: Call) -> Result:
         raise invalid("Usage line items exist for the azure provider only.")
     items = invoice_line_items(ctx.data, invoice, provider, line_type)
     return ok(
-        ctx.pager.offset(
+        ctx.pager.page(
             call,
             items,
             base=f"/invoices/{invoice['id']}/lineitems",
@@ -85,12 +85,10 @@ def _flag(call: Call, name: str, default: bool) -> bool:
 
 def list_utilization(ctx: ApiContext, call: Call) -> Result:
     """GET .../utilizations/azure: daily or hourly records, continuation paging."""
-    customer = customer_of(ctx, call)
+    customer, subscription = customer_item(
+        ctx, call, ctx.data.subscription_index, "subscription_id", "Subscription"
+    )
     cid = customer["id"]
-    sid = call.param("subscription_id")
-    subscription = ctx.data.subscription_index.get((cid.lower(), sid.lower()))
-    if subscription is None:
-        raise not_found(f"Subscription '{sid}'")
     start = date_param(call, "start_time")
     end = date_param(call, "end_time")
     if start is None or end is None:
@@ -119,7 +117,7 @@ def list_utilization(ctx: ApiContext, call: Call) -> Result:
         "show_details": "true" if details else "false",
     }
     return ok(
-        ctx.pager.continuation(
+        ctx.pager.page(
             call,
             records,
             base=f"/v1/customers/{cid}/subscriptions/{subscription['id']}/utilizations/azure",

@@ -23,10 +23,19 @@ from ..catalog_data import (
     sku_body,
     sku_ids,
 )
-from ..context import ApiContext, Handler, check_if_match, customer_of, ok, strip
-from ..dataset import DAY, iso, link, public
+from ..context import (
+    ApiContext,
+    Handler,
+    check_if_match,
+    customer_item,
+    customer_of,
+    ok,
+    record_change,
+    strip,
+)
+from ..dataset import DAY, iso, public
 from ..errors import invalid, not_found
-from ..paging import collection
+from ..paging import collection, link
 
 MAX_LINE_ITEMS = 50
 TERMS = ("P1M", "P1Y", "P3Y")
@@ -44,7 +53,7 @@ def list_offers(ctx: ApiContext, call: Call) -> Result:
     """GET /v1/offers?country=: legacy offers, offset paging."""
     country = _country(call)
     items = [offer_body(offer, rank, country) for rank, offer in enumerate(OFFERS, 1)]
-    return ok(ctx.pager.offset(call, items, base="/offers", keep={"country": country}))
+    return ok(ctx.pager.page(call, items, base="/offers", keep={"country": country}))
 
 
 def list_products(ctx: ApiContext, call: Call) -> Result:
@@ -60,7 +69,7 @@ def list_products(ctx: ApiContext, call: Call) -> Result:
         products = [p for p in products if p.product_type.lower() == view.lower()]
         keep["targetView"] = by_lower[view.lower()]
     items = [product_body(p, country) for p in products]
-    return ok(ctx.pager.offset(call, items, base="/products", keep=keep))
+    return ok(ctx.pager.page(call, items, base="/products", keep=keep))
 
 
 def list_skus(ctx: ApiContext, call: Call) -> Result:
@@ -83,12 +92,7 @@ def list_subscriptions(ctx: ApiContext, call: Call) -> Result:
 
 
 def _subscription(ctx: ApiContext, call: Call) -> tuple[Json, Json]:
-    customer = customer_of(ctx, call)
-    sid = call.param("subscription_id")
-    found = ctx.data.subscription_index.get((customer["id"].lower(), sid.lower()))
-    if found is None:
-        raise not_found(f"Subscription '{sid}'")
-    return customer, found
+    return customer_item(ctx, call, ctx.data.subscription_index, "subscription_id", "Subscription")
 
 
 def get_subscription(ctx: ApiContext, call: Call) -> Result:
@@ -132,15 +136,13 @@ def update_subscription(ctx: ApiContext, call: Call) -> Result:
     if changes:
         subscription.update(changes)
         tag = ctx.data.bump(key, subscription)
-        ctx.data.record(
+        record_change(
+            ctx,
+            call,
             customer,
             "subscription",
             "update_subscription",
-            call.now,
-            request_id=call.request_id,
-            upn=call.principal.upn,
-            application_id=call.principal.app_id,
-            new_value={"id": subscription["id"], **changes},
+            {"id": subscription["id"], **changes},
         )
     else:
         tag = subscription["attributes"]["etag"]
@@ -220,14 +222,10 @@ def create_cart(ctx: ApiContext, call: Call) -> Result:
 
 def checkout_cart(ctx: ApiContext, call: Call) -> Result:
     """POST .../carts/{cart}/checkout: one order per billing cycle, with subscriptions."""
-    customer = customer_of(ctx, call)
+    customer, cart = customer_item(ctx, call, ctx.data.carts, "cart_id", "Cart")
     cid = customer["id"]
-    cart_id = call.param("cart_id")
-    cart = ctx.data.carts.get((cid.lower(), cart_id.lower()))
-    if cart is None:
-        raise not_found(f"Cart '{cart_id}'")
     if cart["status"] != "Active":
-        raise invalid(f"The cart '{cart_id}' has already been checked out.")
+        raise invalid(f"The cart '{call.param('cart_id')}' has already been checked out.")
     groups: dict[str, list[tuple[Product | Offer, str, int, str]]] = {}
     for line in cart["lineItems"]:
         product_id, sku, _availability = line["catalogItemId"].split(":")
@@ -239,15 +237,8 @@ def checkout_cart(ctx: ApiContext, call: Call) -> Result:
     for cycle, lines in groups.items():
         order = ctx.data.place_order(cid, lines, call.now, order_seed=f"cart/{cart['id']}/{cycle}")
         orders.append(order)
-        ctx.data.record(
-            customer,
-            "order",
-            "create_order",
-            call.now,
-            request_id=call.request_id,
-            upn=call.principal.upn,
-            application_id=call.principal.app_id,
-            new_value={"id": order["id"], "cartId": cart["id"]},
+        record_change(
+            ctx, call, customer, "order", "create_order", {"id": order["id"], "cartId": cart["id"]}
         )
     cart["status"] = "Ordered"
     cart["lastModifiedTimestamp"] = iso(call.now)
@@ -269,11 +260,7 @@ def list_orders(ctx: ApiContext, call: Call) -> Result:
 
 def get_order(ctx: ApiContext, call: Call) -> Result:
     """GET /v1/customers/{id}/orders/{order}."""
-    customer = customer_of(ctx, call)
-    oid = call.param("order_id")
-    order = ctx.data.order_index.get((customer["id"].lower(), oid.lower()))
-    if order is None:
-        raise not_found(f"Order '{oid}'")
+    _customer, order = customer_item(ctx, call, ctx.data.order_index, "order_id", "Order")
     return ok(order)
 
 
@@ -308,16 +295,7 @@ def create_order(ctx: ApiContext, call: Call) -> Result:
         maximum = item.max_quantity if isinstance(item, Product) else 10000
         lines.append((item, sku or "0001", _quantity(line, index, maximum), cycle.lower()))
     order = ctx.data.place_order(cid, lines, call.now, order_seed=f"order/{call.request_id}")
-    ctx.data.record(
-        customer,
-        "order",
-        "create_order",
-        call.now,
-        request_id=call.request_id,
-        upn=call.principal.upn,
-        application_id=call.principal.app_id,
-        new_value={"id": order["id"]},
-    )
+    record_change(ctx, call, customer, "order", "create_order", {"id": order["id"]})
     result = ok(order, status=201)
     result.headers["Location"] = f"/v1/customers/{cid}/orders/{order['id']}"
     return result

@@ -9,7 +9,7 @@ from .... import pc_errors
 from ... import directory as _directory
 from ..call import Call, Json, Result, obj, text
 from ..catalog_data import AGREEMENT_TEMPLATES, AGREEMENT_TYPES, TEMPLATES_BY_ID, template_body
-from ..context import ApiContext, Handler, customer_of, json_filter, ok, parse_date
+from ..context import ApiContext, Handler, customer_of, json_filter, ok, parse_date, record_change
 from ..dataset import iso, public
 from ..errors import ApiError, invalid
 from ..paging import collection
@@ -46,7 +46,7 @@ def list_customers(ctx: ApiContext, call: Call) -> Result:
         else:
             # No customer is served through an indirect reseller in the seed.
             items = []
-    page = ctx.pager.continuation(call, items, base="/v1/customers", keep=keep)
+    page = ctx.pager.page(call, items, base="/v1/customers", keep=keep)
     page["items"] = [list_item(customer) for customer in page["items"]]
     return ok(page)
 
@@ -137,15 +137,8 @@ def create_customer(ctx: ApiContext, call: Call) -> Result:
         "defaultAddress": address,
     }
     customer, password = ctx.data.create_customer(domain, company_name, billing, call.now)
-    ctx.data.record(
-        customer,
-        "customer",
-        "create_customer",
-        call.now,
-        request_id=call.request_id,
-        upn=call.principal.upn,
-        application_id=call.principal.app_id,
-        new_value={"id": customer["id"], "domain": domain},
+    record_change(
+        ctx, call, customer, "customer", "create_customer", {"id": customer["id"], "domain": domain}
     )
     answer = public(customer)
     answer["userCredentials"] = {"userName": "admin", "password": password}

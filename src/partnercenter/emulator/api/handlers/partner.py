@@ -50,7 +50,7 @@ def list_audit_records(ctx: ApiContext, call: Call) -> Result:
             records = [r for r in records if r[attribute].lower() == needle]
         else:
             records = [r for r in records if needle in r[attribute].lower()]
-    page = ctx.pager.continuation(
+    page = ctx.pager.page(
         call, records, base="/v1/auditrecords", keep=keep, default_size=500, body_token=True
     )
     page["items"] = strip(page["items"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..call import Call, Json, Result
 from ..context import ApiContext, Handler, ok
-from ..dataset import link
+from ..paging import link
 
 
 def _address(ctx: ApiContext) -> Json:

@@ -6,9 +6,18 @@ import re
 
 from .... import pc_errors
 from ..call import Call, Json, Result, obj, text
-from ..context import ApiContext, Handler, check_if_match, customer_of, ok, strip
+from ..context import (
+    ApiContext,
+    Handler,
+    check_if_match,
+    customer_item,
+    customer_of,
+    ok,
+    record_change,
+    strip,
+)
 from ..dataset import public
-from ..errors import ApiError, invalid, not_found
+from ..errors import ApiError, invalid
 
 _UPN = re.compile(r"^[A-Za-z0-9._'+-]{1,64}@([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
@@ -38,7 +47,7 @@ def list_users(ctx: ApiContext, call: Call) -> Result:
     """GET /v1/customers/{id}/users: continuation paging."""
     customer = customer_of(ctx, call)
     cid = customer["id"]
-    page = ctx.pager.continuation(call, ctx.data.users[cid], base=f"/v1/customers/{cid}/users")
+    page = ctx.pager.page(call, ctx.data.users[cid], base=f"/v1/customers/{cid}/users")
     page["items"] = strip(page["items"])
     return ok(page)
 
@@ -87,15 +96,13 @@ def create_user(ctx: ApiContext, call: Call) -> Result:
     user = ctx.data.create_user(
         cid, {**body, "userPrincipalName": upn, "usageLocation": location.upper()}, call.now
     )
-    ctx.data.record(
+    record_change(
+        ctx,
+        call,
         customer,
         "customer_user",
         "create_customer_user",
-        call.now,
-        request_id=call.request_id,
-        upn=call.principal.upn,
-        application_id=call.principal.app_id,
-        new_value={"id": user["id"], "userPrincipalName": upn},
+        {"id": user["id"], "userPrincipalName": upn},
     )
     answer = public(user)
     # The password is never echoed; forceChangePassword is.
@@ -107,12 +114,7 @@ def create_user(ctx: ApiContext, call: Call) -> Result:
 
 def update_user(ctx: ApiContext, call: Call) -> Result:
     """PATCH /v1/customers/{id}/users/{user}: the password reset (and name/location); If-Match."""
-    customer = customer_of(ctx, call)
-    cid = customer["id"]
-    uid = call.param("user_id")
-    user = ctx.data.user_index.get((cid.lower(), uid.lower()))
-    if user is None:
-        raise not_found(f"User '{uid}'")
+    customer, user = customer_item(ctx, call, ctx.data.user_index, "user_id", "User")
     key = f"user/{user['id']}"
     check_if_match(call, ctx.data.etag(key))
     body = call.body_object()
@@ -132,15 +134,8 @@ def update_user(ctx: ApiContext, call: Call) -> Result:
     user.update(changes)
     tag = ctx.data.bump(key, user)
     if password is not None:
-        ctx.data.record(
-            customer,
-            "customer_user",
-            "reset_customer_user_password",
-            call.now,
-            request_id=call.request_id,
-            upn=call.principal.upn,
-            application_id=call.principal.app_id,
-            new_value={"id": user["id"]},
+        record_change(
+            ctx, call, customer, "customer_user", "reset_customer_user_password", {"id": user["id"]}
         )
     answer = public(user)
     if password is not None:
