@@ -22,6 +22,7 @@ __all__ = [
     "Verify",
     "check_callable",
     "check_client_id",
+    "check_sign_in_timeout",
     "check_cloud",
     "check_endpoint_version",
     "check_identifier",
@@ -187,3 +188,14 @@ def resolve_retry(retry: object, retry_policy: object = None) -> RetryPolicy:
         DeprecationWarning,
     )
     return retry_policy
+
+
+def check_sign_in_timeout(sign_in_timeout: object) -> None:
+    """``None`` or a positive, finite number of seconds (the sign-in credentials' wait)."""
+    if sign_in_timeout is not None and (
+        isinstance(sign_in_timeout, bool)
+        or not isinstance(sign_in_timeout, int | float)
+        or not math.isfinite(sign_in_timeout)
+        or sign_in_timeout <= 0
+    ):
+        raise ConfigurationError("sign_in_timeout", "must be a positive number of seconds")

@@ -70,9 +70,7 @@ def certificate_auth(
 
 
 class CertificateFlows(TokenEndpointCore):
-    """The arguments of a certificate credential, blocking or async (the flow is the
-    client-credentials one of
-    :class:`~partnercenter._credentials.token_endpoint.TokenEndpointCore`)."""
+    """A certificate credential's arguments (the key and certificate, loaded once)."""
 
     def __init__(
         self,

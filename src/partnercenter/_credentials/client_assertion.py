@@ -17,9 +17,7 @@ __all__ = ["ClientAssertionCredential", "ClientAssertionFlows"]
 
 
 class ClientAssertionFlows(TokenEndpointCore):
-    """The arguments of a client-assertion credential, blocking or async (the flow is the
-    client-credentials one of
-    :class:`~partnercenter._credentials.token_endpoint.TokenEndpointCore`)."""
+    """A client-assertion credential's arguments (the callable, asked per request)."""
 
     def __init__(
         self,

@@ -33,9 +33,7 @@ def secret_auth(
 
 
 class ClientSecretFlows(TokenEndpointCore):
-    """The arguments of a client-secret credential, blocking or async (the flow is the
-    client-credentials one of
-    :class:`~partnercenter._credentials.token_endpoint.TokenEndpointCore`)."""
+    """A client-secret credential's arguments (a string or a ``ClientSecret``)."""
 
     def __init__(
         self,

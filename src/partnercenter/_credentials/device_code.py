@@ -7,7 +7,6 @@ on any other device. The refresh token goes to the store, so later calls are sil
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Callable
 from typing import Unpack
@@ -15,6 +14,7 @@ from typing import Unpack
 from .._steps import Flow
 from ..errors import ConfigurationError
 from ..stores import AsyncRefreshTokenStore, RefreshTokenStore
+from .arguments import check_sign_in_timeout
 from .client_credential import ClientCredential
 from .protocol import TokenRequest, TokenResponse
 from .refresh_token import UserCredentialOptions
@@ -40,13 +40,7 @@ def check_device_options(prompt_callback: object, sign_in_timeout: object) -> No
     """Check the device-code options (shared with the async twin)."""
     if prompt_callback is not None and not callable(prompt_callback):
         raise ConfigurationError("prompt_callback", "must be a callable taking a DeviceCode")
-    if sign_in_timeout is not None and (
-        isinstance(sign_in_timeout, bool)
-        or not isinstance(sign_in_timeout, int | float)
-        or not math.isfinite(sign_in_timeout)
-        or sign_in_timeout <= 0
-    ):
-        raise ConfigurationError("sign_in_timeout", "must be a positive number of seconds")
+    check_sign_in_timeout(sign_in_timeout)
 
 
 class DeviceCodeFlows(UserSignInFlows):

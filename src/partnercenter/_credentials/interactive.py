@@ -11,7 +11,6 @@ from __future__ import annotations
 import abc
 import contextlib
 import logging
-import math
 import sys
 import webbrowser
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ from ..clouds import Cloud, EndpointVersion
 from ..errors import ConfigurationError, SignInError
 from ..redaction import describe, secret_shape
 from ..stores import AsyncRefreshTokenStore, RefreshTokenStore
+from .arguments import check_sign_in_timeout
 from .client_auth import ClientAuth
 from .client_credential import ClientCredential
 from .flow import TokenFlow, token_flow
@@ -79,13 +79,7 @@ def check_browser_options(
         or not 0 <= redirect_port <= 65535
     ):
         raise ConfigurationError("redirect_port", "must be a port number, or 0 for any free port")
-    if sign_in_timeout is not None and (
-        isinstance(sign_in_timeout, bool)
-        or not isinstance(sign_in_timeout, int | float)
-        or not math.isfinite(sign_in_timeout)
-        or sign_in_timeout <= 0
-    ):
-        raise ConfigurationError("sign_in_timeout", "must be a positive number of seconds")
+    check_sign_in_timeout(sign_in_timeout)
     if prompt is not None and prompt not in _PROMPTS:
         raise ConfigurationError("prompt", f"must be one of {sorted(_PROMPTS)} or None")
     if login_hint is not None and not isinstance(login_hint, str):

@@ -88,7 +88,9 @@ class CredentialOptions(TypedDict, total=False):
 class TokenEndpointCore(CredentialCore):
     """What the blocking and async token-endpoint credentials share: the arguments, one
     attempt's request (endpoint, grant form, client authentication), and :meth:`_fetch_flow`,
-    the flow that gets a token (the driver classes run it)."""
+    the flow that gets a token (the driver classes run it). The app-only kinds (secret,
+    certificate, assertion) add only their arguments: their flow is the client-credentials
+    request written here."""
 
     #: Set by the driver classes: the HTTP client and transport types ``http_client=`` and
     #: ``transport=`` must have, and whether a deprecated ``sleep=`` is awaitable.

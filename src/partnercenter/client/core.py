@@ -221,6 +221,11 @@ class ApiCall:
         """The path without its query (what error messages and logs show)."""
         return self.path.split("?", 1)[0]
 
+    def where(self) -> dict[str, Any]:
+        """What every error of this call names: the operation, the method and the bare path
+        (keyword arguments of :class:`~partnercenter.errors.PartnerCenterApiError`)."""
+        return {"operation": self.name, "method": self.method, "path": self.bare_path}
+
 
 def _query(params: Mapping[str, object] | None) -> dict[str, str] | None:
     """Query parameters as strings; ``None`` values are left out, booleans are ``true``/``false``
@@ -438,9 +443,7 @@ def check_before_sending(
         message,
         status=401,
         code=pc_errors.MFA_REQUIRED.code,
-        operation=call.name,
-        method=call.method,
-        path=call.bare_path,
+        **call.where(),
         sent=False,
         hint=pc_errors.MFA_HINT + " To send anyway, pass mfa_check='warn' or 'off'.",
     )

@@ -176,9 +176,7 @@ def _unexpected_status(
         status=status,
         request_id=response.headers.get(wire.HEADER_REQUEST_ID) or request_id,
         correlation_id=response.headers.get(wire.HEADER_CORRELATION_ID) or correlation_id,
-        operation=call.name,
-        method=call.method,
-        path=call.bare_path,
+        **call.where(),
         attempts=attempts,
         hint=hint,
     )
@@ -213,9 +211,7 @@ def _transport_error(
         description,
         request_id=request_id,
         correlation_id=correlation_id,
-        operation=call.name,
-        method=call.method,
-        path=call.bare_path,
+        **call.where(),
         attempts=attempts,
         hint=hint,
     )
@@ -228,9 +224,7 @@ def _deadline_error(
         f"the call's deadline of {deadline:g} s passed ({error.description})",
         request_id=error.request_id,
         correlation_id=error.correlation_id,
-        operation=call.name,
-        method=call.method,
-        path=call.bare_path,
+        **call.where(),
         attempts=error.attempts,
         hint="Raise deadline= (PartnerClient) or retry later.",
     )

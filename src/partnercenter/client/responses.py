@@ -119,9 +119,7 @@ def read_response(
                 status=response.status_code,
                 request_id=request_id,
                 correlation_id=correlation_id,
-                operation=call.name,
-                method=call.method,
-                path=call.bare_path,
+                **call.where(),
                 attempts=attempts,
             ) from None
     return ApiResponse(
@@ -145,9 +143,7 @@ def json_object(response: ApiResponse, call: ApiCall) -> dict[str, Any]:
             status=response.status,
             request_id=response.request_id,
             correlation_id=response.correlation_id,
-            operation=call.name,
-            method=call.method,
-            path=call.bare_path,
+            **call.where(),
             attempts=response.attempts,
         )
     return body
@@ -241,9 +237,7 @@ def error_from_response(
         request_id=headers.get(wire.HEADER_REQUEST_ID) or request_id,
         correlation_id=headers.get(wire.HEADER_CORRELATION_ID) or correlation_id,
         retry_after=parse_retry_after(headers.get("retry-after"), now),
-        operation=call.name,
-        method=call.method,
-        path=call.bare_path,
+        **call.where(),
         attempts=attempts,
         hint=_role_hint(call.name, code) + _hint(cls, status, code),
     )
