@@ -35,12 +35,12 @@ import jwt
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from partnercenter._contract.wire import PARTNER_CENTER_APP_ID, PARTNER_CENTER_RESOURCE
 from partnercenter.emulator.api.bearer import TokenValidator
 from partnercenter.emulator.clock import Clock
 from partnercenter.emulator.config import build
 from partnercenter.emulator.identity.claims import ACR_SECRET, app_only_claims
 from partnercenter.emulator.keys import KeyRing
-from partnercenter.wire import PARTNER_CENTER_APP_ID, PARTNER_CENTER_RESOURCE
 
 TARGET_RATIO = 0.50
 APP_NAME = "partner-center-app"

@@ -52,16 +52,16 @@ from urllib.parse import urlencode
 
 import httpx
 
-from partnercenter.emulator.config import build
-from partnercenter.emulator.identity.claims import ACR_SECRET, app_only_claims
-from partnercenter.emulator.identity.lifetime import TokenLifetimes
-from partnercenter.emulator.keys import KeyRing
-from partnercenter.wire import (
+from partnercenter._contract.wire import (
     DEFAULT_SCOPE_SUFFIX,
     PARTNER_CENTER_RESOURCE,
     TOKEN_PATH_V1,
     TOKEN_PATH_V2,
 )
+from partnercenter.emulator.config import build
+from partnercenter.emulator.identity.claims import ACR_SECRET, app_only_claims
+from partnercenter.emulator.identity.lifetime import TokenLifetimes
+from partnercenter.emulator.keys import KeyRing
 
 APP_NAME = "partner-center-app"
 TARGET_RATIO = 0.70

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Final, Literal
 from urllib.parse import urlsplit
 
-from . import wire
+from ._contract import wire
 from .errors import ConfigurationError, DeprecatedCloudWarning, warn_caller
 from .redaction import describe, shown
 

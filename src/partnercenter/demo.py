@@ -40,12 +40,12 @@ from . import (
     RefreshTokenCredential,
     secure_app_consent,
 )
+from ._contract.wire import AAD_GRAPH_RESOURCE, PARTNER_CENTER_RESOURCE
 from ._credentials.signin_protocol import DeviceCode
 from .emulator import Emulator
 from .emulator.identity.authenticator import next_code
 from .errors import MfaMissingError, PartnerCenterError
 from .stores import generate_store_key
-from .wire import AAD_GRAPH_RESOURCE, PARTNER_CENTER_RESOURCE
 
 #: The seed's public client (device code, browser) and its confidential app.
 CLI_APP = "partner-center-cli"

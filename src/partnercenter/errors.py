@@ -57,7 +57,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from . import aadsts
+from ._contract import aadsts
 
 __all__ = [
     "AccessDeniedError",

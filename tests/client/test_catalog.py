@@ -19,11 +19,7 @@ import pytest
 
 import partnercenter.aio as aio
 from partnercenter import PartnerClient, _docs
-from partnercenter.client import _codegen
-from partnercenter.client.calls import build
-from partnercenter.emulator import Emulator
-from partnercenter.errors import ConfigurationError
-from partnercenter.operations import (
+from partnercenter._contract.operations import (
     OPERATIONS,
     Access,
     Kind,
@@ -34,6 +30,10 @@ from partnercenter.operations import (
     body,
     query,
 )
+from partnercenter.client import _codegen
+from partnercenter.client.calls import build
+from partnercenter.emulator import Emulator
+from partnercenter.errors import ConfigurationError
 
 from ..emulator_support import agreement_body, cart_body, new_customer, new_user, order_body
 from .emulated import cloud, mint, user_credential

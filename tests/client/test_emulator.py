@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-from partnercenter import PartnerClient, RetryPolicy, Timing, operations, pc_errors
+from partnercenter import PartnerClient, RetryPolicy, Timing
+from partnercenter._contract import operations, pc_errors
+from partnercenter._contract.operations import OPERATIONS, Access, Paging
 from partnercenter.emulator import Emulator
 from partnercenter.errors import (
     AlreadyExistsError,
@@ -23,7 +25,6 @@ from partnercenter.errors import (
     ThrottledError,
     UnauthorizedError,
 )
-from partnercenter.operations import OPERATIONS, Access, Paging
 
 from ..emulator_support import agreement_body, cart_body, new_customer, new_user, order_body
 from . import flavours

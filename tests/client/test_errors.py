@@ -10,7 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from partnercenter import ClientSecretCredential, PartnerClient, Timing, pc_errors
+from partnercenter import ClientSecretCredential, PartnerClient, Timing
+from partnercenter._contract import pc_errors
+from partnercenter._contract.operations import OPERATIONS, Access
 from partnercenter.errors import (
     AlreadyExistsError,
     AppUserRequiredError,
@@ -26,7 +28,6 @@ from partnercenter.errors import (
     UnauthorizedError,
     api_error_class,
 )
-from partnercenter.operations import OPERATIONS, Access
 
 from . import flavours
 from .conftest import (

@@ -9,10 +9,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "partnercenter"
 SHARED = frozenset(
     {
-        "wire",
-        "aadsts",
-        "pc_errors",
-        "operations",
+        # The wire constants and the error and operations catalogs both sides agree on.
+        "_contract",
         "errors",
         "clouds",
         "tokens",

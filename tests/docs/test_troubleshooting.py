@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from partnercenter import _docs, aadsts, pc_errors
+from partnercenter import _docs
+from partnercenter._contract import aadsts, pc_errors
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "troubleshooting.md"

@@ -79,7 +79,7 @@ def test_the_graph_sees_the_package() -> None:
     graph = import_graph()
     # The scan resolves relative imports, submodule imports and the lazy map.
     assert "partnercenter._version" in graph["partnercenter._credentials.token_endpoint"]
-    assert "partnercenter.wire" in graph["partnercenter.client.paging"]
+    assert "partnercenter._contract.wire" in graph["partnercenter.client.paging"]
     assert "partnercenter._credentials.device_code" in graph["partnercenter"]
     # And finds a cycle where there is one.
     assert cycle_through({"a": {"b"}, "b": {"c"}, "c": {"a"}}, "a") == ["a", "b", "c", "a"]

@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from partnercenter import aadsts
+from partnercenter._contract import aadsts
 from partnercenter.emulator.directory import AppCertificate, Application, Directory, Tenant
 from partnercenter.emulator.identity.assertion import (
     MAX_REMEMBERED_IDS,

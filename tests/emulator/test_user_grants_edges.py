@@ -25,8 +25,8 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from partnercenter import aadsts
-from partnercenter.aadsts import AadstsCode
+from partnercenter._contract import aadsts
+from partnercenter._contract.aadsts import AadstsCode
 from partnercenter.emulator import keys as keys_module
 from partnercenter.emulator.clock import Clock
 from partnercenter.emulator.config import Settings, build

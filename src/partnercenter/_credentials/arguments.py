@@ -12,7 +12,7 @@ import ssl
 from collections.abc import Callable
 from typing import Any, Final
 
-from .. import wire
+from .._contract import wire
 from ..clouds import Cloud, EndpointVersion
 from ..errors import ConfigurationError, warn_caller
 from ..redaction import describe, secret_shape, shown

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 if TYPE_CHECKING:
     import httpx
 
-from .. import wire
+from .._contract import wire
 from .._steps import Flow, drive
 from .._timing import DEFAULT_TIMING, Timing
 from ..clouds import Cloud, EndpointVersion

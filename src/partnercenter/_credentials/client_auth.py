@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .. import wire
+from .._contract import wire
 from ..errors import ConfigurationError
 from ..redaction import describe
 from .assertion import AssertionAlgorithm, ClientCertificate, build_client_assertion

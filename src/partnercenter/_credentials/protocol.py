@@ -20,7 +20,7 @@ from urllib.parse import quote, quote_plus, urlsplit
 
 import httpx
 
-from .. import wire
+from .._contract import wire
 from ..clouds import EndpointVersion
 from ..errors import (
     AuthenticationError,

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from .. import aadsts
+from .._contract import aadsts
 from .._steps import Prompt, Sleep
 from .._timing import Timing
 from ..errors import AzureADError, SignInError

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlencode
 
-from .. import wire
+from .._contract import wire
 from ..clouds import Cloud, EndpointVersion
 from ..errors import SignInError, TokenEndpointError
 from ..redaction import safe_repr

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 import click
 
-from .. import wire
+from .._contract import wire
 from ..tokens import AccessToken
 from .errors import EXIT_USAGE, CliError
 from .fast import resource_scopes, token_result

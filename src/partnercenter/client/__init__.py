@@ -7,7 +7,8 @@ a generator flow), :mod:`.paging` (both paging styles; a page walk as a flow),
 :mod:`.calls` (the typed operations' calls), :mod:`.concurrency` (bounded fan-out),
 :mod:`.base` (everything the blocking and the async client share) and :mod:`.client` (the
 blocking client: the core run by the blocking driver).
-The operations catalog is :mod:`partnercenter.operations`; the typed methods are generated from
+The operations catalog is :mod:`partnercenter._contract.operations`; the typed methods are
+generated from
 it (``_operations_sync.py``, by ``_codegen.py``).
 """
 

@@ -13,9 +13,9 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from .. import operations
+from .._contract import operations
+from .._contract.operations import Kind, Operation, Param, Where
 from ..errors import ConfigurationError
-from ..operations import Kind, Operation, Param, Where
 from .core import ApiCall, operation_call
 
 __all__ = ["build", "check_argument"]

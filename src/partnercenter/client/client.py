@@ -77,7 +77,7 @@ class PartnerClient(
       before sending an app + user token without MFA; ``"warn"`` warns; ``"off"`` sends it.
     - ``check_access``: ``True`` (default) raises
       :class:`~partnercenter.errors.AppUserRequiredError` before sending an app-only token to an
-      operation the catalog (:mod:`partnercenter.operations`) marks app + user.
+      operation the catalog (:mod:`partnercenter._contract.operations`) marks app + user.
     - ``timing``: a :class:`~partnercenter.Timing` (clock, sleep and jitter source), for tests;
       the separate ``clock``, ``sleep``, ``random`` are its deprecated spellings (one release).
 

@@ -1,11 +1,12 @@
 """The pure core of the Partner Center client: settings, calls, headers and pre-flight checks.
 
 Nothing here does I/O or reads a clock. :class:`ApiCall` describes one logical call (an
-operation from :mod:`partnercenter.operations` or a method and path); :func:`build_request`
+operation from :mod:`partnercenter._contract.operations` or a method and path);
+:func:`build_request`
 turns one attempt of it into an ``httpx.Request``; :func:`check_before_sending` refuses, before
 anything goes over the wire, what Partner Center would refuse anyway (an app-only token on an
 app + user operation, an app + user token without MFA). Header names come from
-:mod:`partnercenter.wire`; wire facts from
+:mod:`partnercenter._contract.wire`; wire facts from
 https://learn.microsoft.com/partner-center/developer/headers.
 """
 
@@ -22,7 +23,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .. import operations, pc_errors, wire
+from .._contract import operations, pc_errors, wire
+from .._contract.operations import Operation, Result
 from .._version import __version__
 from ..errors import (
     AppUserRequiredError,
@@ -31,7 +33,6 @@ from ..errors import (
     MfaRequiredError,
     warn_caller,
 )
-from ..operations import Operation, Result
 from ..redaction import describe, safe_repr, secret_shape, shown
 from ..tokens import AccessToken
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from .. import pc_errors, wire
+from .._contract import pc_errors, wire
 from .._credentials.flow import is_certificate_error
 from .._credentials.policy import RetryPolicy
 from .._steps import NeedToken, Sleep

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
-from .. import wire
+from .._contract import wire
 from .._steps import Flow
 from ..errors import InvalidResponseError
 from ..redaction import safe_repr, shown

@@ -6,7 +6,7 @@ documented as a string, sent as a number); 429 has its own ``{"statusCode": 429,
 "..."}``; some gateways answer
 ``{"error": {"code": ..., "message": ...}}`` or no JSON at all. Each becomes one of the
 :class:`~partnercenter.errors.PartnerCenterApiError` classes, with the hint from the shared
-catalog :mod:`partnercenter.pc_errors` (the one the emulator renders from).
+catalog :mod:`partnercenter._contract.pc_errors` (the one the emulator renders from).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from typing import Any, Final
 
 import httpx
 
-from .. import operations, pc_errors, wire
+from .._contract import operations, pc_errors, wire
+from .._contract.pc_errors import PartnerCenterCode
 from .._credentials.policy import parse_retry_after
 from ..errors import (
     AlreadyExistsError,
@@ -30,7 +31,6 @@ from ..errors import (
     ThrottledError,
     api_error_class,
 )
-from ..pc_errors import PartnerCenterCode
 from ..redaction import safe_repr
 from .core import ApiCall
 

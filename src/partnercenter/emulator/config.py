@@ -33,7 +33,7 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 
-from ..operations import Role
+from .._contract.operations import Role
 from .directory import (
     AppCertificate,
     Application,

@@ -136,7 +136,7 @@ class User:
     #: Base32 TOTP secret; None means the user has no MFA method registered.
     totp_secret: str | None = field(default=None, repr=False)
     #: Partner Center roles (``admin_agent``, ``sales_agent``...; see
-    #: ``partnercenter.operations.Role``) of a partner-tenant user; empty: no role.
+    #: ``partnercenter._contract.operations.Role``) of a partner-tenant user; empty: no role.
     roles: list[str] = field(default_factory=list)
     #: Under a conditional-access policy that requires MFA for every token (the emulator's
     #: one modelled policy): tokens without MFA are refused with a claims challenge.

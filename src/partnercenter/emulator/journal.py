@@ -230,7 +230,9 @@ _SEGMENTS: frozenset[str] | None = None
 def _api_segments() -> frozenset[str]:
     global _SEGMENTS
     if _SEGMENTS is None:
-        from ..operations import OPERATIONS  # the shared catalog; imported once, on first use
+        from .._contract.operations import (
+            OPERATIONS,  # the shared catalog; imported once, on first use
+        )
 
         _SEGMENTS = frozenset(op.path.split("/")[2].lower() for op in OPERATIONS)
     return _SEGMENTS

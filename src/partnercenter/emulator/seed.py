@@ -12,7 +12,7 @@ import base64
 import hashlib
 from typing import Any
 
-from ..wire import (
+from .._contract.wire import (
     AAD_GRAPH_APP_ID,
     AAD_GRAPH_RESOURCE,
     MS_GRAPH_APP_ID,

@@ -16,17 +16,17 @@ from urllib.parse import urlencode
 
 import httpx
 
-from ..emulator import Emulator
-from ..emulator.api.faults import FaultError, FaultRule
-from ..emulator.journal import JournalEntry
-from ..emulator.reset import reset_emulator
-from ..errors import ConfigurationError
-from ..wire import (
+from .._contract.wire import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_DEVICE_CODE,
     PARTNER_CENTER_RESOURCE,
     USER_IMPERSONATION,
 )
+from ..emulator import Emulator
+from ..emulator.api.faults import FaultError, FaultRule
+from ..emulator.journal import JournalEntry
+from ..emulator.reset import reset_emulator
+from ..errors import ConfigurationError
 from .signin import SignInOutcome, SignInUser, drive_sign_in, next_totp, pkce_pair
 from .tokens import mint_access_token
 

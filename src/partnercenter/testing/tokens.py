@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from .._contract.wire import PARTNER_CENTER_RESOURCE
 from ..emulator import Emulator
-from ..wire import PARTNER_CENTER_RESOURCE
 
 __all__ = ["access_token_claims", "mint_access_token"]
 

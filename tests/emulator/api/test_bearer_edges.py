@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from partnercenter import pc_errors
+from partnercenter._contract import pc_errors
 from partnercenter.emulator import Clock
 from partnercenter.emulator.api import bearer
 from partnercenter.emulator.api.bearer import (

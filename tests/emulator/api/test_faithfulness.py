@@ -13,12 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from partnercenter import operations
+from partnercenter._contract import operations
+from partnercenter._contract.operations import OPERATIONS, Role
 from partnercenter.emulator import Clock, Emulator
 from partnercenter.emulator.api.service import limits_from
 from partnercenter.emulator.api.throttling import Throttle
 from partnercenter.emulator.config import Settings
-from partnercenter.operations import OPERATIONS, Role
 from partnercenter.testing import EmulatorFactory
 
 from ..signin_driver import PC_USER_SCOPE, pkce, redirect_params, sign_in

@@ -8,9 +8,9 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from partnercenter._contract.operations import OPERATIONS
 from partnercenter.emulator import Emulator
 from partnercenter.emulator.api.routes import classify
-from partnercenter.operations import OPERATIONS
 
 SEGMENTS = sorted({piece for op in OPERATIONS for piece in op.path.split("/") if piece})
 CUSTOMER = "13b70e0a-e2eb-50b4-bf21-2ab72ba7bb5e"

@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
-from partnercenter import operations
+from partnercenter._contract import operations
+from partnercenter._contract.operations import OPERATIONS
 from partnercenter.emulator import Emulator
 from partnercenter.emulator.api.handlers import HANDLERS
-from partnercenter.operations import OPERATIONS
 
 from ...emulator_support import agreement_body, cart_body, new_customer, new_user, order_body
 from .pc import error

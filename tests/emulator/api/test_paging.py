@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from partnercenter.operations import OPERATIONS, Operation, Paging
+from partnercenter._contract.operations import OPERATIONS, Operation, Paging
 
 from .pc import error
 from .test_operations import CASES

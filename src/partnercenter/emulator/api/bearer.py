@@ -27,8 +27,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from ... import pc_errors
-from ...wire import AAD_GRAPH_APP_ID, AAD_GRAPH_RESOURCE, V1_ISSUER_TEMPLATE
+from ..._contract import pc_errors
+from ..._contract.wire import AAD_GRAPH_APP_ID, AAD_GRAPH_RESOURCE, V1_ISSUER_TEMPLATE
 from ..clock import Clock
 from ..keys import KeyRing, SigningKey
 from .errors import ApiError

@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.datastructures import Headers
 
-from ...operations import Operation
+from ..._contract.operations import Operation
 from .bearer import Principal
 from .errors import invalid
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ... import pc_errors
+from ..._contract import pc_errors
 from ..directory import Directory
 from .call import Call, Json, Result
 from .dataset import Dataset, public

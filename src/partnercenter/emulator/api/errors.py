@@ -3,7 +3,7 @@
 Raise ``ApiError(pc_errors.NOT_FOUND, what="Customer 'x'")`` anywhere in a handler; the API
 turns it into Partner Center's body ``{"code": 1000, "description": "...", "data": [],
 "source": "PartnerFD"}`` with the entry's status. The entries come from the shared catalog
-:mod:`partnercenter.pc_errors`, which the client reads back, so both sides agree.
+:mod:`partnercenter._contract.pc_errors`, which the client reads back, so both sides agree.
 Throttling has a body of its own (``{"statusCode": 429, "message": ...}``): ``Throttled``.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ... import pc_errors
-from ...pc_errors import PartnerCenterCode
+from ..._contract import pc_errors
+from ..._contract.pc_errors import PartnerCenterCode
 from ..identity.errors import echo
 
 #: Partner Center's front door names itself in every error body.

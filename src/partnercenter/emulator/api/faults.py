@@ -24,7 +24,7 @@ from typing import Any, Literal
 import anyio
 from starlette.datastructures import Headers
 
-from ... import aadsts, pc_errors
+from ..._contract import aadsts, pc_errors
 from ..clock import Clock
 from ..identity.errors import JSON_UTF8, NO_CACHE_HEADERS, AadError
 from ..jose import dumps

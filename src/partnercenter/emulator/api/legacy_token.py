@@ -16,7 +16,7 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ... import pc_errors
+from ..._contract import pc_errors
 from ..identity.claims import BACKDATE_SECONDS
 from ..identity.errors import JSON_UTF8
 from ..jose import dumps, split

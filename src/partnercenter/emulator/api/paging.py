@@ -26,8 +26,8 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from ...operations import Paging
-from ...wire import HEADER_CONTINUATION_TOKEN
+from ..._contract.operations import Paging
+from ..._contract.wire import HEADER_CONTINUATION_TOKEN
 from .call import Call, Json, int_param
 from .errors import invalid
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from starlette.datastructures import Headers
 
-from ...wire import HEADER_CORRELATION_ID, HEADER_REQUEST_ID
+from ..._contract.wire import HEADER_CORRELATION_ID, HEADER_REQUEST_ID
 
 HEADER_CV = "MS-CV"
 HEADER_SERVER_ID = "MS-ServerId"

@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
-from ...operations import OPERATIONS
+from ..._contract.operations import OPERATIONS
 from ..state import EmulatorState
 from . import admin
 from .faults import FaultMiddleware, Target

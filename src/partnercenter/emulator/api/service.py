@@ -3,7 +3,7 @@
 1. count the request; read or make ``MS-RequestId``/``MS-CorrelationId`` (echoed on every
    answer, with ``MS-CV`` and ``MS-ServerId``);
 2. authenticate the bearer token (:mod:`.bearer`); app + user tokens need ``mfa`` in ``amr``;
-3. find the operation in the shared catalog (:mod:`partnercenter.operations`): 404 / 1000
+3. find the operation in the shared catalog (:mod:`partnercenter._contract.operations`): 404 / 1000
    for an unknown or unversioned path, 405 for a known path with another method;
 4. authorize: an app-only token on an App+User operation is 403 / 900154; a user without one
    of the operation's Partner Center roles 403 / 900150; a customer the partner has no
@@ -29,8 +29,8 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ... import operations, pc_errors
-from ...wire import PARTNER_CENTER_APP_ID, PARTNER_CENTER_RESOURCE
+from ..._contract import operations, pc_errors
+from ..._contract.wire import PARTNER_CENTER_APP_ID, PARTNER_CENTER_RESOURCE
 from ..identity.errors import JSON_UTF8
 from ..jose import dumps
 from ..state import EmulatorState

@@ -16,8 +16,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from ... import pc_errors
-from ...wire import (
+from ..._contract import pc_errors
+from ..._contract.wire import (
     AAD_GRAPH_APP_ID,
     AAD_GRAPH_RESOURCE,
     PARTNER_CENTER_APP_ID,

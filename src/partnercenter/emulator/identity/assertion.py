@@ -18,8 +18,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from ... import aadsts
-from ...wire import TOKEN_PATH_V1, TOKEN_PATH_V2
+from ..._contract import aadsts
+from ..._contract.wire import TOKEN_PATH_V1, TOKEN_PATH_V2
 from ..directory import AppCertificate, Application, Directory, Tenant
 from ..jose import split
 from .errors import AadError

@@ -17,7 +17,7 @@ from urllib.parse import urlencode, urlsplit
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ... import aadsts
+from ..._contract import aadsts
 from ..directory import Resource
 from ..jose import dumps
 from ..state import EmulatorState

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from ...wire import V1_ISSUER_TEMPLATE
+from ..._contract.wire import V1_ISSUER_TEMPLATE
 from ..directory import Application, Resource, Tenant
 
 #: Azure AD back-dates ``iat``/``nbf`` by five minutes for clock skew (the seed's example:

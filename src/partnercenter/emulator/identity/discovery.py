@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ... import aadsts
-from ...wire import MULTI_TENANT_SEGMENTS, V1_ISSUER_TEMPLATE
+from ..._contract import aadsts
+from ..._contract.wire import MULTI_TENANT_SEGMENTS, V1_ISSUER_TEMPLATE
 from ..jose import dumps
 from ..state import EmulatorState
 from .errors import CORS_HEADERS, JSON_UTF8, AadError

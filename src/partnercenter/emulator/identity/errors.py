@@ -3,7 +3,8 @@
 Raise ``AadError(aadsts.INVALID_SECRET, client_id=...)`` anywhere in the token service; the
 endpoint turns it into exactly the body, status and headers Azure AD sends (see
 https://learn.microsoft.com/entra/identity-platform/reference-error-codes). The message
-templates come from the shared catalog in :mod:`partnercenter.aadsts`, which the library reads back.
+templates come from the shared catalog in :mod:`partnercenter._contract.aadsts`, which the library
+reads back.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from ...aadsts import AadstsCode
+from ..._contract.aadsts import AadstsCode
 from ..jose import dumps
 
 #: Longest piece of caller input echoed in an error description.

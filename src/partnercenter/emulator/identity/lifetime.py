@@ -16,7 +16,7 @@ import random
 import threading
 from dataclasses import dataclass
 
-from ... import aadsts
+from ..._contract import aadsts
 from ..config import Settings
 from .errors import AadError
 

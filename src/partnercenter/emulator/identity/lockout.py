@@ -17,7 +17,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 
-from ... import aadsts
+from ..._contract import aadsts
 from ..directory import User
 from .errors import AadError
 

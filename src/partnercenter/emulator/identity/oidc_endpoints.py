@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ... import aadsts
+from ..._contract import aadsts
 from ..jose import dumps, split
 from ..state import EmulatorState
 from .errors import JSON_UTF8, NO_CACHE_HEADERS

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ... import aadsts
-from ...wire import MS_GRAPH_RESOURCE, OIDC_SCOPES
+from ..._contract import aadsts
+from ..._contract.wire import MS_GRAPH_RESOURCE, OIDC_SCOPES
 from ..directory import Directory, Resource
 from .errors import AadError
 

@@ -21,8 +21,8 @@ from urllib.parse import parse_qsl, unquote_plus
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ... import aadsts
-from ...wire import (
+from ..._contract import aadsts
+from ..._contract.wire import (
     CLIENT_ASSERTION_TYPE_JWT,
     DEFAULT_SCOPE_SUFFIX,
     GRANT_CLIENT_CREDENTIALS,

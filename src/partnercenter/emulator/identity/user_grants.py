@@ -19,8 +19,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from ... import aadsts
-from ...wire import (
+from ..._contract import aadsts
+from ..._contract.wire import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_DEVICE_CODE,
     GRANT_PASSWORD,

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ...wire import V1_ISSUER_TEMPLATE
+from ..._contract.wire import V1_ISSUER_TEMPLATE
 from ..directory import Application, Resource, Tenant, User
 from ..jose import b64url
 from ..keys import run_signing

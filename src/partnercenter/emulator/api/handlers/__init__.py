@@ -1,13 +1,13 @@
 """The handlers of every catalog operation, by operation name (``HANDLERS``).
 
-Registered against the shared catalog (:mod:`partnercenter.operations`): routing, the
+Registered against the shared catalog (:mod:`partnercenter._contract.operations`): routing, the
 app + user rule and the role check come from an operation's entry, its handler only answers.
 An operation without a handler, or a handler for no operation, stops the import.
 """
 
 from __future__ import annotations
 
-from ....operations import OPERATIONS
+from ...._contract.operations import OPERATIONS
 from ..context import Handler
 from . import billing, commerce, customers, partner, profiles, users
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .... import pc_errors
+from ...._contract import pc_errors
 from ... import directory as _directory
 from ..call import Call, Json, Result, obj, text
 from ..catalog_data import AGREEMENT_TEMPLATES, AGREEMENT_TYPES, TEMPLATES_BY_ID, template_body

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .... import pc_errors
+from ...._contract import pc_errors
 from ..call import Call, Json, Result, obj, text
 from ..context import (
     ApiContext,

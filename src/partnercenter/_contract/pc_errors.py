@@ -136,7 +136,7 @@ METHOD_NOT_ALLOWED: Final = PartnerCenterCode(
     405,
     405,
     "The requested resource does not support http method '{method}'.",
-    "Check the operation's HTTP method (see partnercenter.operations).",
+    "Check the operation's HTTP method (see partnercenter._contract.operations).",
 )
 
 #: Throttling has its own body: ``{"statusCode": 429, "message": "..."}`` plus Retry-After.
