@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from partnercenter import ClientSecretCredential, MemoryTokenCache, Timing
+from partnercenter._client.paging import next_page
 from partnercenter._contract.wire import DEFAULT_SCOPE_SUFFIX, HEADER_CONTINUATION_TOKEN
 from partnercenter._credentials.policy import parse_retry_after
 from partnercenter._credentials.protocol import normalize_scopes, parse_error_response, resource_of
-from partnercenter.client.paging import next_page
 from partnercenter.emulator.api.errors import ApiError
 from partnercenter.emulator.api.paging import PageCutter, collection, link
 from partnercenter.errors import AuthenticationError, AzureADError, ConfigurationError

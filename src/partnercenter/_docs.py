@@ -10,8 +10,8 @@ suite runs the same comparison).
 ``python -m partnercenter._docs operations`` writes ``docs/operations.md`` from the operations
 catalog (:mod:`partnercenter._contract.operations`); ``python -m partnercenter._docs
 operations-code``
-writes both clients' typed methods from it (``client/_operations_sync.py``,
-``aio/_operations_async.py``; the source comes from :mod:`partnercenter.client._codegen`).
+writes both clients' typed methods from it (``_client/_operations_sync.py``,
+``aio/_operations_async.py``; the source comes from :mod:`partnercenter._client._codegen`).
 Both take ``--check``.
 """
 
@@ -22,8 +22,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ._client import _codegen
 from ._contract import aadsts, operations, pc_errors
-from .client import _codegen
 from .errors import api_error_class, azure_ad_error_class
 
 DEFAULT_OUTPUT = Path("docs/troubleshooting.md")

@@ -3,7 +3,7 @@
 Every credential and client takes ``timing=Timing(...)`` instead of three keyword arguments;
 the shared flows (:mod:`partnercenter._credentials.flow`,
 :mod:`partnercenter._credentials.signin_flow`,
-:mod:`partnercenter.client.flow`) read ``clock`` and ``random`` from it and their drivers carry
+:mod:`partnercenter._client.flow`) read ``clock`` and ``random`` from it and their drivers carry
 out the waits with ``sleep`` (blocking classes) or ``async_sleep`` (:mod:`partnercenter.aio`).
 A test builds one ``Timing`` from a fake clock and hands the same value to everything, so
 expiry and back-off are tested with ``now=1000``, never with real waiting.

@@ -19,6 +19,8 @@ import pytest
 
 import partnercenter.aio as aio
 from partnercenter import PartnerClient, _docs
+from partnercenter._client import _codegen
+from partnercenter._client.calls import build
 from partnercenter._contract.operations import (
     OPERATIONS,
     Access,
@@ -30,8 +32,6 @@ from partnercenter._contract.operations import (
     body,
     query,
 )
-from partnercenter.client import _codegen
-from partnercenter.client.calls import build
 from partnercenter.emulator import Emulator
 from partnercenter.errors import ConfigurationError
 

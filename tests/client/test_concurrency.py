@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from partnercenter.client.concurrency import check_concurrency, map_concurrently
+from partnercenter._client.concurrency import check_concurrency, map_concurrently
 from partnercenter.errors import ConfigurationError, NotFoundError
 
 

@@ -131,7 +131,7 @@ async def test_timeout_per_attempt(flavour: Flavour, api: FakeApi, clock: FakeCl
 
 
 def test_parsed_urls_are_cached_and_bounded(api: FakeApi, clock: FakeClock) -> None:
-    from partnercenter.client import core
+    from partnercenter._client import core
 
     with client(api, clock) as pc:
         pc.get_customer(CUSTOMER)
@@ -145,7 +145,7 @@ def test_parsed_urls_are_cached_and_bounded(api: FakeApi, clock: FakeClock) -> N
 
 
 def test_ids_are_version_4_guids() -> None:
-    from partnercenter.client.core import new_id
+    from partnercenter._client.core import new_id
 
     ids = {new_id() for _ in range(1000)}
     assert len(ids) == 1000

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from partnercenter.client.paging import NextPage, next_page
+from partnercenter._client.paging import NextPage, next_page
 from partnercenter.errors import InvalidResponseError, NotFoundError
 
 from . import flavours

@@ -21,8 +21,8 @@ from partnercenter import (
     MemoryTokenCache,
     PartnerClient,
     Timing,
-    operations,
 )
+from partnercenter._contract import operations
 from partnercenter.client import ApiResponse
 from partnercenter.errors import ConfigurationError, NotFoundError, PartnerCenterError
 

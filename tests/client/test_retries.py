@@ -15,7 +15,7 @@ from partnercenter import (
     RetryPolicy,
     Timing,
 )
-from partnercenter.client.policy import api_retry_delay
+from partnercenter._client.policy import api_retry_delay
 from partnercenter.errors import (
     AlreadyExistsError,
     ApiConnectionError,

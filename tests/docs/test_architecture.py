@@ -29,8 +29,10 @@ SHARED = frozenset(
 ALLOWED = {
     "stores": SHARED,
     "_credentials": SHARED | {"stores"},
-    "client": SHARED | {"_credentials"},
-    "aio": SHARED | {"stores", "_credentials", "client"},
+    "_client": SHARED | {"_credentials"},
+    # The public client package only re-exports the implementation's names.
+    "client": {"_client"},
+    "aio": SHARED | {"stores", "_credentials", "_client"},
     "emulator": SHARED - {"_version", "errors", "clouds", "tokens", "_timing", "_steps"},
 }
 #: Only these may import the emulator: the library must work without its extra.

@@ -215,14 +215,14 @@ def test_each_public_name_means_one_thing() -> None:
 
 def test_the_collision_check_sees_definitions() -> None:
     where = definitions()
-    assert where["PartnerClient"] == {"partnercenter.client.client"}
+    assert where["PartnerClient"] == {"partnercenter._client.client"}
     assert where["ClientSecretCredential"] == {
         "partnercenter._credentials.client_secret",
         "partnercenter.aio.client_secret",
     }
     # The emulator's own records are named apart from the library's public names.
     assert where["DeviceCode"] == {"partnercenter._credentials.signin_protocol"}
-    assert where["Pager"] == {"partnercenter.client.paging"}
+    assert where["Pager"] == {"partnercenter._client.paging"}
     assert where["ClientAuth"] == {"partnercenter._credentials.client_auth"}
 
 

@@ -17,7 +17,7 @@ from partnercenter import _version
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "src" / "partnercenter"
 #: The library proper: what ``import partnercenter`` names resolve to, and what they import.
-LIBRARY = ("_credentials", "client", "aio", "stores")
+LIBRARY = ("_credentials", "_client", "client", "aio", "stores")
 
 
 def _module_name(path: Path) -> str:
@@ -79,7 +79,7 @@ def test_the_graph_sees_the_package() -> None:
     graph = import_graph()
     # The scan resolves relative imports, submodule imports and the lazy map.
     assert "partnercenter._version" in graph["partnercenter._credentials.token_endpoint"]
-    assert "partnercenter._contract.wire" in graph["partnercenter.client.paging"]
+    assert "partnercenter._contract.wire" in graph["partnercenter._client.paging"]
     assert "partnercenter._credentials.device_code" in graph["partnercenter"]
     # And finds a cycle where there is one.
     assert cycle_through({"a": {"b"}, "b": {"c"}, "c": {"a"}}, "a") == ["a", "b", "c", "a"]
@@ -134,7 +134,7 @@ def test_one_source_for_the_version() -> None:
 
 
 def test_the_user_agent_carries_the_version() -> None:
+    from partnercenter._client.core import CLIENT_NAME
     from partnercenter._credentials.token_endpoint import USER_AGENT
-    from partnercenter.client.core import CLIENT_NAME
 
     assert USER_AGENT == CLIENT_NAME == f"partnercenter-python/{_version.__version__}"

@@ -13,11 +13,11 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..client.calls import build
+from .._client.calls import build
 
 if TYPE_CHECKING:
-    from ..client.core import ApiCall
-    from ..client.responses import ApiResponse
+    from .._client.core import ApiCall
+    from .._client.responses import ApiResponse
     from .client_flow import AsyncPager
 
 __all__ = ["AsyncPartnerOperations"]

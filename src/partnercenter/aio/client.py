@@ -9,11 +9,11 @@ from typing import Any, TypeVar
 
 import httpx
 
+from .._client.base import ClientBase
+from .._client.concurrency import DEFAULT_CONCURRENCY, Outcome
+from .._client.core import ApiCall
+from .._client.responses import ApiResponse
 from .._steps import Flow, drive_async
-from ..client.base import ClientBase
-from ..client.concurrency import DEFAULT_CONCURRENCY, Outcome
-from ..client.core import ApiCall
-from ..client.responses import ApiResponse
 from ..clouds import Cloud
 from ..errors import ConfigurationError
 from ._operations_async import AsyncPartnerOperations

@@ -1,5 +1,5 @@
 """The async pager and the async fan-out helper: the flows of
-:class:`partnercenter.client.Pager` and :func:`partnercenter.client.concurrency.map_concurrently`
+:class:`partnercenter.client.Pager` and :func:`partnercenter._client.concurrency.map_concurrently`
 run by the async driver."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 
 import anyio
 
+from .._client.concurrency import DEFAULT_CONCURRENCY, FanOut, Outcome, no_io
+from .._client.paging import Page, PagerCore
 from .._steps import drive_async
-from ..client.concurrency import DEFAULT_CONCURRENCY, FanOut, Outcome, no_io
-from ..client.paging import Page, PagerCore
 
 __all__ = ["AsyncPager", "map_concurrently"]
 

@@ -3,7 +3,7 @@
 :func:`build` turns a typed method's arguments into the :class:`ApiCall` of the catalog
 operation of the same name: path parameters into the path, each :class:`~partnercenter.
 operations.Param` checked by its kind and put where the catalog says (query, body, a field of a
-built body, ``If-Match``). The generated methods (``client/_operations_sync.py``,
+built body, ``If-Match``). The generated methods (``_client/_operations_sync.py``,
 ``aio/_operations_async.py``) only choose how to run the call (one answer, a pager, a status).
 """
 

@@ -1,6 +1,6 @@
 """The source of both clients' typed methods, written from the operations catalog (pure).
 
-``python -m partnercenter._docs operations-code`` writes ``client/_operations_sync.py`` and
+``python -m partnercenter._docs operations-code`` writes ``_client/_operations_sync.py`` and
 ``aio/_operations_async.py`` with :func:`module`; ``tests/client/test_catalog.py`` fails when
 they are stale. Generated source rather than methods built at import: type checkers and IDEs
 read real signatures and docstrings, and a reader sees plain code (docs/decisions.md). The
@@ -20,7 +20,7 @@ Flavour = Literal["sync", "async"]
 
 #: Where each flavour's module lives, relative to the package.
 TARGETS: Final[dict[Flavour, Path]] = {
-    "sync": Path("client/_operations_sync.py"),
+    "sync": Path("_client/_operations_sync.py"),
     "async": Path("aio/_operations_async.py"),
 }
 REGENERATE: Final = "python -m partnercenter._docs operations-code"
@@ -164,10 +164,10 @@ def _imports(ops: Iterable[Operation], flavour: Flavour) -> list[str]:
             "from .responses import ApiResponse",
         ]
     else:
-        local = ["from ..client.calls import build"]
+        local = ["from .._client.calls import build"]
         typing_only = [
-            "from ..client.core import ApiCall",
-            "from ..client.responses import ApiResponse",
+            "from .._client.core import ApiCall",
+            "from .._client.responses import ApiResponse",
             "from .client_flow import AsyncPager",
         ]
     return [
