@@ -20,6 +20,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ loads these
     from typing import Any
 
+    from ._core.timing import Timing
     from ._credentials import (
         AccessTokenCredential,
         AzureCredentialAdapter,
@@ -39,7 +40,6 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ lo
     from ._credentials.redis_cache import RedisTokenCache
     from ._credentials.signin_protocol import DeviceCode
     from ._credentials.user_credential import SignInResult
-    from ._timing import Timing
     from .client import PartnerClient
     from .clouds import Cloud
     from .errors import (
@@ -90,7 +90,7 @@ _LAZY: dict[str, str] = {
     "RefreshTokenStore": ".stores",
     "RetryPolicy": "._credentials",
     "SignInResult": "._credentials.user_credential",
-    "Timing": "._timing",
+    "Timing": "._core.timing",
     "TokenCache": "._credentials",
     "secure_app_consent": "._credentials.consent",
 }

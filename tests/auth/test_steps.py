@@ -1,4 +1,4 @@
-"""The two drivers of ``partnercenter._steps`` carry out every step the same way: the same
+"""The two drivers of ``partnercenter._core.steps`` carry out every step the same way: the same
 flows, run blocking, under asyncio and under trio (the async cases run on both backends)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import anyio
 import httpx
 import pytest
 
-from partnercenter._steps import (
+from partnercenter._core.steps import (
     Blocking,
     Flow,
     FlowLock,

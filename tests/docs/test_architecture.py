@@ -17,12 +17,9 @@ SHARED = frozenset(
         "redaction",
         # Not "(root)": the library takes the version from _version.py, never the package root.
         "_version",
-        # The clock, sleep and jitter seam (Timing) that auth, client and aio all take.
-        "_timing",
-        # The flow steps and the two drivers every credential and client call runs on.
-        "_steps",
-        # Crash-safe file replacement, for the stores, the CLI and the emulator's state dir.
-        "_atomic",
+        # The shared machinery: the flow steps and their two drivers, the Timing seam, and
+        # crash-safe file replacement (the stores, the CLI and the emulator's state dir).
+        "_core",
     }
 )
 #: Layer -> the layers it may import (besides itself). Layers not listed are not checked.
@@ -33,7 +30,7 @@ ALLOWED = {
     # The public client package only re-exports the implementation's names.
     "client": {"_client"},
     "aio": SHARED | {"stores", "_credentials", "_client"},
-    "emulator": SHARED - {"_version", "errors", "clouds", "tokens", "_timing", "_steps"},
+    "emulator": SHARED - {"_version", "errors", "clouds", "tokens"},
 }
 #: Only these may import the emulator: the library must work without its extra.
 EMULATOR_USERS = frozenset({"emulator", "cli", "demo", "testing", "_docs"})

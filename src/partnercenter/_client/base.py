@@ -7,7 +7,7 @@ source, the call and page flows, ``paginate``, ``with_options``, the HTTP client
 ``repr``. :class:`~partnercenter.PartnerClient` and
 :class:`~partnercenter.aio.AsyncPartnerClient` declare what differs (the httpx types, which
 credentials they take, the pager) and run the flows with their driver: ``drive`` or
-``await drive_async`` (:mod:`partnercenter._steps`).
+``await drive_async`` (:mod:`partnercenter._core.steps`).
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import httpx
 
+from .._core.steps import Flow
+from .._core.timing import Timing, resolve_timing
 from .._credentials.arguments import Verify, check_cloud, check_timeout, check_verify, resolve_retry
 from .._credentials.policy import RetryPolicy
 from .._credentials.token_endpoint import check_http_options
-from .._steps import Flow
-from .._timing import Timing, resolve_timing
 from ..clouds import Cloud
 from ..errors import ConfigurationError
 from ..tokens import AccessToken
@@ -184,7 +184,7 @@ class ClientBase(Generic[HttpClient, Transport, PagerT, SleepT]):
         return client
 
     def _token(self, stale: AccessToken | None) -> Any:
-        """The token source of the drivers' :class:`~partnercenter._steps.NeedToken`: the
+        """The token source of the drivers' :class:`~partnercenter._core.steps.NeedToken`: the
         credential's token (an awaitable from an async credential, which ``drive_async``
         awaits), after dropping ``stale``, the token the API refused."""
         credential = self._credential

@@ -8,10 +8,10 @@ from typing import Any, TypeVar
 
 import httpx
 
+from .._core.steps import Flow, drive
 from .._credentials.access_token import AccessTokenCredential
 from .._credentials.azure_adapter import AzureCredentialAdapter
 from .._credentials.base import TokenCredentialBase
-from .._steps import Flow, drive
 from ..clouds import Cloud
 from ..errors import ConfigurationError
 from ._operations_sync import PartnerOperations

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from .._steps import Blocking, Flow, drive
+from .._core.steps import Blocking, Flow, drive
 from ..errors import ConfigurationError, PartnerCenterError
 
 __all__ = ["FanOut", "Outcome", "check_concurrency", "map_concurrently", "no_io"]

@@ -1,4 +1,4 @@
-"""One API call as a generator flow (run by either driver of :mod:`partnercenter._steps`).
+"""One API call as a generator flow (run by either driver of :mod:`partnercenter._core.steps`).
 
 The flow yields what it needs done and is sent the answers, as ``httpx.Auth.auth_flow`` does:
 
@@ -20,10 +20,10 @@ from typing import Any
 import httpx
 
 from .._contract import pc_errors, wire
+from .._core.steps import NeedToken, Sleep
+from .._core.timing import Timing
 from .._credentials.flow import is_certificate_error
 from .._credentials.policy import RetryPolicy
-from .._steps import NeedToken, Sleep
-from .._timing import Timing
 from ..errors import (
     ApiConnectionError,
     ApiTimeoutError,

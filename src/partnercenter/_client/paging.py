@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
 from .._contract import wire
-from .._steps import Flow
+from .._core.steps import Flow
 from ..errors import InvalidResponseError
 from ..redaction import safe_repr, shown
 from .core import ApiCall, api_path

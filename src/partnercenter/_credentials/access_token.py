@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from .._timing import Timing, resolve_timing
+from .._core.timing import Timing, resolve_timing
 from ..errors import AccessTokenExpiredError, ConfigurationError
 from ..tokens import AccessToken, read_jwt_claims
 

@@ -13,8 +13,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, runtime_checkable
 
-from .._steps import Blocking, Flow
-from .._timing import Timing, resolve_timing
+from .._core.steps import Blocking, Flow
+from .._core.timing import Timing, resolve_timing
 from ..clouds import Cloud
 from ..errors import ConfigurationError, CredentialSourceError
 from ..tokens import AccessToken

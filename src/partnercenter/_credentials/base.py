@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     import httpx
 
 from .._contract import wire
-from .._steps import Flow, drive
-from .._timing import DEFAULT_TIMING, Timing
+from .._core.steps import Flow, drive
+from .._core.timing import DEFAULT_TIMING, Timing
 from ..clouds import Cloud, EndpointVersion
 from ..errors import ConfigurationError, RetiredAudienceWarning, warn_caller
 from ..redaction import shown

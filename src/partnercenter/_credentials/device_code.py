@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from typing import Unpack
 
-from .._steps import Flow
+from .._core.steps import Flow
 from ..errors import ConfigurationError
 from ..stores import AsyncRefreshTokenStore, RefreshTokenStore
 from .arguments import check_sign_in_timeout

@@ -2,7 +2,7 @@
 
 The flow yields what it needs done (an ``httpx.Request`` to send, or a :class:`Sleep`) and
 receives the answers; retries, back-off and error mapping live here once. Both drivers of
-:mod:`partnercenter._steps` run it: ``drive`` for the blocking credentials, ``drive_async``
+:mod:`partnercenter._core.steps` run it: ``drive`` for the blocking credentials, ``drive_async``
 for those of :mod:`partnercenter.aio`.
 """
 
@@ -15,8 +15,8 @@ from typing import TypeVar
 
 import httpx
 
-from .._steps import Sleep
-from .._timing import Timing
+from .._core.steps import Sleep
+from .._core.timing import Timing
 from ..errors import TokenEndpointUnreachableError
 from .policy import RetryPolicy, retry_delay
 from .protocol import (

@@ -16,7 +16,7 @@ import webbrowser
 from collections.abc import Callable, Iterator
 from typing import Any, Unpack
 
-from .._steps import Blocking, Flow
+from .._core.steps import Blocking, Flow
 from ..clouds import Cloud, EndpointVersion
 from ..errors import ConfigurationError, SignInError
 from ..redaction import describe, secret_shape

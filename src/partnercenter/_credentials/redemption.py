@@ -1,8 +1,9 @@
 """Redeeming a stored refresh token: the inactivity warning, rotation, and a retry when
-another process rotated the token meanwhile. One flow (:mod:`partnercenter._steps`), shared by
+another process rotated the token meanwhile. One flow (:mod:`partnercenter._core.steps`), shared by
 :class:`~partnercenter.RefreshTokenCredential`, the sign-in credentials and their async twins.
 
-Store calls are :class:`~partnercenter._steps.Blocking` steps: inline under the blocking driver;
+Store calls are :class:`~partnercenter._core.steps.Blocking` steps: inline under the blocking
+driver;
 under the async one, awaited for an async store and run in a worker thread for a blocking one
 (the file store may wait up to 30 s for its cross-process lock and fsyncs every save, an OS
 keyring may go through D-Bus, none of which may stall the event loop). The in-memory store
@@ -14,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from .._steps import Blocking, Flow, Within
+from .._core.steps import Blocking, Flow, Within
 from ..errors import InvalidGrantError, RefreshTokenExpiringWarning, warn_caller
 from ..stores import AsyncRefreshTokenStore, MemoryRefreshTokenStore, RefreshTokenStore
 from ..stores.records import RefreshTokenRecord, inactivity_message

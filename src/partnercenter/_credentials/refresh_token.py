@@ -16,7 +16,7 @@ from typing import Any, Final, TypedDict, Unpack
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .._steps import Flow
+from .._core.steps import Flow
 from ..clouds import Cloud
 from ..errors import ConfigurationError, RefreshTokenMissingError
 from ..redaction import describe, shown

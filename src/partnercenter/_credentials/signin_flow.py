@@ -1,6 +1,7 @@
 """Sign-in flows: the device-code sign-in, and a form POST with retries.
 
-Like :mod:`partnercenter._credentials.flow`, a flow yields the steps of :mod:`partnercenter._steps`
+Like :mod:`partnercenter._credentials.flow`, a flow yields the steps of
+:mod:`partnercenter._core.steps`
 and receives the answers: an ``httpx.Request`` to send, a ``Sleep``, or a ``Prompt`` (show the
 device code to the user); both drivers run it. Token requests inside a flow reuse
 :func:`~partnercenter._credentials.flow.token_flow` (its retries and error mapping) with
@@ -16,8 +17,8 @@ from typing import Any, TypeVar
 import httpx
 
 from .._contract import aadsts
-from .._steps import Prompt, Sleep
-from .._timing import Timing
+from .._core.steps import Prompt, Sleep
+from .._core.timing import Timing
 from ..errors import AzureADError, SignInError
 from .flow import request_flow, token_flow
 from .policy import RetryPolicy

@@ -1,7 +1,7 @@
 """Credentials that talk to an Azure AD token endpoint over HTTP.
 
 :class:`TokenEndpointCore` is everything both kinds share: the arguments, building one
-attempt's request, and the flows (:mod:`partnercenter._steps`) that get a token.
+attempt's request, and the flows (:mod:`partnercenter._core.steps`) that get a token.
 :class:`TokenEndpointCredential` (blocking) and
 :class:`~partnercenter.aio.token_endpoint.AsyncTokenEndpointCredential` only own their HTTP
 client and run those flows with their driver.
@@ -17,8 +17,8 @@ from typing import Any, ClassVar, Final, TypedDict, TypeVar, Unpack
 
 import httpx
 
-from .._steps import Flow
-from .._timing import Timing, resolve_timing
+from .._core.steps import Flow
+from .._core.timing import Timing, resolve_timing
 from .._version import __version__
 from ..clouds import Cloud, EndpointVersion
 from ..errors import ConfigurationError
@@ -233,7 +233,7 @@ def check_http_options(
 
 class TokenEndpointCredential(TokenEndpointCore, TokenCredentialBase):
     """Base of the blocking credentials that call the token endpoint: an ``httpx.Client``
-    (made on first use) and :func:`~partnercenter._steps.drive`."""
+    (made on first use) and :func:`~partnercenter._core.steps.drive`."""
 
     _http_client_type = httpx.Client
     _transport_type = httpx.BaseTransport

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Unpack
 
-from .._steps import Flow, FlowLock, Within
+from .._core.steps import Flow, FlowLock, Within
 from ..errors import (
     InteractionRequiredError,
     InvalidGrantError,

@@ -14,10 +14,10 @@ from typing import Any, TypeVar
 import anyio
 import httpx
 
+from .._core.steps import Flow, drive_async
 from .._credentials.base import CacheKey, CredentialCore, Flight
 from .._credentials.cache import shared_fetch
 from .._credentials.policy import RefreshStatus
-from .._steps import Flow, drive_async
 from ..tokens import AccessToken
 
 __all__ = ["AsyncTokenCredentialBase"]

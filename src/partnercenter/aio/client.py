@@ -13,7 +13,7 @@ from .._client.base import ClientBase
 from .._client.concurrency import DEFAULT_CONCURRENCY, Outcome
 from .._client.core import ApiCall
 from .._client.responses import ApiResponse
-from .._steps import Flow, drive_async
+from .._core.steps import Flow, drive_async
 from ..clouds import Cloud
 from ..errors import ConfigurationError
 from ._operations_async import AsyncPartnerOperations

@@ -11,7 +11,7 @@ import anyio
 
 from .._client.concurrency import DEFAULT_CONCURRENCY, FanOut, Outcome, no_io
 from .._client.paging import Page, PagerCore
-from .._steps import drive_async
+from .._core.steps import drive_async
 
 __all__ = ["AsyncPager", "map_concurrently"]
 

@@ -23,7 +23,7 @@ AsyncCredentialOptions = CredentialOptions
 
 class AsyncTokenEndpointCredential(TokenEndpointCore, AsyncTokenCredentialBase):
     """Base of the async credentials that call the token endpoint: an ``httpx.AsyncClient``
-    (made on first use) and :func:`~partnercenter._steps.drive_async`."""
+    (made on first use) and :func:`~partnercenter._core.steps.drive_async`."""
 
     _http_client_type = httpx.AsyncClient
     _transport_type = httpx.AsyncBaseTransport

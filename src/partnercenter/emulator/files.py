@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
-from .._atomic import write_atomic
+from .._core.atomic import write_atomic
 
 fcntl: ModuleType | None
 try:

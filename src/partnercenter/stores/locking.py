@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .._atomic import temp_prefix, write_atomic
+from .._core.atomic import temp_prefix, write_atomic
 
 __all__ = ["LockTimeout", "exclusive_lock", "remove_stale_temps", "temp_prefix", "write_atomic"]
 

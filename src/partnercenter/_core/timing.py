@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ConfigurationError, warn_caller
+from ..errors import ConfigurationError, warn_caller
 
 __all__ = ["DEFAULT_TIMING", "Timing", "resolve_timing"]
 
