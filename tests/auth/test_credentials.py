@@ -431,10 +431,9 @@ def test_refresh_token_rotation_and_customer_tenant(
     assert REFRESH_TOKEN not in repr(store) and "rt-3" not in repr(credential)
 
 
-def test_public_client_refresh_sends_no_credential(
-    server: TokenServer, clock: FakeClock, driver: Driver
-) -> None:
-    credential = driver.make(
+def public_refresh_credential(server: TokenServer, clock: FakeClock, driver: Driver) -> Any:
+    """A public client's refresh-token credential over ``server``, for ``driver``."""
+    return driver.make(
         "RefreshTokenCredential",
         TENANT,
         CLIENT_ID,
@@ -442,6 +441,12 @@ def test_public_client_refresh_sends_no_credential(
         server=server,
         timing=Timing(clock=clock),
     )
+
+
+def test_public_client_refresh_sends_no_credential(
+    server: TokenServer, clock: FakeClock, driver: Driver
+) -> None:
+    credential = public_refresh_credential(server, clock, driver)
     server.replies = [ok(user_token(["mfa"]))]
     driver.run(credential.get_token)
     form = server.form()
@@ -453,14 +458,7 @@ def test_expired_refresh_token_and_empty_store(
     server: TokenServer, clock: FakeClock, driver: Driver
 ) -> None:
     server.replies = [aad_error(700082, "invalid_grant", "The refresh token has expired")]
-    credential = driver.make(
-        "RefreshTokenCredential",
-        TENANT,
-        CLIENT_ID,
-        REFRESH_TOKEN,
-        server=server,
-        timing=Timing(clock=clock),
-    )
+    credential = public_refresh_credential(server, clock, driver)
     with pytest.raises(InvalidGrantError) as info:
         driver.run(credential.get_token)
     assert "90 days" in info.value.hint and info.value.code == 700082

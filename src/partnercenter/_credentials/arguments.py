@@ -20,6 +20,7 @@ from .policy import RetryPolicy
 
 __all__ = [
     "Verify",
+    "check_algorithm",
     "check_callable",
     "check_client_id",
     "check_sign_in_timeout",
@@ -199,3 +200,11 @@ def check_sign_in_timeout(sign_in_timeout: object) -> None:
         or sign_in_timeout <= 0
     ):
         raise ConfigurationError("sign_in_timeout", "must be a positive number of seconds")
+
+
+def check_algorithm(algorithm: object) -> None:
+    """A client assertion's signing algorithm: ``"PS256"`` (the default) or ``"RS256"``."""
+    if algorithm not in ("PS256", "RS256"):
+        raise ConfigurationError(
+            "algorithm", f"must be 'PS256' (default) or 'RS256', not {describe(algorithm)}"
+        )

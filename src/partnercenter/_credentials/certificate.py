@@ -9,8 +9,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..errors import ConfigurationError
-from ..redaction import describe
-from .arguments import check_client_id, check_tenant
+from .arguments import check_algorithm, check_client_id, check_tenant
 from .assertion import AssertionAlgorithm, ClientCertificate, load_certificate
 from .client_auth import CertificateAuth
 from .token_endpoint import CredentialOptions, TokenEndpointCore, TokenEndpointCredential
@@ -34,10 +33,7 @@ def certificate_auth(
     The certificate is read here, at construction, so a wrong path, password or key fails
     at once with a message naming the argument.
     """
-    if algorithm not in ("PS256", "RS256"):
-        raise ConfigurationError(
-            "algorithm", f"must be 'PS256' (default) or 'RS256', not {describe(algorithm)}"
-        )
+    check_algorithm(algorithm)
     if not isinstance(send_certificate_chain, bool):
         raise ConfigurationError("send_certificate_chain", "must be True or False")
     loaded: ClientCertificate

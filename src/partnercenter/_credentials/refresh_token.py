@@ -19,11 +19,17 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from .._core.steps import Flow
 from ..clouds import Cloud
 from ..errors import ConfigurationError, RefreshTokenMissingError
-from ..redaction import describe, shown
+from ..redaction import shown
 from ..stores import AsyncRefreshTokenStore, MemoryRefreshTokenStore, RefreshTokenStore
 from ..stores.base import refresh_token_account
 from ..tokens import AccessToken
-from .arguments import check_client_id, check_identifier, check_secret, check_tenant
+from .arguments import (
+    check_algorithm,
+    check_client_id,
+    check_identifier,
+    check_secret,
+    check_tenant,
+)
 from .assertion import AssertionAlgorithm
 from .certificate import certificate_auth
 from .client_auth import ClientAuth, NoClientAuth, SecretAuth
@@ -91,10 +97,7 @@ def user_client_auth(
                 "client_credential",
                 f"give client_credential or {given[0]}, not both",
             )
-        if algorithm not in ("PS256", "RS256"):
-            raise ConfigurationError(
-                "algorithm", f"must be 'PS256' (default) or 'RS256', not {describe(algorithm)}"
-            )
+        check_algorithm(algorithm)
         return client_auth_for(client_id, client_credential, algorithm=algorithm)
     client_secret = keywords.get("client_secret")
     cert_keys = ("certificate_path", "certificate_data", "private_key")
